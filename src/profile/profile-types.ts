@@ -1,0 +1,77 @@
+/** The operator profile after validation: frozen, typed, defaults filled in. */
+
+export type GuardMode = 'enforce' | 'monitor';
+export type UnauthorizedDcAction = 'strip' | 'reject';
+export type FailMode = 'closed' | 'open';
+export type UnknownPeerPolicy = 'reject' | 'untrusted';
+export type IdentityMode = 'pass' | 'remove' | 'anonymous' | 'pseudonym';
+export type ModifyGrant = 'none' | 'own' | 'any';
+
+export interface PeerGrants {
+  readonly bootstrap: boolean;
+  /** Application ids this peer may open; "*" means any. */
+  readonly apps: readonly string[];
+  readonly maxChannels: number | null;
+  readonly maxBandwidthKbps: number | null;
+  readonly modify: ModifyGrant;
+  readonly terminate: boolean;
+}
+
+export interface PeerLimits {
+  readonly requestsPerSecond: number | null;
+  readonly burst: number | null;
+  readonly concurrentCalls: number | null;
+}
+
+export interface Peer {
+  readonly id: string;
+  readonly trusted: boolean;
+  /** Where the guard reaches this peer, or null. */
+  readonly uri: string | null;
+  /** CIDR strings as written ("127.0.0.3/32", "::1/128"). */
+  readonly sources: readonly string[];
+  readonly identity: IdentityMode;
+  readonly grants: PeerGrants;
+  readonly limits: PeerLimits;
+}
+
+export interface ListenSpec {
+  readonly transport: 'udp' | 'tcp';
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ConsentRecord {
+  /** Entries "peer-id" or "peer-id:app-id" ("peer-id:bootstrap" for bootstrap DCs). */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+export interface Profile {
+  /** Absolute path of the file this profile was loaded from. */
+  readonly file: string;
+  readonly guard: {
+    readonly mode: GuardMode;
+    readonly onUnauthorizedDc: UnauthorizedDcAction;
+    readonly fail: FailMode;
+    readonly unknownPeers: UnknownPeerPolicy;
+    readonly initiatorHeader: string;
+  };
+  readonly sip: {
+    readonly listen: readonly ListenSpec[];
+    readonly nextHop: string | null;
+    /** The URI the guard puts in Contact/Via/Route for itself; derived from the first listen entry when absent. */
+    readonly publicUri: string | null;
+  };
+  readonly privacy: {
+    readonly pseudonymKeyEnv: string;
+    /** How identities appear in the guard's own logs. */
+    readonly logIdentities: 'pseudonym' | 'clear';
+  };
+  readonly peers: readonly Peer[];
+  readonly consent: {
+    readonly default: 'allow' | 'deny';
+    /** Keyed by the identity as written in the profile. */
+    readonly users: Readonly<Record<string, ConsentRecord>>;
+  };
+}
