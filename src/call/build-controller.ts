@@ -1,0 +1,40 @@
+import { VerdictEngine } from '../policy/verdict-engine.ts';
+import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
+import { Pseudonymizer } from '../privacy/pseudonymizer.ts';
+import { PeerDirectory } from '../profile/peer-directory.ts';
+import type { Profile } from '../profile/profile-types.ts';
+import { GuardSelf } from '../routing/guard-self.ts';
+import type { CallStore } from '../state/call-store.ts';
+import { MemoryCallStore } from '../state/memory-call-store.ts';
+import { CallController } from './call-controller.ts';
+import { RandomIdSource, type IdSource } from './id-source.ts';
+import { PeerLimiter } from './peer-limiter.ts';
+
+export interface ControllerOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly store?: CallStore;
+  readonly ids?: IdSource;
+  readonly now?: () => number;
+  readonly lenientMatching?: boolean;
+}
+
+/**
+ * Wires one CallController from a validated profile. Throws (MissingPseudonymKeyError) when a
+ * peer needs pseudonyms and the key is not set: the guard must not start half-private.
+ */
+export function buildController(profile: Profile, options: ControllerOptions): CallController {
+  const key = resolvePseudonymKey(profile, options.env);
+  const now = options.now ?? Date.now;
+  return new CallController({
+    profile,
+    peers: new PeerDirectory(profile.peers),
+    engine: new VerdictEngine(profile),
+    store: options.store ?? new MemoryCallStore(),
+    ids: options.ids ?? new RandomIdSource(),
+    self: new GuardSelf(profile),
+    pseudonymizer: key === null ? null : new Pseudonymizer(key),
+    limiter: new PeerLimiter(now),
+    now,
+    lenientMatching: options.lenientMatching ?? false,
+  });
+}

@@ -1,0 +1,834 @@
+import type { Actor } from '../policy/actor.ts';
+import { NO_GRANTS } from '../policy/actor.ts';
+import type { Reason } from '../policy/reason.ts';
+import type { Verdict } from '../policy/verdict.ts';
+import type { VerdictEngine, VerdictFacts } from '../policy/verdict-engine.ts';
+import { captureOriginals, restoreIdentities } from '../privacy/identity-restorer.ts';
+import { shieldIdentities } from '../privacy/identity-shield.ts';
+import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
+import type { PeerDirectory } from '../profile/peer-directory.ts';
+import type { IdentityMode, Peer, Profile } from '../profile/profile-types.ts';
+import type { GuardSelf } from '../routing/guard-self.ts';
+import { decideRoute, peerForUri } from '../routing/route-decision.ts';
+import { readSdp } from '../sdp/read-sdp.ts';
+import type { SdpView } from '../sdp/sdp-types.ts';
+import { parseCSeq } from '../sip/cseq.ts';
+import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
+import { isSdpBody } from '../sip/sdp-body.ts';
+import { getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
+import type { CallStore, LegAddress } from '../state/call-store.ts';
+import type { CallState, HopState, LegSide, LegState, PendingTransaction } from './call-state.ts';
+import { otherSide, transactionKey } from './call-state.ts';
+import type { ControllerOutcome, DecisionReport, Destination } from './controller-outcome.ts';
+import type { IdSource } from './id-source.ts';
+import { stampOrigin } from './origin-stamp.ts';
+import type { PeerLimiter } from './peer-limiter.ts';
+import { echoHeaders, endToEndHeaders, reasonPhrase, requestOnLeg, responseOnLeg, warningFor } from './sip-builders.ts';
+
+/** Where a message came from on the wire. */
+export interface Inbound {
+  readonly address: string;
+  readonly port: number;
+  readonly transport: 'udp' | 'tcp';
+}
+
+export interface CallControllerDeps {
+  readonly profile: Profile;
+  readonly peers: PeerDirectory;
+  readonly engine: VerdictEngine;
+  readonly store: CallStore;
+  readonly ids: IdSource;
+  readonly self: GuardSelf;
+  readonly pseudonymizer: Pseudonymizer | null;
+  readonly limiter: PeerLimiter;
+  readonly now: () => number;
+  /**
+   * `dc-guard check` only: a request or response whose dialog identifiers match nothing is
+   * matched to the newest leg facing the peer it came from, so operators can write message
+   * files by hand. Never set in the server.
+   */
+  readonly lenientMatching?: boolean;
+}
+
+/** The party behind a message's transport address. */
+interface Sender {
+  readonly peer: Peer | undefined;
+  /** Peer id, or `unknown:<address>`. */
+  readonly label: string;
+  readonly actor: Actor;
+}
+
+const DEFAULT_MAX_FORWARDS = 70;
+
+/**
+ * The routing B2BUA (TS 24.229 5.7.5) without transport: a request or response in, what to
+ * send where out. Both front ends (embedded, drachtio) and `dc-guard check` drive this one
+ * class, so what an operator checks is what the server does.
+ */
+export class CallController {
+  readonly #d: CallControllerDeps;
+  readonly #initiatorHeader: string;
+
+  constructor(deps: CallControllerDeps) {
+    this.#d = deps;
+    this.#initiatorHeader = deps.profile.guard.initiatorHeader;
+  }
+
+  async handleRequest(req: SipRequest, source: Inbound): Promise<ControllerOutcome> {
+    const sender = this.#sender(source);
+    const base = { call: null, from: sender.label, initiator: null, message: req.method };
+    if (sender.peer === undefined && this.#d.profile.guard.unknownPeers === 'reject') {
+      return this.#refuse(req, sender, 403, [{ code: 'peer.unknown', detail: `no peer matches ${source.address}` }], base);
+    }
+    const maxForwards = Number(getHeader(req, 'Max-Forwards') ?? DEFAULT_MAX_FORWARDS);
+    if (Number.isFinite(maxForwards) && maxForwards <= 0 && req.method !== 'ACK') {
+      return this.#refuse(req, sender, 483, [], base);
+    }
+    const toTag = tagOf(getHeader(req, 'To'));
+    if (req.method === 'CANCEL') {
+      return this.#handleCancel(req, sender, base);
+    }
+    if (toTag !== null) {
+      return this.#handleInDialog(req, sender, toTag, base);
+    }
+    if (req.method === 'ACK') {
+      // An ACK without a To tag acknowledges nothing the guard sent (RFC 3261 17.2.1 absorbs the real ones).
+      return { kind: 'drop', report: { ...base, action: 'drop', status: null, reasons: [{ code: 'dialog.unknown' }], wouldHave: null } };
+    }
+    return this.#handleInitial(req, sender, base);
+  }
+
+  async handleResponse(res: SipResponse, source: Inbound): Promise<ControllerOutcome> {
+    const sender = this.#sender(source);
+    const cseq = parseCSeq(getHeader(res, 'CSeq') ?? '');
+    const base = { call: null, from: sender.label, initiator: null, message: `${res.status} ${cseq.method}` };
+    const drop = (reasons: Reason[]): ControllerOutcome => ({
+      kind: 'drop',
+      report: { ...base, action: 'drop', status: null, reasons, wouldHave: null },
+    });
+    const fromTag = tagOf(getHeader(res, 'From'));
+    const found = await this.#findLeg(`leg:${getHeader(res, 'Call-ID') ?? ''}:${fromTag ?? ''}`, sender, (hop, side) =>
+      hop.transactions[transactionKey(side, cseq.seq, cseq.method)] !== undefined ||
+      Object.values(hop.transactions).some((t) => t.method === cseq.method && hop[side].peerId === sender.peer?.id),
+    );
+    if (found === null) {
+      return drop([{ code: 'dialog.unknown', detail: 'response matches no request the guard sent' }]);
+    }
+    const { call, hop, side } = found;
+    const leg = hop[side];
+    const txn =
+      hop.transactions[transactionKey(side, cseq.seq, cseq.method)] ??
+      (this.#d.lenientMatching === true ? latestTransaction(hop, side, cseq.method) : undefined);
+    if (txn === undefined) {
+      return drop([{ code: 'dialog.unknown', detail: 'response matches no open transaction' }]);
+    }
+    if (res.status === 100) {
+      return drop([]); // 100 Trying is hop-by-hop (RFC 3261 16.7 step 5)
+    }
+    const report = { ...base, call: call.id };
+    const toTag = tagOf(getHeader(res, 'To'));
+    if (toTag !== null && (leg.remoteTag === null || hop.phase === 'early')) {
+      leg.remoteTag = toTag;
+    }
+    if (cseq.method === 'INVITE' && res.status < 300 && hop.phase === 'early') {
+      leg.remoteTarget = contactUri(res) ?? leg.remoteTarget;
+      leg.routeSet = getHeaderValues(res, 'Record-Route').reverse();
+    }
+
+    const out: SipResponse = { kind: 'response', status: res.status, reason: res.reason, headers: [...res.headers], body: res.body };
+    if (!leg.trusted) {
+      restoreIdentities(out, { issued: call.issued, originals: null });
+    }
+    const reasons: Reason[] = [];
+    let wouldHave: DecisionReport['wouldHave'] = null;
+    if (isSdpBody(out)) {
+      const answerTo = txn.forwardedOffer;
+      let sdp: SdpView | null = null;
+      try {
+        sdp = readSdp(out.body);
+      } catch (error) {
+        reasons.push({ code: 'sdp.unparseable', detail: (error as Error).message });
+      }
+      if (sdp !== null && answerTo !== null) {
+        const verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer: readSdp(answerTo), answer: sdp });
+        reasons.push(...verdict.reasons);
+        wouldHave = monitorDifference(verdict, out.body);
+        const answer = verdict.enforced ? (verdict.sdp ?? out.body) : out.body;
+        out.body = answer;
+        leg.sdpReceived = answer;
+        if (res.status < 300) {
+          commitOwnership(call, txn, readSdp(answer));
+        }
+      } else if (sdp !== null) {
+        // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
+        const verdict = this.#d.engine.decide(this.#offerFacts(call, hop, side, this.#actorOfLeg(leg), sdp, cseq.method, hop.phase === 'early'));
+        reasons.push(...verdict.reasons);
+        wouldHave = monitorDifference(verdict, out.body);
+        if (verdict.enforced && verdict.sdp !== null) {
+          out.body = verdict.sdp;
+        }
+        leg.sdpReceived = sdp.raw;
+        hop.pendingOffer = { ...txn, forwardedOffer: out.body, created: verdict.created, openedMedia: verdict.openedMedia, initiatorId: leg.peerId ?? sender.label };
+      }
+    }
+
+    const backSide = txn.inboundSide;
+    const back = hop[backSide];
+    const headers = endToEndHeaders(out.headers);
+    if (cseq.method === 'INVITE' || cseq.method === 'UPDATE' || cseq.method === 'SUBSCRIBE') {
+      if (res.status > 100 && res.status < 300) {
+        headers.unshift({ name: 'Contact', value: this.#d.self.contact() });
+      }
+    }
+    const relayed = responseOnLeg(txn.echo, res.status, res.reason, back.localTag, headers, out.body);
+    if (!back.trusted) {
+      shieldIdentities(relayed, this.#shieldContext(call, back, false));
+    }
+    if (isSdpBody(relayed)) {
+      relayed.body = stampOrigin(back, relayed.body);
+    }
+
+    if (res.status >= 200) {
+      delete hop.transactions[transactionKey(side, txn.outboundCseq, txn.method)];
+      if (cseq.method === 'INVITE' && res.status < 300) {
+        hop.phase = 'confirmed';
+      }
+      const endsHop = (cseq.method === 'INVITE' && res.status >= 300 && hop.phase === 'early') || cseq.method === 'BYE';
+      if (endsHop || (hop.phase === 'early' && cseq.method !== 'INVITE' && Object.keys(hop.transactions).length === 0)) {
+        hop.phase = 'ended';
+      }
+    }
+    await this.#save(call);
+    return {
+      kind: 'forward',
+      to: { peerId: back.peerId, uri: back.target },
+      message: relayed,
+      report: { ...report, initiator: leg.peerId ?? sender.label, action: 'forward', status: null, reasons, wouldHave },
+    };
+  }
+
+  async #handleInitial(req: SipRequest, sender: Sender, base: ReportBase): Promise<ControllerOutcome> {
+    const { profile, peers, self } = this.#d;
+    if (sender.peer !== undefined && !this.#d.limiter.take(sender.peer)) {
+      return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], base, [{ name: 'Retry-After', value: '1' }]);
+    }
+    const route = decideRoute(req, self, peers, profile.sip.nextHop);
+    if (!route.ok) {
+      return this.#refuse(req, sender, route.status, [{ code: 'dialog.unknown', detail: route.detail }], base);
+    }
+
+    let call: CallState;
+    let linkedHop: number | null = null;
+    if (route.token !== null) {
+      const issuer = await this.#d.store.lookup(`token:${route.token}`);
+      const issuerCall = issuer === undefined ? undefined : await this.#d.store.get(issuer.callStateId);
+      const issuerHop = issuer === undefined ? undefined : issuerCall?.hops[issuer.hop];
+      // Only the AS the call was handed to may bring it back: a token from anyone else is a hijack attempt.
+      if (issuer === undefined || issuerCall === undefined || issuerHop === undefined || issuerHop.downstream.peerId !== (sender.peer?.id ?? null)) {
+        return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'route token matches no call handed to this peer' }], base);
+      }
+      call = issuerCall;
+      linkedHop = issuer.hop;
+    } else {
+      call = {
+        id: this.#d.ids.callId(),
+        createdAt: this.#d.now(),
+        updatedAt: this.#d.now(),
+        servedUsers: [],
+        owners: [],
+        mediaOwners: [],
+        issued: {},
+        originals: null,
+        hops: [],
+      };
+    }
+    const report = { ...base, call: call.id };
+
+    const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
+    const destPeer = route.asPeer ?? peerForUri(route.target, peers, profile.peers);
+    for (const limited of [sender.peer, destPeer]) {
+      const cap = limited?.limits.concurrentCalls ?? null;
+      if (limited !== undefined && cap !== null && (await this.#d.store.liveCallsOf(limited.id)) >= cap) {
+        return this.#refuse(req, sender, 503, [{ code: 'peer.concurrent-calls', peer: limited.id }], report, [{ name: 'Retry-After', value: '5' }]);
+      }
+    }
+
+    const out: SipRequest = { kind: 'request', method: req.method, uri: req.uri, headers: [...req.headers], body: req.body };
+    removeHeader(out, this.#initiatorHeader);
+    if (!sender.actor.trusted) {
+      restoreIdentities(out, { issued: call.issued, originals: linkedHop === null ? null : call.originals });
+    }
+    if (linkedHop === null) {
+      (call as { servedUsers: readonly string[] }).servedUsers = servedUsersOf(out, sender.actor.trusted);
+    }
+
+    const hopIndex = call.hops.length;
+    const destTrusted = destPeer?.trusted ?? false;
+    const destIdentity: IdentityMode = destPeer === undefined ? 'anonymous' : destPeer.trusted ? 'pass' : destPeer.identity;
+    if (!destTrusted && call.originals === null) {
+      call.originals = captureOriginals(out);
+    }
+
+    let verdict: Verdict | null = null;
+    if (isSdpBody(out)) {
+      const baseline = linkedHop === null ? null : partnerOffer(call, linkedHop, 'downstream', req.method);
+      verdict = this.#d.engine.decide(this.#offerOrUnreadable(initiator, out.body, (sdp) => ({
+        kind: 'offer',
+        method: req.method,
+        initial: true,
+        initiator,
+        sdp,
+        baseline: baseline === null ? null : readSdp(baseline),
+        owners: call.owners,
+        mediaOwners: call.mediaOwners,
+        servedUsers: call.servedUsers,
+      })));
+      reasons.push(...verdict.reasons);
+      if (verdict.enforced && verdict.action === 'reject') {
+        return this.#refuse(req, sender, verdict.status ?? 403, [...reasons], { ...report, initiator: initiator.id });
+      }
+      if (verdict.enforced && verdict.sdp !== null) {
+        out.body = verdict.sdp;
+      }
+    }
+
+    const upstream: LegState = {
+      peerId: sender.peer?.id ?? null,
+      trusted: sender.actor.trusted,
+      identity: sender.peer?.identity ?? 'anonymous',
+      target: contactUri(req) ?? req.uri,
+      callId: getHeader(req, 'Call-ID') ?? '',
+      localTag: this.#d.ids.tag(),
+      remoteTag: tagOf(getHeader(req, 'From')),
+      localUri: withoutTag(getHeader(req, 'To') ?? ''),
+      remoteUri: withoutTag(getHeader(req, 'From') ?? ''),
+      remoteTarget: contactUri(req) ?? req.uri,
+      routeSet: getHeaderValues(req, 'Record-Route'),
+      localCseq: 0,
+      inviteCseq: 0,
+      sdpSent: null,
+      sdpReceived: isSdpBody(req) ? req.body : null,
+    };
+    if (!destTrusted) {
+      const shielded = shieldIdentities(out, {
+        peerId: destPeer?.id ?? 'unknown',
+        mode: destIdentity,
+        pseudonymizer: this.#d.pseudonymizer,
+        issued: call.issued,
+        dialogCreating: true,
+      });
+      if (!shielded.ok) {
+        return this.#refuse(req, sender, shielded.status, [...reasons, shielded.reason], report);
+      }
+    }
+    const token = route.asPeer !== null && !route.asPeer.trusted ? this.#d.ids.token() : null;
+    const routes = [...route.routes];
+    if (route.asPeer !== null) {
+      // TS 24.229 5.4.3.3: the AS is the top Route entry, then whoever the request returns to.
+      routes.unshift(...(token === null ? [] : [self.routeEntry({ dcg: token })]));
+      routes.unshift(`<${route.asPeer.uri ?? route.target};lr>`);
+    }
+    const downstream: LegState = {
+      peerId: destPeer?.id ?? null,
+      trusted: destTrusted,
+      identity: destIdentity,
+      target: route.target,
+      callId: this.#d.ids.callId(),
+      localTag: this.#d.ids.tag(),
+      remoteTag: null,
+      localUri: withoutTag(getHeader(out, 'From') ?? ''),
+      remoteUri: withoutTag(getHeader(out, 'To') ?? ''),
+      remoteTarget: out.uri,
+      routeSet: routes,
+      localCseq: 1,
+      inviteCseq: req.method === 'INVITE' ? 1 : 0,
+      sdpSent: null,
+      sdpReceived: null,
+    };
+    const branch = this.#d.ids.branch();
+    const forwarded = requestOnLeg(downstream, {
+      method: req.method,
+      uri: out.uri,
+      via: self.via(branch),
+      maxForwards: Math.max(0, (Number(getHeader(req, 'Max-Forwards') ?? DEFAULT_MAX_FORWARDS) || DEFAULT_MAX_FORWARDS) - 1),
+      routes,
+      cseq: 1,
+      contact: this.#d.self.contact(),
+      copied: endToEndHeaders(out.headers),
+      body: out.body,
+    });
+    if (isSdpBody(forwarded)) {
+      forwarded.body = stampOrigin(downstream, forwarded.body);
+    }
+    const txn: PendingTransaction = {
+      method: req.method,
+      inboundSide: 'upstream',
+      outboundCseq: 1,
+      branch,
+      echo: echoHeaders(req),
+      forwardedOffer: isSdpBody(forwarded) ? forwarded.body : null,
+      created: verdict?.enforced === false ? [] : (verdict?.created ?? []),
+      openedMedia: verdict?.enforced === false ? [] : (verdict?.openedMedia ?? []),
+      initiatorId: initiator.id,
+    };
+    const hop: HopState = {
+      id: `${call.id}/${hopIndex}`,
+      upstream,
+      downstream,
+      token,
+      linkedHop,
+      transactions: { [transactionKey('downstream', 1, req.method)]: txn },
+      pendingOffer: null,
+      phase: 'early',
+    };
+    call.hops.push(hop);
+    await this.#save(call);
+    await this.#index(call.id, hopIndex, upstream, downstream, token);
+    return {
+      kind: 'forward',
+      to: { peerId: downstream.peerId, uri: route.target },
+      message: forwarded,
+      report: {
+        ...report,
+        initiator: initiator.id,
+        action: 'forward',
+        status: null,
+        reasons,
+        wouldHave: verdict === null ? null : monitorDifference(verdict, req.body),
+      },
+    };
+  }
+
+  async #handleInDialog(req: SipRequest, sender: Sender, toTag: string, base: ReportBase): Promise<ControllerOutcome> {
+    const found = await this.#findLeg(`leg:${getHeader(req, 'Call-ID') ?? ''}:${toTag}`, sender, (hop, side) => hop[side].peerId === (sender.peer?.id ?? null) && hop.phase !== 'ended');
+    if (found === null) {
+      return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown' }], base);
+    }
+    const { call, hop, hopIndex, side } = found;
+    const from = hop[side];
+    const to = hop[otherSide(side)];
+    const report = { ...base, call: call.id };
+    // Dialog identifiers prove nothing about who sent a request: only the leg's own peer may use it.
+    if (from.peerId !== (sender.peer?.id ?? null)) {
+      return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'request on a dialog of another peer' }], report);
+    }
+    const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
+    const reportAs = { ...report, initiator: initiator.id };
+
+    if (req.method === 'BYE') {
+      const verdict = this.#d.engine.decide({ kind: 'terminate', initiator });
+      reasons.push(...verdict.reasons);
+      if (verdict.enforced && verdict.action === 'reject') {
+        return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
+      }
+    }
+    if (req.method === 'REFER' && !initiator.trusted && initiator.grants.modify !== 'any') {
+      // A transfer hands the call to someone else: as strong as changing every DC of it.
+      return this.#refuse(req, sender, 403, [...reasons, { code: 'dialog.modify-not-granted', peer: initiator.id, detail: 'REFER' }], reportAs, [], from.localTag);
+    }
+
+    const out: SipRequest = { kind: 'request', method: req.method, uri: req.uri, headers: [...req.headers], body: req.body };
+    removeHeader(out, this.#initiatorHeader);
+    if (!from.trusted) {
+      restoreIdentities(out, { issued: call.issued, originals: null });
+    }
+    let verdict: Verdict | null = null;
+    let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
+    if (isSdpBody(out)) {
+      const isAnswer = (req.method === 'ACK' || req.method === 'PRACK') && hop.pendingOffer !== null;
+      if (isAnswer && hop.pendingOffer !== null) {
+        const pending = hop.pendingOffer;
+        let answer: SdpView | null = null;
+        try {
+          answer = readSdp(out.body);
+        } catch (error) {
+          reasons.push({ code: 'sdp.unparseable', detail: (error as Error).message });
+        }
+        if (answer !== null && pending.forwardedOffer !== null) {
+          verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer: readSdp(pending.forwardedOffer), answer });
+          reasons.push(...verdict.reasons);
+          if (verdict.enforced && verdict.sdp !== null) {
+            out.body = verdict.sdp;
+          }
+          commitOwnership(call, pending, readSdp(out.body));
+        }
+        from.sdpReceived = out.body;
+        hop.pendingOffer = null;
+      } else if (req.method !== 'ACK') {
+        const partner = partnerOfferFor(call, hopIndex, from.peerId, req.method);
+        const baseline = partner ?? from.sdpReceived;
+        verdict = this.#d.engine.decide(this.#offerOrUnreadable(initiator, out.body, (sdp) => ({
+          kind: 'offer',
+          method: req.method,
+          initial: false,
+          initiator,
+          sdp,
+          baseline: baseline === null ? null : readSdp(baseline),
+          owners: call.owners,
+          mediaOwners: call.mediaOwners,
+          servedUsers: call.servedUsers,
+        })));
+        reasons.push(...verdict.reasons);
+        if (verdict.enforced && verdict.action === 'reject') {
+          return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
+        }
+        if (verdict.enforced && verdict.sdp !== null) {
+          out.body = verdict.sdp;
+        }
+        offer = { created: verdict.enforced ? verdict.created : [], openedMedia: verdict.enforced ? verdict.openedMedia : [] };
+        from.sdpReceived = req.body;
+      }
+    }
+    if (!to.trusted) {
+      const shielded = shieldIdentities(out, this.#shieldContext(call, to, false));
+      if (!shielded.ok) {
+        return this.#refuse(req, sender, shielded.status, [...reasons, shielded.reason], reportAs, [], from.localTag);
+      }
+    }
+
+    const isAck = req.method === 'ACK';
+    const cseq = isAck ? to.inviteCseq : ++to.localCseq;
+    if (req.method === 'INVITE') {
+      to.inviteCseq = cseq;
+    }
+    const copied = endToEndHeaders(out.headers).map((h) => (h.name === 'RAck' ? { name: 'RAck', value: mapRAck(h.value, to.inviteCseq) } : h));
+    const branch = this.#d.ids.branch();
+    const forwarded = requestOnLeg(to, {
+      method: req.method,
+      uri: to.remoteTarget,
+      via: this.#d.self.via(branch),
+      maxForwards: DEFAULT_MAX_FORWARDS,
+      routes: to.routeSet,
+      cseq,
+      contact: req.method === 'INVITE' || req.method === 'UPDATE' ? this.#d.self.contact() : null,
+      copied,
+      body: out.body,
+    });
+    if (isSdpBody(forwarded)) {
+      forwarded.body = stampOrigin(to, forwarded.body);
+    }
+    if (!isAck) {
+      const toSide = otherSide(side);
+      hop.transactions[transactionKey(toSide, cseq, req.method)] = {
+        method: req.method,
+        inboundSide: side,
+        outboundCseq: cseq,
+        branch,
+        echo: echoHeaders(req),
+        forwardedOffer: offer !== null && isSdpBody(forwarded) ? forwarded.body : null,
+        created: offer?.created ?? [],
+        openedMedia: offer?.openedMedia ?? [],
+        initiatorId: initiator.id,
+      };
+    }
+    await this.#save(call);
+    return {
+      kind: 'forward',
+      to: { peerId: to.peerId, uri: to.target },
+      message: forwarded,
+      report: { ...reportAs, action: 'forward', status: null, reasons, wouldHave: verdict === null ? null : monitorDifference(verdict, req.body) },
+    };
+  }
+
+  async #handleCancel(req: SipRequest, sender: Sender, base: ReportBase): Promise<ControllerOutcome> {
+    const found = await this.#findLeg(
+      `early:${getHeader(req, 'Call-ID') ?? ''}:${tagOf(getHeader(req, 'From')) ?? ''}`,
+      sender,
+      (hop, side) => side === 'upstream' && hop.phase === 'early' && hop.upstream.peerId === (sender.peer?.id ?? null),
+    );
+    const cseq = parseCSeq(getHeader(req, 'CSeq') ?? '');
+    const invite = found?.hop.transactions[transactionKey('downstream', found.hop.downstream.inviteCseq, 'INVITE')];
+    if (found === null || invite === undefined || cseq.method !== 'CANCEL') {
+      return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown' }], base);
+    }
+    const { call, hop } = found;
+    const down = hop.downstream;
+    // RFC 3261 9.1: a CANCEL repeats the INVITE's Request-URI, Via branch, Call-ID, From, To and CSeq number.
+    const forwarded = requestOnLeg(down, {
+      method: 'CANCEL',
+      uri: down.remoteTarget,
+      via: this.#d.self.via(invite.branch),
+      maxForwards: DEFAULT_MAX_FORWARDS,
+      routes: down.routeSet,
+      cseq: down.inviteCseq,
+      contact: null,
+      copied: endToEndHeaders(req.headers).filter((h) => h.name === 'Reason'),
+      body: '',
+    });
+    if (forwarded.headers.some((h) => h.name === 'To')) {
+      setHeader(forwarded, 'To', down.remoteUri);
+    }
+    return {
+      kind: 'forward',
+      to: { peerId: down.peerId, uri: down.target },
+      message: forwarded,
+      report: { ...base, call: call.id, initiator: sender.label, action: 'forward', status: null, reasons: [], wouldHave: null },
+    };
+  }
+
+  #offerOrUnreadable(initiator: Actor, body: string, offer: (sdp: SdpView) => VerdictFacts): VerdictFacts {
+    let sdp: SdpView;
+    try {
+      sdp = readSdp(body);
+    } catch (error) {
+      return { kind: 'unreadable-sdp', initiator, raw: body, detail: (error as Error).message };
+    }
+    return offer(sdp);
+  }
+
+  #offerFacts(call: CallState, hop: HopState, side: LegSide, initiator: Actor, sdp: SdpView, method: string, initial: boolean): VerdictFacts {
+    const baseline = hop[side].sdpReceived;
+    return {
+      kind: 'offer',
+      method,
+      initial,
+      initiator,
+      sdp,
+      baseline: baseline === null ? null : readSdp(baseline),
+      owners: call.owners,
+      mediaOwners: call.mediaOwners,
+      servedUsers: call.servedUsers,
+    };
+  }
+
+  #sender(source: Inbound): Sender {
+    const peer = this.#d.peers.byAddress(source.address);
+    const label = peer?.id ?? `unknown:${source.address}`;
+    return { peer, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
+  }
+
+  #actorOfLeg(leg: LegState): Actor {
+    const peer = leg.peerId === null ? undefined : this.#d.peers.byId(leg.peerId);
+    return peer === undefined ? { id: 'unknown', trusted: false, grants: NO_GRANTS } : actorOf(peer);
+  }
+
+  /** The initiator header names the AS a trusted peer acts for; from anyone else it is ignored. */
+  #initiatorOf(req: SipRequest, sender: Sender): { actor: Actor; reasons: Reason[] } {
+    const named = getHeader(req, this.#initiatorHeader)?.trim();
+    if (named === undefined || named === '') {
+      return { actor: sender.actor, reasons: [] };
+    }
+    if (!sender.actor.trusted) {
+      return { actor: sender.actor, reasons: [{ code: 'initiator.ignored', peer: sender.label, detail: `${this.#initiatorHeader} from an untrusted peer` }] };
+    }
+    const peer = this.#d.peers.byId(named);
+    if (peer === undefined) {
+      return { actor: { id: `unknown:${named}`, trusted: false, grants: NO_GRANTS }, reasons: [{ code: 'initiator.unknown', detail: named }] };
+    }
+    return { actor: actorOf(peer), reasons: [] };
+  }
+
+  #shieldContext(call: CallState, leg: LegState, dialogCreating: boolean): Parameters<typeof shieldIdentities>[1] {
+    return { peerId: leg.peerId ?? 'unknown', mode: leg.identity, pseudonymizer: this.#d.pseudonymizer, issued: call.issued, dialogCreating };
+  }
+
+  async #findLeg(
+    key: string,
+    sender: Sender,
+    lenientMatch: (hop: HopState, side: LegSide) => boolean,
+  ): Promise<{ call: CallState; hop: HopState; hopIndex: number; side: LegSide } | null> {
+    const address = await this.#d.store.lookup(key);
+    if (address !== undefined) {
+      return this.#resolve(address);
+    }
+    if (this.#d.lenientMatching !== true) {
+      return null;
+    }
+    const store = this.#d.store as CallStore & { all?: () => Iterable<CallState> };
+    let newest: { call: CallState; hop: HopState; hopIndex: number; side: LegSide } | null = null;
+    for (const call of store.all?.() ?? []) {
+      call.hops.forEach((hop, hopIndex) => {
+        for (const side of ['upstream', 'downstream'] as const) {
+          if (hop[side].peerId === (sender.peer?.id ?? null) && lenientMatch(hop, side)) {
+            newest = { call, hop, hopIndex, side };
+          }
+        }
+      });
+    }
+    return newest;
+  }
+
+  async #resolve(address: LegAddress): Promise<{ call: CallState; hop: HopState; hopIndex: number; side: LegSide } | null> {
+    const call = await this.#d.store.get(address.callStateId);
+    const hop = call?.hops[address.hop];
+    return call === undefined || hop === undefined ? null : { call, hop, hopIndex: address.hop, side: address.side };
+  }
+
+  async #index(callStateId: string, hop: number, upstream: LegState, downstream: LegState, token: string | null): Promise<void> {
+    const { store } = this.#d;
+    await store.index(`leg:${upstream.callId}:${upstream.localTag}`, { callStateId, hop, side: 'upstream' });
+    await store.index(`early:${upstream.callId}:${upstream.remoteTag ?? ''}`, { callStateId, hop, side: 'upstream' });
+    await store.index(`leg:${downstream.callId}:${downstream.localTag}`, { callStateId, hop, side: 'downstream' });
+    if (token !== null) {
+      await store.index(`token:${token}`, { callStateId, hop, side: 'downstream' });
+    }
+  }
+
+  async #save(call: CallState): Promise<void> {
+    call.updatedAt = this.#d.now();
+    if (call.hops.length > 0 && call.hops.every((h) => h.phase === 'ended')) {
+      await this.#d.store.delete(call.id);
+    } else {
+      await this.#d.store.put(call);
+    }
+  }
+
+  #refuse(
+    req: SipRequest,
+    sender: Sender,
+    status: number,
+    reasons: readonly Reason[],
+    report: ReportBase & { call: string | null },
+    extra: readonly SipHeader[] = [],
+    toTag: string | null = null,
+  ): ControllerOutcome {
+    const done: DecisionReport = { ...report, action: 'reject', status, reasons, wouldHave: null };
+    if (req.method === 'ACK') {
+      return { kind: 'drop', report: { ...done, action: 'drop', status: null } };
+    }
+    const warning = warningFor(this.#d.self.host, reasons);
+    const response = responseOnLeg(echoHeaders(req), status, reasonPhrase(status), toTag ?? this.#d.ids.tag(), [
+      ...extra,
+      ...(warning === null ? [] : [warning]),
+    ]);
+    const to: Destination = { peerId: sender.peer?.id ?? null, uri: contactUri(req) ?? req.uri };
+    return { kind: 'reply', to, response, report: done };
+  }
+}
+
+type ReportBase = Pick<DecisionReport, 'call' | 'from' | 'initiator' | 'message'>;
+
+function actorOf(peer: Peer): Actor {
+  return { id: peer.id, trusted: peer.trusted, grants: peer.grants };
+}
+
+function tagOf(value: string | undefined): string | null {
+  if (value === undefined) {
+    return null;
+  }
+  try {
+    const tag = parseNameAddr(value).params.find(([name]) => name.toLowerCase() === 'tag');
+    return tag?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function withoutTag(value: string): string {
+  try {
+    const addr = parseNameAddr(value);
+    return formatNameAddr({ ...addr, params: addr.params.filter(([name]) => name.toLowerCase() !== 'tag') });
+  } catch {
+    return value;
+  }
+}
+
+function contactUri(msg: SipMessage): string | null {
+  const contact = getHeaderValues(msg, 'Contact')[0];
+  if (contact === undefined) {
+    return null;
+  }
+  try {
+    return parseNameAddr(contact).uri;
+  } catch {
+    return null;
+  }
+}
+
+/** Served users for consent: P-Served-User from a trusted peer, else both parties (asserted identity first). */
+function servedUsersOf(req: SipRequest, senderTrusted: boolean): string[] {
+  const uriOf = (value: string | undefined): string | null => {
+    if (value === undefined) {
+      return null;
+    }
+    try {
+      return parseNameAddr(value).uri;
+    } catch {
+      return null;
+    }
+  };
+  if (senderTrusted) {
+    const served = uriOf(getHeaderValues(req, 'P-Served-User')[0]);
+    if (served !== null) {
+      return [served];
+    }
+  }
+  const caller = uriOf(getHeaderValues(req, 'P-Asserted-Identity')[0]) ?? uriOf(getHeader(req, 'From'));
+  const callee = /^(sips?|tel):/i.test(req.uri) ? req.uri : uriOf(getHeader(req, 'To'));
+  return [caller, callee].filter((u): u is string => u !== null);
+}
+
+/** Ownership of the DCs an offer created is recorded once they survive the answer (RFC 3264 6). */
+function commitOwnership(call: CallState, offer: Pick<PendingTransaction, 'created' | 'openedMedia'>, answer: SdpView): void {
+  for (const created of offer.created) {
+    const media = answer.dcMedia.find((m) => m.index === created.mediaIndex);
+    const open = media !== undefined && media.port !== 0 && media.channels.some((c) => c.streamId === created.streamId);
+    const known = call.owners.some((o) => o.mediaIndex === created.mediaIndex && o.streamId === created.streamId);
+    if (open && !known) {
+      call.owners.push(created);
+    }
+  }
+  for (const opened of offer.openedMedia) {
+    if (!call.mediaOwners.some((m) => m.mediaIndex === opened.mediaIndex)) {
+      call.mediaOwners.push(opened);
+    }
+  }
+}
+
+/** The offer the guard last handed an AS on a partner hop: what the AS's own offer is compared with. */
+function partnerOffer(call: CallState, hopIndex: number, side: LegSide, method: string): string | null {
+  const hop = call.hops[hopIndex];
+  if (hop === undefined) {
+    return null;
+  }
+  return latestTransaction(hop, side, method)?.forwardedOffer ?? null;
+}
+
+function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: string | null, method: string): string | null {
+  const hop = call.hops[hopIndex];
+  if (hop === undefined || asPeerId === null) {
+    return null;
+  }
+  for (const [index, other] of call.hops.entries()) {
+    if (index === hopIndex || (other.linkedHop !== hopIndex && hop.linkedHop !== index)) {
+      continue;
+    }
+    for (const side of ['upstream', 'downstream'] as const) {
+      if (other[side].peerId === asPeerId) {
+        const offer = partnerOffer(call, index, side, method);
+        if (offer !== null) {
+          return offer;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+function latestTransaction(hop: HopState, side: LegSide, method: string): PendingTransaction | undefined {
+  let latest: PendingTransaction | undefined;
+  for (const [key, txn] of Object.entries(hop.transactions)) {
+    if (key.startsWith(`${side}:`) && txn.method === method && (latest === undefined || txn.outboundCseq > latest.outboundCseq)) {
+      latest = txn;
+    }
+  }
+  return latest;
+}
+
+/** RFC 3262 7.2: RAck names the INVITE's CSeq number, which differs on each leg. */
+function mapRAck(value: string, inviteCseq: number): string {
+  const parts = value.trim().split(/\s+/);
+  return parts.length === 3 ? `${parts[0]} ${inviteCseq} ${parts[2]}` : value;
+}
+
+function monitorDifference(verdict: Verdict, original: string): DecisionReport['wouldHave'] {
+  if (verdict.enforced) {
+    return null;
+  }
+  const sdpChanged = verdict.sdp !== null && verdict.sdp !== original;
+  if (verdict.action === 'forward' && !sdpChanged) {
+    return null;
+  }
+  return { action: verdict.action, status: verdict.status, sdpChanged };
+}

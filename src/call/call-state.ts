@@ -1,0 +1,93 @@
+import type { DcOwner, MediaOwner } from '../policy/verdict.ts';
+import type { IdentityOriginals } from '../privacy/identity-restorer.ts';
+import type { IdentityMode } from '../profile/profile-types.ts';
+import type { SipHeader } from '../sip/sip-message.ts';
+
+/**
+ * Per-call state. Plain JSON data on purpose: the store may keep it in another process
+ * (Redis) and several guard instances may pick a call up.
+ */
+export type LegSide = 'upstream' | 'downstream';
+
+/** One side of a hop: the dialog between the guard and one peer (RFC 3261 12). */
+export interface LegState {
+  /** Peer id on this leg, or null when the address matched no peer. */
+  readonly peerId: string | null;
+  readonly trusted: boolean;
+  readonly identity: IdentityMode;
+  /** Where requests on this leg go: the peer's URI or address. */
+  readonly target: string;
+  readonly callId: string;
+  readonly localTag: string;
+  remoteTag: string | null;
+  /** Our own From (upstream: To) value on this leg, without tag. */
+  readonly localUri: string;
+  readonly remoteUri: string;
+  /** The peer's Contact: Request-URI of in-dialog requests we send on this leg. */
+  remoteTarget: string;
+  routeSet: string[];
+  /** Last CSeq number the guard used for a request it sent on this leg. */
+  localCseq: number;
+  /** CSeq of the INVITE (initial or re-) the guard last sent on this leg, for its ACK and CANCEL. */
+  inviteCseq: number;
+  /** The last SDP the guard sent on this leg: its o= version and its text without o= (RFC 3264 8). */
+  sdpSent: { readonly version: string; readonly body: string } | null;
+  /** The last SDP this leg's peer sent: what its next offer is compared with. */
+  sdpReceived: string | null;
+}
+
+/** A request the guard forwarded, waiting for responses to relay back. */
+export interface PendingTransaction {
+  readonly method: string;
+  /** Leg the request came in on; responses go back there. */
+  readonly inboundSide: LegSide;
+  /** CSeq of the request on the leg it went out on. */
+  readonly outboundCseq: number;
+  /** Via branch of the request the guard sent: a CANCEL must repeat it (RFC 3261 9.1). */
+  readonly branch: string;
+  /** Headers of the inbound request that its responses echo (RFC 3261 8.2.6.2). */
+  readonly echo: readonly SipHeader[];
+  /** The SDP offer the guard forwarded in this request, if any: answers are aligned to it. */
+  readonly forwardedOffer: string | null;
+  readonly created: readonly DcOwner[];
+  readonly openedMedia: readonly MediaOwner[];
+  /** Offer initiator, for attribution when the answer commits it. */
+  readonly initiatorId: string;
+}
+
+export interface HopState {
+  readonly id: string;
+  readonly upstream: LegState;
+  readonly downstream: LegState;
+  /** Opaque token the guard put on the route toward an untrusted AS, or null. */
+  readonly token: string | null;
+  /** Index of the hop whose AS sent this hop's initial request, or null. */
+  readonly linkedHop: number | null;
+  /** Outstanding forwarded requests keyed `${outboundSide}:${cseq}:${method}`. */
+  transactions: Record<string, PendingTransaction>;
+  /** The offer awaiting its answer in an ACK (late offer) or PRACK. */
+  pendingOffer: PendingTransaction | null;
+  phase: 'early' | 'confirmed' | 'ended';
+}
+
+export interface CallState {
+  readonly id: string;
+  readonly createdAt: number;
+  updatedAt: number;
+  readonly servedUsers: readonly string[];
+  owners: DcOwner[];
+  mediaOwners: MediaOwner[];
+  /** pseudonym URI -> real URI issued toward untrusted peers in this call. */
+  readonly issued: Record<string, string>;
+  /** Identities of the first request as the trusted side sent them (see identity-restorer). */
+  originals: IdentityOriginals | null;
+  readonly hops: HopState[];
+}
+
+export function transactionKey(side: LegSide, cseq: number, method: string): string {
+  return `${side}:${cseq}:${method}`;
+}
+
+export function otherSide(side: LegSide): LegSide {
+  return side === 'upstream' ? 'downstream' : 'upstream';
+}

@@ -1,0 +1,101 @@
+import type { Reason } from '../policy/reason.ts';
+import type { SipHeader, SipRequest, SipResponse } from '../sip/sip-message.ts';
+import type { LegState } from './call-state.ts';
+
+/**
+ * Headers that belong to one hop or one dialog (RFC 3261 16.6, 12.2) and so never cross the
+ * B2BUA: the guard writes its own on each leg. Everything else is end-to-end and is copied.
+ */
+const LEG_HEADERS = new Set([
+  'Via',
+  'Route',
+  'Record-Route',
+  'Contact',
+  'From',
+  'To',
+  'Call-ID',
+  'CSeq',
+  'Max-Forwards',
+  'Content-Length',
+]);
+
+export function endToEndHeaders(headers: readonly SipHeader[], drop: ReadonlySet<string> = new Set()): SipHeader[] {
+  return headers.filter((h) => !LEG_HEADERS.has(h.name) && !drop.has(h.name.toLowerCase()));
+}
+
+/** Headers a response echoes from its request (RFC 3261 8.2.6.2). */
+export function echoHeaders(req: SipRequest): SipHeader[] {
+  return req.headers.filter((h) => h.name === 'Via' || h.name === 'From' || h.name === 'To' || h.name === 'Call-ID' || h.name === 'CSeq');
+}
+
+export interface LegRequestParts {
+  readonly method: string;
+  readonly uri: string;
+  readonly via: string;
+  readonly maxForwards: number;
+  readonly routes: readonly string[];
+  readonly cseq: number;
+  readonly contact: string | null;
+  readonly copied: readonly SipHeader[];
+  readonly body: string;
+}
+
+/** A request the guard sends on one of its legs, with that leg's dialog identifiers. */
+export function requestOnLeg(leg: LegState, parts: LegRequestParts): SipRequest {
+  const headers: SipHeader[] = [
+    { name: 'Via', value: parts.via },
+    { name: 'Max-Forwards', value: String(parts.maxForwards) },
+    ...parts.routes.map((value) => ({ name: 'Route', value })),
+    { name: 'From', value: `${leg.localUri};tag=${leg.localTag}` },
+    { name: 'To', value: leg.remoteTag === null ? leg.remoteUri : `${leg.remoteUri};tag=${leg.remoteTag}` },
+    { name: 'Call-ID', value: leg.callId },
+    { name: 'CSeq', value: `${parts.cseq} ${parts.method}` },
+  ];
+  if (parts.contact !== null) {
+    headers.push({ name: 'Contact', value: parts.contact });
+  }
+  headers.push(...parts.copied);
+  return { kind: 'request', method: parts.method, uri: parts.uri, headers, body: parts.body };
+}
+
+/**
+ * A response on the leg a request came in on: the request's Via, From, To, Call-ID and CSeq,
+ * with the guard's tag added to To where the request had none (RFC 3261 8.2.6.2).
+ */
+export function responseOnLeg(
+  echo: readonly SipHeader[],
+  status: number,
+  reason: string,
+  toTag: string | null,
+  extra: readonly SipHeader[],
+  body = '',
+): SipResponse {
+  const headers = echo.map((h) =>
+    h.name === 'To' && toTag !== null && status > 100 && !/;\s*tag=/i.test(h.value) ? { name: 'To', value: `${h.value};tag=${toTag}` } : h,
+  );
+  return { kind: 'response', status, reason, headers: [...headers, ...extra], body };
+}
+
+/** RFC 3261 20.43: code 399 (miscellaneous), the guard as agent, the reason codes as text. */
+export function warningFor(agent: string, reasons: readonly Reason[]): SipHeader | null {
+  if (reasons.length === 0) {
+    return null;
+  }
+  const text = reasons.map((r) => r.code).filter((code, i, all) => all.indexOf(code) === i).join(' ');
+  return { name: 'Warning', value: `399 ${agent} "${text}"` };
+}
+
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  481: 'Call/Transaction Does Not Exist',
+  483: 'Too Many Hops',
+  488: 'Not Acceptable Here',
+  500: 'Server Internal Error',
+  503: 'Service Unavailable',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASON_PHRASES[status] ?? 'Rejected';
+}

@@ -1,0 +1,28 @@
+import { checkCommand } from './check-command.ts';
+import type { CliIo } from './cli-io.ts';
+import { validateCommand } from './validate-command.ts';
+
+const USAGE = `usage: dc-guard <command> [options]
+
+commands:
+  validate --profile FILE                         check a profile; prints file:line: reason on error
+  check --profile FILE PEER=MSGFILE [...]         run SIP messages through the guard, one JSON line each`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'validate':
+      return validateCommand([...rest], io);
+    case 'check':
+      return checkCommand(rest, io);
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      io.stderr(`dc-guard: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}

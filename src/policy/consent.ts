@@ -1,0 +1,39 @@
+import type { Profile } from '../profile/profile-types.ts';
+import { normaliseIdentity } from '../privacy/normalise-identity.ts';
+
+/** Consent entries name the bootstrap DC of a peer as `<peer>:bootstrap`. */
+export const BOOTSTRAP_CONSENT_APP = 'bootstrap';
+
+/**
+ * The served user's consent for one DC opened by `peerId`.
+ *
+ * A user's record decides for the entries it lists (an explicit deny beats an allow); a
+ * peer-wide entry (`weather-as`) covers every app of that peer; anything the record does not
+ * mention falls back to `consent.default`.
+ */
+export class ConsentBook {
+  readonly #users = new Map<string, { allow: Set<string>; deny: Set<string> }>();
+  readonly #defaultAllow: boolean;
+
+  constructor(consent: Profile['consent']) {
+    this.#defaultAllow = consent.default === 'allow';
+    for (const [identity, record] of Object.entries(consent.users)) {
+      this.#users.set(normaliseIdentity(identity), { allow: new Set(record.allow), deny: new Set(record.deny) });
+    }
+  }
+
+  allows(user: string, peerId: string, appId: string | null): boolean {
+    const record = this.#users.get(normaliseIdentity(user));
+    if (record === undefined) {
+      return this.#defaultAllow;
+    }
+    const appEntry = `${peerId}:${appId ?? 'unknown'}`;
+    if (record.deny.has(peerId) || record.deny.has(appEntry)) {
+      return false;
+    }
+    if (record.allow.has(peerId) || record.allow.has(appEntry)) {
+      return true;
+    }
+    return this.#defaultAllow;
+  }
+}

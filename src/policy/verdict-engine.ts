@@ -1,0 +1,283 @@
+import type { Profile } from '../profile/profile-types.ts';
+import type { DcChannel, DcChannelRef, DcDiff, SdpView } from '../sdp/sdp-types.ts';
+import { diffDcOffers } from '../sdp/dc-diff.ts';
+import { alignAnswer, applyDcEdits } from '../sdp/dc-rewrite.ts';
+import { refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
+import type { Actor } from './actor.ts';
+import { BOOTSTRAP_CONSENT_APP, ConsentBook } from './consent.ts';
+import type { Reason } from './reason.ts';
+import type { DcOwner, MediaOwner, Verdict } from './verdict.ts';
+
+/** An SDP offer in a request (INVITE, re-INVITE, UPDATE) or in a reliable 18x/2xx to a late-offer INVITE. */
+export interface OfferFacts {
+  readonly kind: 'offer';
+  readonly method: string;
+  /** True for a dialog-creating INVITE; false for re-INVITE/UPDATE. */
+  readonly initial: boolean;
+  readonly initiator: Actor;
+  readonly sdp: SdpView;
+  /** What the initiator's side had before: its previous SDP in this dialog, or the offer the guard handed it. */
+  readonly baseline: SdpView | null;
+  readonly owners: readonly DcOwner[];
+  readonly mediaOwners: readonly MediaOwner[];
+  /** Served users whose consent applies (P-Served-User from a trusted peer, else both parties). */
+  readonly servedUsers: readonly string[];
+}
+
+/** A body that claimed to be SDP but could not be read. */
+export interface UnreadableSdpFacts {
+  readonly kind: 'unreadable-sdp';
+  readonly initiator: Actor;
+  readonly raw: string;
+  readonly detail: string;
+}
+
+/** An SDP answer (18x/2xx, ACK, PRACK) to an offer the guard forwarded. */
+export interface AnswerFacts {
+  readonly kind: 'answer';
+  readonly forwardedOffer: SdpView;
+  readonly answer: SdpView;
+}
+
+/** BYE: ending somebody's dialog. */
+export interface TerminateFacts {
+  readonly kind: 'terminate';
+  readonly initiator: Actor;
+}
+
+export type VerdictFacts = OfferFacts | UnreadableSdpFacts | AnswerFacts | TerminateFacts;
+
+type Outcome = Omit<Verdict, 'enforced'>;
+
+/**
+ * The decision engine: plain facts in, a verdict out. No I/O, no clock, no state of its own;
+ * the call controller feeds it and applies what it says.
+ */
+export class VerdictEngine {
+  readonly #guard: Profile['guard'];
+  readonly #consent: ConsentBook;
+
+  constructor(profile: Profile) {
+    this.#guard = profile.guard;
+    this.#consent = new ConsentBook(profile.consent);
+  }
+
+  decide(facts: VerdictFacts): Verdict {
+    const outcome = this.#decide(facts);
+    return { ...outcome, enforced: this.#guard.mode === 'enforce' };
+  }
+
+  #decide(facts: VerdictFacts): Outcome {
+    switch (facts.kind) {
+      case 'offer':
+        return this.#decideOffer(facts);
+      case 'unreadable-sdp':
+        return this.#decideUnreadable(facts);
+      case 'answer':
+        return decideAnswer(facts);
+      case 'terminate':
+        return facts.initiator.trusted || facts.initiator.grants.terminate
+          ? forward([], null)
+          : reject(403, [{ code: 'dialog.terminate-not-granted', peer: facts.initiator.id }]);
+    }
+  }
+
+  #decideOffer(facts: OfferFacts): Outcome {
+    const { initiator, sdp } = facts;
+    const diff = diffDcOffers(facts.baseline, sdp);
+    if (initiator.trusted) {
+      return { ...forward([], sdp.raw), created: createdBy(initiator.id, diff.added), openedMedia: openedBy(initiator.id, diff.openedMedia) };
+    }
+
+    // TS 24.186 9.3 threat model: a third party may touch only the DCs its grant covers; any
+    // attempt on another's DC refuses the whole request so the dialog stays as it was.
+    const violations = this.#modifyViolations(facts, diff);
+    if (violations.length > 0) {
+      return reject(403, violations);
+    }
+
+    const refusedMedia = new Set<number>();
+    const reasons: Reason[] = [];
+    for (const mediaIndex of diff.openedMedia) {
+      const media = sdp.dcMedia.find((m) => m.index === mediaIndex);
+      const cap = initiator.grants.maxBandwidthKbps;
+      if (media !== undefined && cap !== null && (media.bandwidthKbps === null || media.bandwidthKbps > cap)) {
+        refusedMedia.add(mediaIndex);
+        reasons.push({
+          code: 'dc.cap-bandwidth',
+          peer: initiator.id,
+          mediaIndex,
+          detail: media.bandwidthKbps === null ? `no b=AS; cap is ${cap} kbps` : `b=AS:${media.bandwidthKbps} over cap ${cap}`,
+        });
+      } else if (media !== undefined && media.channels.length === 0 && !initiator.grants.apps.includes('*')) {
+        // An SCTP association with no dcmap lets channels be opened in band (DCEP), out of the guard's sight.
+        refusedMedia.add(mediaIndex);
+        reasons.push({ code: 'dc.app-not-granted', peer: initiator.id, mediaIndex, appId: null, detail: 'DC m-line without a=dcmap' });
+      }
+    }
+
+    const refusedChannels: DcChannelRef[] = [];
+    const created: DcOwner[] = [];
+    let owned = countOwnedOpen(facts.owners, initiator.id, sdp);
+    for (const added of diff.added) {
+      if (refusedMedia.has(added.mediaIndex)) {
+        continue;
+      }
+      const refusal = this.#refuseAddition(facts, added.channel, owned);
+      if (refusal === null) {
+        owned += 1;
+        created.push({ mediaIndex: added.mediaIndex, streamId: added.streamId, owner: initiator.id });
+      } else {
+        refusedChannels.push({ mediaIndex: added.mediaIndex, streamId: added.streamId });
+        reasons.push({ ...refusal, mediaIndex: added.mediaIndex, streamId: added.streamId });
+      }
+    }
+    const openedMedia = openedBy(initiator.id, diff.openedMedia.filter((index) => !refusedMedia.has(index)));
+
+    if (reasons.length === 0) {
+      return { ...forward([], sdp.raw), created, openedMedia };
+    }
+    if (this.#guard.onUnauthorizedDc === 'reject') {
+      return reject(403, reasons);
+    }
+    const stripped = applyDcEdits(sdp, { refuseMedia: [...refusedMedia], removeChannels: refusedChannels });
+    if (!facts.initial && created.length === 0 && onlyDcAdditions(diff) && sameNonDcContent(facts.baseline, sdp)) {
+      // TS 24.186 9.3.2.2: a re-offer whose only change is a refused DC is answered 488.
+      return reject(488, reasons);
+    }
+    return { ...forward(reasons, stripped), created, openedMedia };
+  }
+
+  #modifyViolations(facts: OfferFacts, diff: DcDiff): Reason[] {
+    const { initiator } = facts;
+    const mayTouch = (owner: string | undefined): boolean =>
+      initiator.grants.modify === 'any' || (initiator.grants.modify === 'own' && owner === initiator.id);
+    const violations: Reason[] = [];
+    const touchedDcs = [
+      ...diff.removed.map((r) => ({ ...r, verb: 'closes' })),
+      ...diff.changed.map((c) => ({ ...c, verb: 'changes' })),
+    ];
+    for (const touched of touchedDcs) {
+      const owner = facts.owners.find((o) => o.mediaIndex === touched.mediaIndex && o.streamId === touched.streamId)?.owner;
+      if (!mayTouch(owner)) {
+        violations.push({
+          code: 'dialog.modify-not-granted',
+          peer: initiator.id,
+          mediaIndex: touched.mediaIndex,
+          streamId: touched.streamId,
+          detail: `${touched.verb} a DC owned by ${owner ?? 'the dialog parties'}`,
+        });
+      }
+    }
+    for (const raised of diff.bandwidthRaised) {
+      const owner = facts.mediaOwners.find((m) => m.mediaIndex === raised.mediaIndex)?.owner;
+      const cap = initiator.grants.maxBandwidthKbps;
+      if (!mayTouch(owner)) {
+        violations.push({ code: 'dialog.modify-not-granted', peer: initiator.id, mediaIndex: raised.mediaIndex, detail: `raises b=AS of a DC m-line opened by ${owner ?? 'the dialog parties'}` });
+      } else if (cap !== null && (raised.after === null || raised.after > cap)) {
+        violations.push({ code: 'dc.cap-bandwidth', peer: initiator.id, mediaIndex: raised.mediaIndex, detail: `b=AS:${raised.after ?? 'unlimited'} over cap ${cap}` });
+      }
+    }
+    return violations;
+  }
+
+  #refuseAddition(facts: OfferFacts, channel: DcChannel, ownedSoFar: number): Reason | null {
+    const { initiator } = facts;
+    const grants = initiator.grants;
+    if (channel.kind === 'bootstrap') {
+      if (!grants.bootstrap) {
+        return { code: 'dc.bootstrap-not-granted', peer: initiator.id };
+      }
+    } else if (!grants.apps.includes('*') && (channel.appId === null || !grants.apps.includes(channel.appId))) {
+      return { code: 'dc.app-not-granted', peer: initiator.id, appId: channel.appId };
+    }
+    const consentApp = channel.kind === 'bootstrap' ? BOOTSTRAP_CONSENT_APP : channel.appId;
+    if (facts.servedUsers.some((user) => !this.#consent.allows(user, initiator.id, consentApp))) {
+      return { code: 'dc.consent-denied', peer: initiator.id, appId: consentApp };
+    }
+    if (grants.maxChannels !== null && ownedSoFar >= grants.maxChannels) {
+      return { code: 'dc.cap-channels', peer: initiator.id, detail: `cap is ${grants.maxChannels} channels per call` };
+    }
+    return null;
+  }
+
+  #decideUnreadable(facts: UnreadableSdpFacts): Outcome {
+    const reasons: Reason[] = [{ code: 'sdp.unparseable', peer: facts.initiator.id, detail: facts.detail }];
+    if (facts.initiator.trusted || this.#guard.fail === 'open') {
+      return forward(reasons, facts.raw);
+    }
+    // Fail closed: the DC part is refused, the call is not.
+    return forward(reasons, refuseDcMediaInText(facts.raw));
+  }
+}
+
+function decideAnswer(facts: AnswerFacts): Outcome {
+  const aligned = alignAnswer(facts.forwardedOffer, facts.answer);
+  const reasons: Reason[] = [];
+  if (aligned.problem !== null) {
+    reasons.push({ code: 'sdp.mline-count', detail: aligned.problem });
+  }
+  for (const mediaIndex of aligned.refusedMedia) {
+    reasons.push({ code: 'dc.answer-port-refused', mediaIndex });
+  }
+  for (const ref of aligned.removedChannels) {
+    reasons.push({ code: 'dc.answer-not-offered', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
+  }
+  return forward(reasons, aligned.raw);
+}
+
+function forward(reasons: readonly Reason[], sdp: string | null): Outcome {
+  return { action: 'forward', status: null, reasons, sdp, created: [], openedMedia: [] };
+}
+
+function reject(status: number, reasons: readonly Reason[]): Outcome {
+  return { action: 'reject', status, reasons, sdp: null, created: [], openedMedia: [] };
+}
+
+function createdBy(owner: string, added: DcDiff['added']): DcOwner[] {
+  return added.map((a) => ({ mediaIndex: a.mediaIndex, streamId: a.streamId, owner }));
+}
+
+function openedBy(owner: string, indexes: readonly number[]): MediaOwner[] {
+  return indexes.map((mediaIndex) => ({ mediaIndex, owner }));
+}
+
+/** Channels the initiator already owns that stay open in this offer: they count against its cap. */
+function countOwnedOpen(owners: readonly DcOwner[], owner: string, sdp: SdpView): number {
+  let count = 0;
+  for (const media of sdp.dcMedia) {
+    if (media.port === 0) {
+      continue;
+    }
+    for (const channel of media.channels) {
+      if (owners.some((o) => o.owner === owner && o.mediaIndex === media.index && o.streamId === channel.streamId)) {
+        count += 1;
+      }
+    }
+  }
+  return count;
+}
+
+function onlyDcAdditions(diff: DcDiff): boolean {
+  return diff.removed.length === 0 && diff.changed.length === 0 && diff.bandwidthRaised.length === 0;
+}
+
+/** Whether two SDPs agree on everything but their DC m-lines and `o=` line. */
+function sameNonDcContent(before: SdpView | null, after: SdpView): boolean {
+  return before !== null && nonDcSignature(before) === nonDcSignature(after);
+}
+
+function nonDcSignature(view: SdpView): string {
+  const dcIndexes = new Set(view.dcMedia.map((m) => m.index));
+  const kept: string[] = [];
+  let mediaIndex = -1;
+  for (const line of view.raw.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      mediaIndex += 1;
+    }
+    if (!dcIndexes.has(mediaIndex) && !line.startsWith('o=') && line.trim() !== '') {
+      kept.push(line.trimEnd());
+    }
+  }
+  return kept.join('\n');
+}

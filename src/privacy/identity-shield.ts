@@ -1,0 +1,163 @@
+import type { IdentityMode } from '../profile/profile-types.ts';
+import type { Reason } from '../policy/reason.ts';
+import type { SipMessage } from '../sip/sip-message.ts';
+import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
+import { getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
+import { setOriginUsername } from '../sdp/dc-rewrite.ts';
+import {
+  ASSERTED_IDENTITY_HEADERS,
+  HEADER_PRIVACY_HEADERS,
+  OPAQUE_IDENTITY_HEADERS,
+  URI_IDENTITY_HEADERS,
+  USER_PRIVACY_HEADERS,
+} from './identity-headers.ts';
+import { ANONYMOUS_URI, type Pseudonymizer } from './pseudonymizer.ts';
+import { isSdpBody } from '../sip/sdp-body.ts';
+
+export interface ShieldContext {
+  readonly peerId: string;
+  readonly mode: IdentityMode;
+  readonly pseudonymizer: Pseudonymizer | null;
+  /** pseudonym URI -> real URI, filled as pseudonyms are issued; kept with the call to map them back. */
+  readonly issued: Record<string, string>;
+  /**
+   * True for a dialog-creating request: its Request-URI, From and To carry the parties'
+   * identities. In-dialog requests and responses carry the leg's own dialog identifiers,
+   * which were shielded when the leg was created and must not change (RFC 3261 12.2.1.1).
+   */
+  readonly dialogCreating: boolean;
+}
+
+export type ShieldOutcome = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly reason: Reason };
+
+/**
+ * Treats every identity in a message bound for an untrusted peer per that peer's identity
+ * mode, and honours the RFC 3323 `Privacy` values the user asked for. Mutates `msg`.
+ */
+export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOutcome {
+  const privacy = privacyValues(getHeader(msg, 'Privacy'));
+  // RFC 3323 4.2: a privacy service that cannot apply a function marked critical rejects (500).
+  if (privacy.has('critical') && privacy.has('session')) {
+    return {
+      ok: false,
+      status: 500,
+      reason: { code: 'privacy.critical-unsupported', peer: ctx.peerId, detail: 'Privacy: session needs a media relay, which this guard is not' },
+    };
+  }
+  const replaceUri = uriReplacer(ctx);
+  if (ctx.mode !== 'pass') {
+    if (ctx.dialogCreating && msg.kind === 'request' && isPartyUri(msg.uri)) {
+      msg.uri = replaceUri(msg.uri);
+    }
+    if (ctx.dialogCreating && msg.kind === 'request') {
+      rewriteNameAddr(msg, 'From', replaceUri, ctx.mode);
+      rewriteNameAddr(msg, 'To', replaceUri, ctx.mode);
+    }
+    for (const name of [...ASSERTED_IDENTITY_HEADERS, ...URI_IDENTITY_HEADERS]) {
+      if (ctx.mode === 'remove') {
+        removeHeader(msg, name);
+      } else {
+        rewriteNameAddr(msg, name, replaceUri, ctx.mode);
+      }
+    }
+    for (const name of OPAQUE_IDENTITY_HEADERS) {
+      removeHeader(msg, name);
+    }
+    if (isSdpBody(msg)) {
+      msg.body = setOriginUsername(msg.body, '-');
+    }
+  }
+  if (privacy.has('id')) {
+    for (const name of ASSERTED_IDENTITY_HEADERS) {
+      removeHeader(msg, name);
+    }
+  }
+  if (privacy.has('user')) {
+    if (ctx.dialogCreating && msg.kind === 'request') {
+      rewriteNameAddr(msg, 'From', () => ANONYMOUS_URI, 'anonymous');
+    }
+    for (const name of USER_PRIVACY_HEADERS) {
+      removeHeader(msg, name);
+    }
+  }
+  if (privacy.has('header')) {
+    // Via, Contact and Record-Route never cross the guard: as a B2BUA it writes its own.
+    for (const name of HEADER_PRIVACY_HEADERS) {
+      removeHeader(msg, name);
+    }
+  }
+  if (privacy.has('history')) {
+    removeHeader(msg, 'History-Info');
+  }
+  // The Privacy header is honoured here, at the edge of the trust domain (RFC 3323 5.3).
+  removeHeader(msg, 'Privacy');
+  return { ok: true };
+}
+
+function uriReplacer(ctx: ShieldContext): (uri: string) => string {
+  return (uri) => {
+    if (ctx.mode !== 'pseudonym' || ctx.pseudonymizer === null) {
+      return ANONYMOUS_URI;
+    }
+    if (uri in ctx.issued || uri === ANONYMOUS_URI) {
+      return uri;
+    }
+    const pseudonym = ctx.pseudonymizer.uri(uri, ctx.peerId);
+    ctx.issued[pseudonym] = uri;
+    return pseudonym;
+  };
+}
+
+/** Replaces the URI of every value of a name-addr header, keeping header parameters such as tag or index. */
+function rewriteNameAddr(msg: SipMessage, name: string, replaceUri: (uri: string) => string, mode: IdentityMode): void {
+  const values = getHeaderValues(msg, name);
+  if (values.length === 0) {
+    return;
+  }
+  const rewritten: string[] = [];
+  for (const value of values) {
+    let addr;
+    try {
+      addr = parseNameAddr(value);
+    } catch {
+      continue; // an unreadable identity is dropped, never passed on in clear
+    }
+    rewritten.push(
+      formatNameAddr({
+        displayName: mode === 'pseudonym' || addr.displayName === null ? null : 'Anonymous',
+        uri: replaceUri(stripUriHeaders(addr.uri)),
+        params: addr.params.filter(([param]) => !IDENTITY_HEADER_PARAMS.has(param.toLowerCase())),
+      }),
+    );
+  }
+  if (rewritten.length === 0) {
+    removeHeader(msg, name);
+  } else {
+    setHeader(msg, name, rewritten.join(', '));
+  }
+}
+
+/** Header parameters that name the party again (RFC 3325 Remote-Party-ID screen/party, TS 24.229 orig). */
+const IDENTITY_HEADER_PARAMS = new Set(['party', 'screen', 'id-type', 'privacy']);
+
+/** History-Info URIs carry `?Reason=...` and `?Privacy=...` embedded headers: the identity is what precedes them. */
+function stripUriHeaders(uri: string): string {
+  const q = uri.indexOf('?');
+  return q === -1 ? uri : uri.slice(0, q);
+}
+
+function isPartyUri(uri: string): boolean {
+  return /^tel:/i.test(uri) || /^sips?:[^@;?]+@/i.test(uri);
+}
+
+function privacyValues(header: string | undefined): Set<string> {
+  if (header === undefined) {
+    return new Set();
+  }
+  return new Set(
+    header
+      .split(/[;,]/)
+      .map((v) => v.trim().toLowerCase())
+      .filter((v) => v !== ''),
+  );
+}

@@ -1,0 +1,54 @@
+import type { Profile } from '../profile/profile-types.ts';
+import { parseUri, type SipUri } from '../sip/sip-uri.ts';
+
+/**
+ * The guard's own SIP address: what it writes in Via, Contact and Route, and how it knows
+ * a Route entry (RFC 3261 16.4) is its own.
+ */
+export class GuardSelf {
+  readonly uri: string;
+  readonly host: string;
+  readonly port: number;
+  readonly transport: 'udp' | 'tcp';
+  readonly #addresses: Set<string>;
+
+  constructor(profile: Profile) {
+    const first = profile.sip.listen[0];
+    const publicUri = profile.sip.publicUri === null ? null : parseUri(profile.sip.publicUri);
+    this.transport = first?.transport ?? 'udp';
+    this.host = publicUri?.host ?? bracketed(first?.host ?? '127.0.0.1');
+    this.port = publicUri?.port ?? first?.port ?? 5060;
+    this.uri = `sip:${this.host}:${this.port}`;
+    this.#addresses = new Set(profile.sip.listen.map((l) => addressKey(bracketed(l.host), l.port)));
+    this.#addresses.add(addressKey(this.host, this.port));
+  }
+
+  /** True when the URI names this guard (any listen address, or the public URI). */
+  owns(uri: SipUri): boolean {
+    return this.#addresses.has(addressKey(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060)));
+  }
+
+  /** The guard's own Route entry, with a route token when the call must come back through it. */
+  routeEntry(params: Readonly<Record<string, string>>): string {
+    const extra = Object.entries(params)
+      .map(([name, value]) => `;${name}=${value}`)
+      .join('');
+    return `<${this.uri};lr${extra}>`;
+  }
+
+  contact(): string {
+    return `<${this.uri}${this.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+  }
+
+  via(branch: string): string {
+    return `SIP/2.0/${this.transport.toUpperCase()} ${this.host}:${this.port};branch=${branch};rport`;
+  }
+}
+
+function addressKey(host: string, port: number): string {
+  return `${host.toLowerCase()}:${port}`;
+}
+
+function bracketed(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
