@@ -9,8 +9,12 @@ export const ASSERTED_IDENTITY_HEADERS = ['P-Asserted-Identity', 'P-Preferred-Id
 /** Headers whose values are identity URIs with parameters worth keeping (index, reason, sescase...). */
 export const URI_IDENTITY_HEADERS = ['History-Info', 'Diversion', 'P-Served-User', 'P-Called-Party-ID'] as const;
 
-/** Headers with no anonymous form: location, charging correlation, subscribed service. Removed outright. */
+/**
+ * Headers with no anonymous form: location, charging correlation, subscribed service, and the
+ * device fingerprint in User-Agent. Removed outright.
+ */
 export const OPAQUE_IDENTITY_HEADERS = [
+  'User-Agent',
   'P-Access-Network-Info',
   'P-Charging-Vector',
   'P-Charging-Function-Addresses',

@@ -1,0 +1,276 @@
+import t from 'tap';
+import type { SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
+import { readSdp } from '../../src/sdp/read-sdp.ts';
+import { parseSipMessage } from '../../src/sip/sip-parser.ts';
+import { labProfile } from '../helpers/profile-fixture.ts';
+import { ADS, BOOTSTRAP, WEATHER, offer } from '../helpers/sdp-builder.ts';
+import {
+  CALLEE_CORE,
+  CORE,
+  GAMES_AS,
+  WEATHER_AS,
+  controllerFor,
+  forwarded,
+  header,
+  headers,
+  inDialogRequest,
+  replied,
+  responseTo,
+  send,
+} from '../helpers/controller-fixture.ts';
+
+function invite(opts: { from?: string; route?: string[]; body?: string; extra?: string[]; callId?: string; uri?: string } = {}): string {
+  const body = opts.body ?? offer({ channels: [BOOTSTRAP] });
+  return [
+    `INVITE ${opts.uri ?? 'tel:+15550002222'} SIP/2.0`,
+    'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-orig-1',
+    'Max-Forwards: 70',
+    ...(opts.route ?? []).map((r) => `Route: ${r}`),
+    `From: ${opts.from ?? '"Alice" <sip:alice@ims.example.net>'};tag=caller-tag`,
+    'To: <tel:+15550002222>',
+    `Call-ID: ${opts.callId ?? 'orig-call-1@10.0.0.1'}`,
+    'CSeq: 10 INVITE',
+    'Contact: <sip:alice@10.0.0.1:5060>',
+    'P-Asserted-Identity: "Alice" <sip:alice@ims.example.net>',
+    ...(opts.extra ?? []),
+    'Content-Type: application/sdp',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+t.test('a trusted call with a bootstrap DC passes untouched, answer and all', async (t) => {
+  const { controller, store } = controllerFor(labProfile());
+  const sdp = offer({ channels: [BOOTSTRAP] });
+  const out = forwarded(await send(controller, invite({ body: sdp }), CORE)) as SipRequest;
+  t.equal(out.body, sdp, 'offer byte-identical');
+  t.equal(out.uri, 'tel:+15550002222');
+  t.not(header(out, 'Call-ID'), 'orig-call-1@10.0.0.1', 'the B2BUA has its own Call-ID on each leg');
+  t.match(header(out, 'Via') ?? '', /^SIP\/2\.0\/UDP 127\.0\.0\.10:5060;branch=z9hG4bK/);
+  t.equal(headers(out, 'Via').length, 1, 'upstream Via never crosses');
+  t.equal(header(out, 'P-Asserted-Identity'), '"Alice" <sip:alice@ims.example.net>', 'trusted peers see real identities');
+  t.equal(header(out, 'Max-Forwards'), '69');
+
+  const answer = offer({ channels: [BOOTSTRAP], username: 'bob' });
+  const ok = forwarded(await send(controller, responseTo(out, 200, 'OK', { body: answer, contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE)) as SipResponse;
+  t.equal(ok.status, 200);
+  t.equal(ok.body, answer, 'answer byte-identical');
+  t.equal(header(ok, 'Call-ID'), 'orig-call-1@10.0.0.1');
+  t.match(header(ok, 'Via') ?? '', /branch=z9hG4bK-orig-1/);
+  t.match(header(ok, 'To') ?? '', /;tag=dcg-tag-/);
+  t.match(header(ok, 'Contact') ?? '', /127\.0\.0\.10/);
+
+  const ack = forwarded(await send(controller, inDialogRequest(parseReq(invite()), ok, 'ACK', 10), CORE)) as SipRequest;
+  t.equal(ack.method, 'ACK');
+  t.equal(ack.uri, 'sip:bob@10.0.0.2', 'ACK goes to the callee Contact');
+  t.match(header(ack, 'CSeq') ?? '', /^1 ACK$/);
+
+  const bye = forwarded(await send(controller, inDialogRequest(parseReq(invite()), ok, 'BYE', 11), CORE)) as SipRequest;
+  t.match(header(bye, 'CSeq') ?? '', /^2 BYE$/);
+  const byeOk = forwarded(await send(controller, responseTo(bye, 200, 'OK'), CALLEE_CORE));
+  t.equal((byeOk as SipResponse).status, 200);
+  t.equal(store.size, 0, 'an ended call leaves no state');
+});
+
+t.test('a call through an untrusted AS: pseudonyms out, real identities back, the AS policed as itself', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const extra = [
+    'P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=00101ABCD',
+    'P-Charging-Vector: icid-value=icid-77;orig-ioi=ims.example.net',
+    'History-Info: <sip:bob@ims.example.net?Reason=SIP%3Bcause%3D302>;index=1, <tel:+15550002222>;index=1.1',
+  ];
+  const toAs = forwarded(
+    await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;as=weather-as>', '<sip:127.0.0.2:5060;lr;odi=xyz>'], extra }), CORE),
+  ) as SipRequest;
+  const text = JSON.stringify(toAs);
+  for (const secret of ['alice', '15550002222', 'Alice', 'bob', 'utran-cell', 'icid-77']) {
+    t.notOk(text.includes(secret), `"${secret}" is not sent to the AS`);
+  }
+  t.match(toAs.uri, /^sip:dcg-[a-z2-7]+@pseudonym\.invalid$/);
+  t.same(headers(toAs, 'Route'), ['<sip:127.0.0.3:5060;lr>', '<sip:127.0.0.10:5060;lr;dcg=tok1>', '<sip:127.0.0.2:5060;lr;odi=xyz>']);
+  t.match(toAs.body, /^o=- /m, 'SDP o= username hidden');
+
+  // The AS sends its onward request back through the guard, adding one granted and one ungranted app DC.
+  const asOffer = toAs.body.replace(/\r\n$/, '') + '\r\na=dcmap:1000 label="weather";subprotocol="x-app"\r\na=3gpp-req-app:com.example.weather\r\na=dcmap:1002 label="ads";subprotocol="x-app"\r\na=3gpp-req-app:com.example.ads\r\n';
+  const onward = [
+    `INVITE ${toAs.uri} SIP/2.0`,
+    'Via: SIP/2.0/UDP 127.0.0.3:5060;branch=z9hG4bK-as-1',
+    'Max-Forwards: 68',
+    'Route: <sip:127.0.0.10:5060;lr;dcg=tok1>, <sip:127.0.0.2:5060;lr;odi=xyz>',
+    `From: ${header(toAs, 'From')?.replace(/;tag=.*/, '') ?? ''};tag=as-tag`,
+    `To: ${header(toAs, 'To') ?? ''}`,
+    'Call-ID: as-call-1',
+    'CSeq: 1 INVITE',
+    'Contact: <sip:127.0.0.3:5060>',
+    `P-Asserted-Identity: ${header(toAs, 'P-Asserted-Identity') ?? ''}, <sip:ceo@bank.example>`,
+    'Content-Type: application/sdp',
+    '',
+    asOffer,
+  ].join('\r\n');
+  const outcome = await send(controller, onward, WEATHER_AS);
+  const toCore = forwarded(outcome) as SipRequest;
+  t.equal(toCore.uri, 'tel:+15550002222', 'Request-URI mapped back');
+  t.match(header(toCore, 'From') ?? '', /^"Alice" <sip:alice@ims\.example\.net>;tag=/);
+  t.equal(header(toCore, 'To'), '<tel:+15550002222>');
+  t.equal(header(toCore, 'P-Asserted-Identity'), '"Alice" <sip:alice@ims.example.net>', 'the AS asserted nothing of its own');
+  t.match(header(toCore, 'P-Charging-Vector') ?? '', /icid-77/, 'charging correlation restored for the core');
+  t.same(headers(toCore, 'Route'), ['<sip:127.0.0.2:5060;lr;odi=xyz>']);
+  t.same(outcome.report.reasons.map((r) => r.code), ['dc.app-not-granted']);
+  const sdp = readSdp(toCore.body);
+  t.same(sdp.dcMedia[0]?.channels.map((c) => c.streamId), [0, 1000], 'granted app kept, ungranted stripped');
+
+  // The callee answers; the answer goes to the AS shielded, and comes back to the caller restored.
+  const answer = offer({ channels: [BOOTSTRAP, WEATHER], username: 'bob' });
+  const toAsAnswer = forwarded(
+    await send(
+      controller,
+      responseTo(toCore, 200, 'OK', { body: answer, contact: '<sip:bob@10.0.0.2>', extra: ['P-Asserted-Identity: <tel:+15550002222>'] }),
+      CALLEE_CORE,
+    ),
+  ) as SipResponse;
+  t.equal(toAsAnswer.status, 200);
+  t.match(header(toAsAnswer, 'P-Asserted-Identity') ?? '', /^<sip:dcg-.*@pseudonym\.invalid>$/);
+  t.notOk(JSON.stringify(toAsAnswer).includes('bob'), 'o= username of the callee hidden from the AS');
+  const asAnswer = responseTo(toAs, 200, 'OK', {
+    body: toAsAnswer.body,
+    contact: '<sip:127.0.0.3:5060>',
+    extra: [`P-Asserted-Identity: ${header(toAsAnswer, 'P-Asserted-Identity') ?? ''}`],
+  });
+  const toCaller = forwarded(await send(controller, asAnswer, WEATHER_AS)) as SipResponse;
+  t.equal(header(toCaller, 'P-Asserted-Identity'), '<tel:+15550002222>', 'callee identity restored toward the caller');
+  t.equal(header(toCaller, 'Call-ID'), 'orig-call-1@10.0.0.1');
+  t.equal(readSdp(toCaller.body).mediaCount, 2);
+});
+
+t.test('an untrusted AS originating a call with an ungranted app DC: port 0 to the callee, a valid answer to the AS', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const asInvite = invite({ body: offer({ channels: [ADS] }) }).replace('127.0.0.1:5060;branch', '127.0.0.3:5060;branch');
+  const out = await send(controller, asInvite, WEATHER_AS);
+  const toCallee = forwarded(out) as SipRequest;
+  t.same(out.report.reasons.map((r) => r.code), ['dc.app-not-granted']);
+  const sdp = readSdp(toCallee.body);
+  t.equal(sdp.mediaCount, 2);
+  t.equal(sdp.dcMedia[0]?.port, 0);
+  t.equal(header(toCallee, 'P-Asserted-Identity'), undefined, 'an untrusted peer cannot assert identity');
+
+  const calleeAnswer = offer({ channels: [], dcPort: 0, username: 'bob' }).replace(/a=(max-message-size|sctp-port|setup|fingerprint|tls-id).*\r\n/g, '');
+  const back = forwarded(await send(controller, responseTo(toCallee, 200, 'OK', { body: calleeAnswer }), CALLEE_CORE)) as SipResponse;
+  const answer = readSdp(back.body);
+  t.equal(answer.mediaCount, 2, 'answer has as many m-lines as the AS offered');
+  t.equal(answer.dcMedia[0]?.port, 0);
+});
+
+t.test('on_unauthorized_dc: reject answers 403 to the AS', async (t) => {
+  const base = labProfile();
+  const { controller } = controllerFor({ ...base, guard: { ...base.guard, onUnauthorizedDc: 'reject' } });
+  const res = replied(await send(controller, invite({ body: offer({ channels: [ADS] }) }), WEATHER_AS));
+  t.equal(res.status, 403);
+  t.match(header(res, 'Warning') ?? '', /^399 127\.0\.0\.10 "dc\.app-not-granted"$/);
+  t.match(header(res, 'Via') ?? '', /branch=z9hG4bK-orig-1/);
+  t.match(header(res, 'To') ?? '', /;tag=/);
+});
+
+async function establish(controller: ReturnType<typeof controllerFor>['controller'], from: typeof CORE, body: string) {
+  const req = parseReq(invite({ body }));
+  const out = forwarded(await send(controller, req, from)) as SipRequest;
+  const answer = offer({ channels: readSdp(out.body).dcMedia[0]?.channels.map((c) => ({ stream: c.streamId, sub: c.subprotocol ?? undefined, label: c.label ?? undefined, app: c.appId ?? undefined })) ?? [], username: 'bob' });
+  const ok = forwarded(await send(controller, responseTo(out, 200, 'OK', { body: answer, contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE)) as SipResponse;
+  forwarded(await send(controller, inDialogRequest(req, ok, 'ACK', 10), from));
+  return { req, out, ok, answer };
+}
+
+t.test('a re-INVITE from an untrusted AS adding an ungranted DC gets 488 and the call goes on', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const first = offer({ channels: [WEATHER] });
+  const { req, ok } = await establish(controller, WEATHER_AS, first);
+  const res = replied(await send(controller, inDialogRequest(req, ok, 'INVITE', 11, { body: offer({ channels: [WEATHER, ADS], version: 2 }) }), WEATHER_AS));
+  t.equal(res.status, 488);
+  t.match(header(res, 'Warning') ?? '', /dc\.app-not-granted/);
+  const info = await send(controller, inDialogRequest(req, ok, 'INFO', 12), WEATHER_AS);
+  t.equal(info.kind, 'forward', 'the dialog is still there');
+});
+
+t.test('BYE from an untrusted AS without terminate gets 403; the real BYE ends the call on both legs', async (t) => {
+  const { controller, store } = controllerFor(labProfile());
+  const { req, ok, out } = await establish(controller, WEATHER_AS, offer({ channels: [WEATHER] }));
+  const refused = replied(await send(controller, inDialogRequest(req, ok, 'BYE', 11), WEATHER_AS));
+  t.equal(refused.status, 403);
+  t.match(header(refused, 'Warning') ?? '', /dialog\.terminate-not-granted/);
+  t.equal(store.size, 1);
+  // The callee hangs up: its BYE on the downstream leg reaches the AS.
+  const calleeBye = inDialogRequest(out, calleeView(out), 'BYE', 1, { fromCallee: true });
+  const toAs = forwarded(await send(controller, calleeBye, CALLEE_CORE)) as SipRequest;
+  t.equal(toAs.method, 'BYE');
+  t.equal(header(toAs, 'Call-ID'), 'orig-call-1@10.0.0.1');
+  forwarded(await send(controller, responseTo(toAs, 200, 'OK'), WEATHER_AS));
+  t.equal(store.size, 0);
+});
+
+t.test('a peer may not use another peer\'s dialog, nor bring back a call it was not handed', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const { req, ok } = await establish(controller, WEATHER_AS, offer({ channels: [WEATHER] }));
+  const hijack = await send(controller, inDialogRequest(req, ok, 'BYE', 11), GAMES_AS);
+  t.equal(replied(hijack).status, 403, 'the dialog is weather-as\'s: games-as may not end it');
+  t.match(header(replied(hijack), 'Warning') ?? '', /dialog\.unknown/);
+  const toAs = forwarded(await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;as=weather-as>'], callId: 'c2' }), CORE)) as SipRequest;
+  t.ok(toAs);
+  const stolen = replied(await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;dcg=tok1>'], callId: 'c3' }), GAMES_AS));
+  t.equal(stolen.status, 403);
+  const forged = replied(await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;dcg=guess>'], callId: 'c4' }), WEATHER_AS));
+  t.equal(forged.status, 403);
+});
+
+t.test('CANCEL of a ringing call goes downstream with the INVITE\'s branch; 487 comes back', async (t) => {
+  const { controller, store } = controllerFor(labProfile());
+  const out = forwarded(await send(controller, invite(), CORE)) as SipRequest;
+  const ringing = forwarded(await send(controller, responseTo(out, 180, 'Ringing'), CALLEE_CORE)) as SipResponse;
+  t.equal(ringing.status, 180);
+  const cancel = invite().replace(/^INVITE/, 'CANCEL').replace('CSeq: 10 INVITE', 'CSeq: 10 CANCEL').replace(/Content-Type[\s\S]*$/, '\r\n');
+  const down = forwarded(await send(controller, cancel, CORE)) as SipRequest;
+  t.equal(down.method, 'CANCEL');
+  t.equal(header(down, 'Via'), header(out, 'Via'));
+  t.equal(down.uri, out.uri);
+  t.match(header(down, 'CSeq') ?? '', /^1 CANCEL$/);
+  const terminated = forwarded(await send(controller, responseTo(out, 487, 'Request Terminated'), CALLEE_CORE)) as SipResponse;
+  t.equal(terminated.status, 487);
+  t.match(header(terminated, 'CSeq') ?? '', /^10 INVITE$/);
+  t.equal(store.size, 0);
+});
+
+t.test('an unknown peer gets 403 under unknown_peers: reject', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const res = replied(await send(controller, invite(), { address: '127.0.0.77', port: 5060, transport: 'udp' }));
+  t.equal(res.status, 403);
+  t.match(header(res, 'Warning') ?? '', /peer\.unknown/);
+});
+
+t.test('requests_per_second: the burst is spent, then 503 with Retry-After', async (t) => {
+  const { controller } = controllerFor(withLimits());
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const outcome = await send(controller, invite({ callId: `rl-${i}` }), WEATHER_AS);
+    statuses.push(outcome.kind === 'reply' ? outcome.response.status : 0);
+  }
+  t.same(statuses, [0, 0, 0, 503]);
+});
+
+function withLimits() {
+  const base = labProfile();
+  return {
+    ...base,
+    peers: base.peers.map((p) => (p.id === 'weather-as' ? { ...p, limits: { requestsPerSecond: 1, burst: 3, concurrentCalls: null } } : p)),
+  };
+}
+
+function parseReq(text: string): SipRequest {
+  const msg = parseSipMessage(text);
+  if (msg.kind !== 'request') {
+    throw new Error('not a request');
+  }
+  return msg;
+}
+
+/** The callee's view of the downstream dialog: its 200 carried the To tag it chose. */
+function calleeView(out: SipRequest): SipResponse {
+  return parseSipMessage(responseTo(out, 200, 'OK')) as SipResponse;
+}
