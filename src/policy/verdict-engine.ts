@@ -271,7 +271,7 @@ function nonDcSignature(view: SdpView): string {
   const dcIndexes = new Set(view.dcMedia.map((m) => m.index));
   const kept: string[] = [];
   let mediaIndex = -1;
-  for (const line of view.raw.split(/\r?\n/)) {
+  for (const line of view.raw.split(/\r\n|\r|\n/)) {
     if (line.startsWith('m=')) {
       mediaIndex += 1;
     }

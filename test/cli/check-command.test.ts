@@ -56,7 +56,7 @@ t.test('an unparseable message stops check with exit 1 and a JSON error naming i
   t.equal(code, 1);
   t.equal(out.length, 2, 'the first message still got its verdict');
   t.match(JSON.parse(out[1] ?? '{}'), { error: 'unparseable message', index: 2, file: bad, peer: 'core' });
-  t.match(JSON.parse(out[1] ?? '{}').reason, /missing/i);
+  t.match((JSON.parse(out[1] ?? '{}') as { reason: string }).reason, /missing/i);
 });
 
 t.test('check refuses to run without the pseudonym key a profile needs, and on unknown peers', async (t) => {

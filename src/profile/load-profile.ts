@@ -1,0 +1,152 @@
+/**
+ * Reads an operator profile (YAML) into the frozen, typed `Profile`.
+ *
+ * Three passes, each reporting `file:line: path: reason`: YAML syntax (first error only,
+ * later ones are mostly its echoes), the JSON Schema (every error, one per value), then
+ * the checks a schema cannot express (every error). A pass runs only when the one
+ * before it found nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseListenSpec } from './listen-spec.ts';
+import { ProfileError } from './profile-error.ts';
+import { ProfileSource } from './profile-source.ts';
+import type { ConsentRecord, ListenSpec, Peer, PeerGrants, Profile } from './profile-types.ts';
+import type { RawConsentRecord, RawPeer, RawProfile } from './raw-profile.ts';
+import { schemaProblems } from './schema-check.ts';
+import { semanticProblems } from './semantic-check.ts';
+
+export const DEFAULT_LISTEN: readonly string[] = ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'];
+
+/**
+ * Reads and parses `file`. `Profile.file` is its absolute path; messages name the file as
+ * it was given (like a compiler does). Throws ProfileError, also when the file cannot be read.
+ */
+export function loadProfile(file: string): Profile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new ProfileError(file, 0, `cannot read the profile (${why})`);
+  }
+  return parse(text, file, resolve(file));
+}
+
+/** Parses profile text; `file` is used as given, in messages and as `Profile.file`. Throws ProfileError. */
+export function parseProfile(text: string, file: string): Profile {
+  return parse(text, file, file);
+}
+
+function parse(text: string, shownAs: string, file: string): Profile {
+  const source = new ProfileSource(text);
+  if (source.syntaxProblems.length > 0) {
+    throw ProfileError.of(shownAs, source.syntaxProblems);
+  }
+  if (source.data === null || source.data === undefined) {
+    throw new ProfileError(shownAs, 1, 'the profile is empty (expected the keys guard, sip, privacy, peers, consent)');
+  }
+  const schema = schemaProblems(source);
+  if (schema.length > 0) {
+    throw ProfileError.of(shownAs, schema);
+  }
+  const raw = source.data as RawProfile;
+  const semantic = semanticProblems(raw, source);
+  if (semantic.length > 0) {
+    throw ProfileError.of(shownAs, semantic);
+  }
+  return deepFreeze(buildProfile(raw, file));
+}
+
+const TRUSTED_GRANTS: PeerGrants = {
+  bootstrap: true,
+  apps: ['*'],
+  maxChannels: null,
+  maxBandwidthKbps: null,
+  modify: 'any',
+  terminate: true,
+};
+
+function buildProfile(raw: RawProfile, file: string): Profile {
+  const guard = raw.guard ?? {};
+  const sip = raw.sip ?? {};
+  const privacy = raw.privacy ?? {};
+  const consent = raw.consent ?? {};
+  const users: Record<string, ConsentRecord> = {};
+  for (const [user, record] of Object.entries(consent.users ?? {})) {
+    users[user] = buildConsent(record);
+  }
+  return {
+    file,
+    guard: {
+      mode: guard.mode ?? 'enforce',
+      onUnauthorizedDc: guard.on_unauthorized_dc ?? 'strip',
+      fail: guard.fail ?? 'closed',
+      unknownPeers: guard.unknown_peers ?? 'reject',
+      initiatorHeader: guard.initiator_header ?? 'P-DC-Initiator',
+    },
+    sip: {
+      listen: (sip.listen ?? DEFAULT_LISTEN).map(listenSpec),
+      nextHop: sip.next_hop ?? null,
+      publicUri: sip.public_uri ?? null,
+    },
+    privacy: {
+      pseudonymKeyEnv: privacy.pseudonym_key_env ?? 'DC_GUARD_PSEUDONYM_KEY',
+      logIdentities: privacy.log_identities ?? 'pseudonym',
+    },
+    peers: (raw.peers ?? []).map(buildPeer),
+    consent: { default: consent.default ?? 'allow', users },
+  };
+}
+
+function buildPeer(raw: RawPeer): Peer {
+  const grants = raw.grants ?? {};
+  const limits = raw.limits ?? {};
+  return {
+    id: raw.id,
+    trusted: raw.trusted,
+    uri: raw.uri ?? null,
+    sources: [...(raw.match?.source ?? [])],
+    identity: raw.identity ?? (raw.trusted ? 'pass' : 'pseudonym'),
+    // A trusted peer may do everything; untrusted peers get only what is written.
+    grants: raw.trusted
+      ? { ...TRUSTED_GRANTS, apps: [...TRUSTED_GRANTS.apps] }
+      : {
+          bootstrap: grants.bootstrap ?? false,
+          apps: [...(grants.apps ?? [])],
+          maxChannels: grants.max_channels ?? null,
+          maxBandwidthKbps: grants.max_bandwidth_kbps ?? null,
+          modify: grants.modify ?? 'none',
+          terminate: grants.terminate ?? false,
+        },
+    limits: {
+      requestsPerSecond: limits.requests_per_second ?? null,
+      burst: limits.burst ?? null,
+      concurrentCalls: limits.concurrent_calls ?? null,
+    },
+  };
+}
+
+function buildConsent(raw: RawConsentRecord): ConsentRecord {
+  return { allow: [...(raw.allow ?? [])], deny: [...(raw.deny ?? [])] };
+}
+
+function listenSpec(text: string): ListenSpec {
+  const parsed = parseListenSpec(text);
+  if (!parsed.ok) {
+    // semanticProblems already refused it; reaching here is a bug in this module.
+    throw new Error(`unchecked listen entry ${JSON.stringify(text)}: ${parsed.reason}`);
+  }
+  return parsed.spec;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) {
+      deepFreeze(inner);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}

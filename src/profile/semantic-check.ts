@@ -1,0 +1,130 @@
+/**
+ * Checks the schema cannot express: unique peer ids, real CIDRs claimed once, listen
+ * addresses and SIP URIs that parse, consent entries that name defined peers.
+ * Runs only on data the schema accepted.
+ */
+import { parseCidr } from './cidr.ts';
+import { parseListenSpec } from './listen-spec.ts';
+import type { ProfileProblem } from './profile-error.ts';
+import { pathText } from './profile-source.ts';
+import type { ProfilePath, ProfileSource } from './profile-source.ts';
+import type { RawPeer, RawProfile } from './raw-profile.ts';
+import { sipUriProblem } from './sip-uri-syntax.ts';
+
+export function semanticProblems(raw: RawProfile, source: ProfileSource): ProfileProblem[] {
+  const problems: ProfileProblem[] = [];
+  const report = (path: ProfilePath, reason: string): void => {
+    problems.push({ line: source.lineOf(path), reason: `${pathText(path)}: ${reason}` });
+  };
+
+  checkListen(raw.sip?.listen ?? [], source, report);
+  for (const key of ['next_hop', 'public_uri'] as const) {
+    const uri = raw.sip?.[key];
+    const problem = typeof uri === 'string' ? sipUriProblem(uri) : undefined;
+    if (problem !== undefined) {
+      report(['sip', key], problem);
+    }
+  }
+
+  const peers = raw.peers ?? [];
+  checkPeers(peers, source, report);
+
+  const peerIds = [...new Set(peers.map((peer) => peer.id))];
+  for (const [user, record] of Object.entries(raw.consent?.users ?? {})) {
+    for (const list of ['allow', 'deny'] as const) {
+      (record[list] ?? []).forEach((entry, index) => {
+        const peerId = entry.split(':', 1)[0] ?? entry;
+        if (!peerIds.includes(peerId)) {
+          const defined = peerIds.length === 0 ? 'no peers are defined' : `peers: ${peerIds.join(', ')}`;
+          report(['consent', 'users', user, list, index], `unknown peer ${JSON.stringify(peerId)} (${defined})`);
+        }
+      });
+    }
+  }
+
+  // Stable: problems on the same line keep the order they were found in.
+  return problems.map((problem, order) => ({ problem, order })).sort((a, b) => a.problem.line - b.problem.line || a.order - b.order).map(({ problem }) => problem);
+}
+
+type Report = (path: ProfilePath, reason: string) => void;
+
+function checkListen(listen: readonly string[], source: ProfileSource, report: Report): void {
+  const seen = new Map<string, number>();
+  listen.forEach((entry, index) => {
+    const path = ['sip', 'listen', index];
+    const parsed = parseListenSpec(entry);
+    if (!parsed.ok) {
+      report(path, parsed.reason);
+      return;
+    }
+    const key = `${parsed.spec.transport}:${parsed.spec.host.toLowerCase()}:${parsed.spec.port}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      report(path, `duplicate listen entry ${JSON.stringify(entry)} (first at line ${source.lineOf(['sip', 'listen', first])})`);
+      return;
+    }
+    seen.set(key, index);
+  });
+}
+
+function checkPeers(peers: readonly RawPeer[], source: ProfileSource, report: Report): void {
+  const firstIdAt = new Map<string, number>();
+  /** Canonical CIDR -> where it was first claimed. */
+  const claimed = new Map<string, { readonly peer: number; readonly source: number }>();
+
+  peers.forEach((peer, p) => {
+    const first = firstIdAt.get(peer.id);
+    if (first === undefined) {
+      firstIdAt.set(peer.id, p);
+    } else {
+      report(['peers', p, 'id'], `duplicate peer id ${JSON.stringify(peer.id)} (first at line ${source.lineOf(['peers', first, 'id'])})`);
+    }
+
+    if (typeof peer.uri === 'string') {
+      const problem = sipUriProblem(peer.uri);
+      if (problem !== undefined) {
+        report(['peers', p, 'uri'], problem);
+      }
+    }
+
+    if (peer.trusted && peer.grants !== undefined) {
+      report(['peers', p, 'grants'], 'a trusted peer may already do everything; remove grants or set trusted: false');
+    }
+
+    const rate = peer.limits?.requests_per_second ?? null;
+    const burst = peer.limits?.burst ?? null;
+    if (burst !== null && rate === null) {
+      report(['peers', p, 'limits', 'burst'], 'needs requests_per_second (burst is the bucket size of that rate)');
+    }
+    if (rate !== null && rate < 1 && burst === null) {
+      // Without a burst the bucket holds `rate` tokens, less than one request: nothing would ever pass.
+      report(['peers', p, 'limits', 'requests_per_second'], `a rate below 1 needs a burst of at least 1 (got ${rate} and no burst)`);
+    }
+
+    const sources = peer.match?.source ?? [];
+    if (!peer.trusted && sources.length === 0) {
+      const where: ProfilePath = peer.match?.source !== undefined ? ['peers', p, 'match', 'source'] : ['peers', p];
+      report(where, 'an untrusted peer needs at least one match.source CIDR (it could never be recognised)');
+    }
+    sources.forEach((text, s) => {
+      const path = ['peers', p, 'match', 'source', s];
+      const parsed = parseCidr(text);
+      if (!parsed.ok) {
+        report(path, parsed.reason);
+        return;
+      }
+      const owner = claimed.get(parsed.cidr.text);
+      if (owner === undefined) {
+        claimed.set(parsed.cidr.text, { peer: p, source: s });
+        return;
+      }
+      const ownerLine = source.lineOf(['peers', owner.peer, 'match', 'source', owner.source]);
+      if (owner.peer === p) {
+        report(path, `duplicate source ${JSON.stringify(text)} (first at line ${ownerLine})`);
+      } else {
+        const ownerId = peers[owner.peer]?.id ?? '?';
+        report(path, `${JSON.stringify(text)} is already claimed by peer ${JSON.stringify(ownerId)} (line ${ownerLine})`);
+      }
+    });
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * Rewrites of an SDP's data channels, done on the lines of the original text (see sdp-doc.ts):
+ * lines are dropped or replaced, never re-serialised, so everything the guard does not touch
+ * leaves byte for byte as it came, line endings included.
+ */
+import { attributeName, docOf, findOriginLine, isDecimal, replaceToken, splitTokens } from './sdp-doc.ts';
+import type { SdpDoc } from './sdp-doc.ts';
+import type { DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
+
+/**
+ * Attributes dropped from a refused m-line: the channels and their SCTP association
+ * (TS 24.186: when the last DC of an m-line goes, sctp-port, max-message-size, tls-id and
+ * setup go too).
+ */
+const REFUSED_MEDIA_ATTRIBUTES = new Set([
+  'dcmap',
+  'dcsa',
+  '3gpp-req-app',
+  '3gpp-bdc-used-by',
+  'sctp-port',
+  'max-message-size',
+  'tls-id',
+  'setup',
+  'fingerprint',
+]);
+
+/**
+ * Applies the guard's edits. `refuseMedia`: port 0, DC attributes dropped, m-line kept
+ * (RFC 3264 6, 8.2). `removeChannels`: the channel's dcmap, dcsa and associated
+ * 3gpp-req-app lines go; removing the last channel of an m-line refuses the m-line. When
+ * anything changed the `o=` session version goes up by one. Returns `sdp.raw` itself when
+ * nothing changes; applying the same edits to the result changes nothing more.
+ */
+export function applyDcEdits(sdp: SdpView, edits: DcEdits): string {
+  if (edits.refuseMedia.length === 0 && edits.removeChannels.length === 0) {
+    return sdp.raw;
+  }
+  return rewrite(docOf(sdp), edits.refuseMedia, edits.removeChannels).raw;
+}
+
+/**
+ * Brings an answer back in line with the offer the guard actually forwarded (RFC 3264 6):
+ * port 0 (and no DC attributes) wherever the forwarded offer had port 0, and no channel the
+ * forwarded offer's same m-line did not have. `refusedMedia` lists the m-lines whose port this
+ * set to 0; `removedChannels` the answer's channels that were not in the offer. When the
+ * answer's m-line count differs from the offer's, `problem` says so and nothing is changed.
+ */
+export function alignAnswer(
+  forwardedOffer: SdpView,
+  answer: SdpView,
+): { raw: string; refusedMedia: number[]; removedChannels: DcChannelRef[]; problem: string | null } {
+  if (answer.mediaCount !== forwardedOffer.mediaCount) {
+    return {
+      raw: answer.raw,
+      refusedMedia: [],
+      removedChannels: [],
+      problem: `answer has ${answer.mediaCount} m-line(s) but the forwarded offer has ${forwardedOffer.mediaCount} (RFC 3264 section 6: same number, same order)`,
+    };
+  }
+  const offerDoc = docOf(forwardedOffer);
+  const answerDoc = docOf(answer);
+
+  const refuse: number[] = [];
+  for (const media of offerDoc.media) {
+    if (media.port === 0) {
+      refuse.push(media.index);
+    }
+  }
+  const removedChannels: DcChannelRef[] = [];
+  for (const media of answerDoc.media) {
+    const offered = offerDoc.media[media.index];
+    for (const streamId of media.channels.keys()) {
+      if (offered === undefined || !offered.channels.has(streamId)) {
+        removedChannels.push({ mediaIndex: media.index, streamId });
+      }
+    }
+  }
+  if (refuse.length === 0 && removedChannels.length === 0) {
+    return { raw: answer.raw, refusedMedia: [], removedChannels, problem: null };
+  }
+  const result = rewrite(answerDoc, refuse, removedChannels);
+  return { raw: result.raw, refusedMedia: result.refused, removedChannels, problem: null };
+}
+
+/** `raw` with the `o=` session version set to `version` (a decimal string). */
+export function setOriginVersion(raw: string, version: string): string {
+  if (!isDecimal(version)) {
+    throw new RangeError(`o= session version must be a decimal number, got ${JSON.stringify(version)}`);
+  }
+  return setOriginToken(raw, 2, version);
+}
+
+/** `raw` with the `o=` username set to `username` (one token: no whitespace). */
+export function setOriginUsername(raw: string, username: string): string {
+  if (username.length === 0 || /[\s]/.test(username)) {
+    throw new RangeError(`o= username must be one non-empty token, got ${JSON.stringify(username)}`);
+  }
+  return setOriginToken(raw, 0, username);
+}
+
+/** The `o=` session version as written, or null when there is no readable `o=` line. */
+export function originVersion(raw: string): string | null {
+  const at = findOriginLine(raw);
+  if (at === null) {
+    return null;
+  }
+  return splitTokens(raw.slice(at.start, at.textEnd), 2)[2] ?? null;
+}
+
+/** `raw` without its session-level `o=` line (line ending included): to tell whether two SDPs differ other than in `o=`. */
+export function sdpWithoutOrigin(raw: string): string {
+  const at = findOriginLine(raw);
+  return at === null ? raw : raw.slice(0, at.start) + raw.slice(at.lineEnd);
+}
+
+function setOriginToken(raw: string, index: number, value: string): string {
+  const at = findOriginLine(raw);
+  if (at === null) {
+    return raw;
+  }
+  const line = raw.slice(at.start, at.textEnd);
+  const replaced = replaceToken(line, 2, index, value);
+  if (replaced === null || replaced === line) {
+    return raw;
+  }
+  return raw.slice(0, at.start) + replaced + raw.slice(at.textEnd);
+}
+
+/**
+ * The one rewriting routine. Works on line indexes of `doc`; `refused` lists the m-lines whose
+ * port this changed to 0.
+ */
+function rewrite(
+  doc: SdpDoc,
+  refuseMedia: readonly number[],
+  removeChannels: readonly DcChannelRef[],
+): { raw: string; refused: number[] } {
+  const dropped = new Uint8Array(doc.texts.length);
+  const replaced = new Map<number, string>();
+  let changed = false;
+
+  const refuse = new Set<number>();
+  for (const index of refuseMedia) {
+    if (doc.media[index] !== undefined) {
+      refuse.add(index);
+    }
+  }
+
+  // Channels first: removing the last channel of an m-line refuses it.
+  const removals = new Map<number, Set<number>>();
+  for (const ref of removeChannels) {
+    const media = doc.media[ref.mediaIndex];
+    if (media === undefined || refuse.has(ref.mediaIndex) || !media.channels.has(ref.streamId)) {
+      continue;
+    }
+    let streams = removals.get(ref.mediaIndex);
+    if (streams === undefined) {
+      streams = new Set();
+      removals.set(ref.mediaIndex, streams);
+    }
+    streams.add(ref.streamId);
+  }
+  for (const [mediaIndex, streams] of removals) {
+    const media = doc.media[mediaIndex];
+    if (media === undefined) {
+      continue;
+    }
+    if (streams.size === media.channels.size) {
+      refuse.add(mediaIndex);
+      continue;
+    }
+    for (const streamId of streams) {
+      for (const line of media.channels.get(streamId)?.lines ?? []) {
+        dropped[line] = 1;
+        changed = true;
+      }
+    }
+  }
+
+  const refused: number[] = [];
+  for (const index of [...refuse].sort((a, b) => a - b)) {
+    const media = doc.media[index];
+    if (media === undefined) {
+      continue;
+    }
+    for (let line = media.line + 1; line < media.end; line += 1) {
+      const text = doc.texts[line] ?? '';
+      if (text.startsWith('a=') && REFUSED_MEDIA_ATTRIBUTES.has(attributeName(text))) {
+        dropped[line] = 1;
+        changed = true;
+      }
+    }
+    if (media.port !== 0) {
+      const mLine = replaceToken(doc.texts[media.line] ?? '', 2, 1, '0');
+      if (mLine !== null) {
+        replaced.set(media.line, mLine);
+        refused.push(index);
+        changed = true;
+      }
+    }
+  }
+
+  if (!changed) {
+    return { raw: doc.raw, refused };
+  }
+
+  const version = doc.origin?.sessionVersion;
+  if (doc.originLine >= 0 && version !== undefined && isDecimal(version)) {
+    const bumped = replaceToken(doc.texts[doc.originLine] ?? '', 2, 2, (BigInt(version) + 1n).toString());
+    if (bumped !== null) {
+      replaced.set(doc.originLine, bumped);
+    }
+  }
+
+  let out = '';
+  for (let line = 0; line < doc.texts.length; line += 1) {
+    if (dropped[line] === 1) {
+      continue;
+    }
+    out += (replaced.get(line) ?? doc.texts[line] ?? '') + (doc.eols[line] ?? '');
+  }
+  return { raw: out, refused };
+}

@@ -1,0 +1,15 @@
+import { parseDoc, viewOf } from './sdp-doc.ts';
+import type { SdpView } from './sdp-types.ts';
+
+/**
+ * Reads an SDP body and its data channels (RFC 8841, RFC 8864, TS 24.186 9.3).
+ *
+ * Throws SdpParseError when the text is not an SDP (`v=` must come first, after optional
+ * whitespace). Otherwise lenient: LF, CRLF or mixed line endings, attributes in any order,
+ * missing `s=`/`t=`/`o=` (origin null), several DC m-lines, duplicate stream ids (the first
+ * dcmap line wins). `dcMedia` lists every DC m-line, port 0 ones included; see sdp-doc.ts for
+ * how channels are classified and how `3gpp-req-app` lines are associated.
+ */
+export function readSdp(raw: string): SdpView {
+  return viewOf(parseDoc(raw));
+}

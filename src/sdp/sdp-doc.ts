@@ -1,0 +1,493 @@
+/**
+ * The line-level SDP document behind readSdp, applyDcEdits and alignAnswer. Hand-written on
+ * purpose, rather than built on sdp-transform's parse/write:
+ *
+ * 1. Byte-exact output. sdp-transform re-orders attributes and normalises spacing when it
+ *    writes, but an SDP the guard does not change must leave byte for byte as it came, and one
+ *    it does change must differ only in the lines the guard touched. So the original text is
+ *    kept as a list of lines, each with its own line ending (CRLF, LF or a lone CR, mixed if the
+ *    input mixed them), split into the session section and one section per m-line, and a
+ *    rewrite only drops or replaces whole lines of it.
+ * 2. One reading for reading and rewriting. The DC model readSdp reports (which dcmap, dcsa and
+ *    3gpp-req-app lines belong to which channel) is the very one the rewriter deletes lines by,
+ *    so the two can never disagree about an association. The view returned by readSdp is tied
+ *    to its document (WeakMap), so a verdict reads the text once: no sdp-transform parse on top
+ *    (which alone costs several times this whole scan).
+ * 3. Fail-safe structure. Lines are split exactly as sdp-transform splits them (CRLF, LF, lone
+ *    CR) and only `<letter>=` lines count, so m-line indexes agree with sdp-transform; but
+ *    m-line fields are split on any run of spaces/tabs and the port token may carry `/<n>`,
+ *    where sdp-transform's m-line grammar (single spaces, no port count) drops the fields and a
+ *    DC m-line would go unseen. sdp-transform also turns the `o=` version into a lossy number.
+ *    The property tests check that both read the same structure from well-formed SDP.
+ *
+ * Everything is linear scanning with indexOf/charCodeAt: no regular expressions, so no
+ * backtracking on hostile input.
+ */
+import { parseDcmapParams } from './dcmap-params.ts';
+import { SdpParseError } from './sdp-parse-error.ts';
+import type { DcChannel, DcMedia, SdpOrigin, SdpView } from './sdp-types.ts';
+
+/** The lines of one channel and what readSdp reports about it. */
+export interface DocChannel {
+  readonly channel: DcChannel;
+  /** Doc line indexes of its dcmap lines (duplicates included), dcsa lines and associated 3gpp-req-app lines. */
+  readonly lines: readonly number[];
+}
+
+export interface DocMedia {
+  readonly index: number;
+  /** Doc line index of the `m=` line. */
+  readonly line: number;
+  /** Doc line index one past the last line of this m-line's section. */
+  readonly end: number;
+  readonly type: string;
+  /** Port of the m-line; -1 when it cannot be read (callers treat it as open). */
+  readonly port: number;
+  readonly proto: string;
+  readonly isDc: boolean;
+  readonly bandwidthKbps: number | null;
+  /** DC m-lines only: channels by stream id, in the order of their first dcmap line. */
+  readonly channels: ReadonlyMap<number, DocChannel>;
+}
+
+export interface SdpDoc {
+  readonly raw: string;
+  /** Line texts without line endings; joined with `eols` they give `raw` back exactly. */
+  readonly texts: readonly string[];
+  readonly eols: readonly string[];
+  /** Doc line index of the session-level `o=` line, or -1. */
+  readonly originLine: number;
+  readonly origin: SdpOrigin | null;
+  readonly media: readonly DocMedia[];
+}
+
+const DC_PROTOS = new Set(['udp/dtls/sctp', 'dtls/sctp', 'tcp/dtls/sctp']);
+const BOOTSTRAP_STREAMS = new Set([0, 10, 100, 110]);
+const NO_CHANNELS: ReadonlyMap<number, DocChannel> = new Map();
+
+/** Throws SdpParseError unless `raw` is an SDP: `v=` first, after optional whitespace. */
+export function parseDoc(raw: string): SdpDoc {
+  if (typeof raw !== 'string') {
+    throw new SdpParseError('SDP body is not a string');
+  }
+  let p = 0;
+  while (p < raw.length && isBlank(raw.charCodeAt(p))) {
+    p += 1;
+  }
+  if (!raw.startsWith('v=', p)) {
+    throw new SdpParseError(p >= raw.length ? 'empty SDP body' : 'SDP body does not start with a v= line');
+  }
+
+  const texts: string[] = [];
+  const eols: string[] = [];
+  splitLines(raw, texts, eols);
+
+  const mLines: number[] = [];
+  let originLine = -1;
+  for (let i = 0; i < texts.length; i += 1) {
+    const text = texts[i] ?? '';
+    if (text.startsWith('m=')) {
+      mLines.push(i);
+    } else if (originLine < 0 && mLines.length === 0 && text.startsWith('o=')) {
+      originLine = i;
+    }
+  }
+
+  let origin: SdpOrigin | null = null;
+  if (originLine >= 0) {
+    const tokens = splitTokens(texts[originLine] ?? '', 2);
+    const [username, sessionId, sessionVersion] = tokens;
+    if (username !== undefined && sessionId !== undefined && sessionVersion !== undefined) {
+      origin = { username, sessionId, sessionVersion };
+    }
+  }
+
+  const media: DocMedia[] = [];
+  for (let k = 0; k < mLines.length; k += 1) {
+    const line = mLines[k] ?? 0;
+    const end = mLines[k + 1] ?? texts.length;
+    media.push(readMedia(texts, k, line, end));
+  }
+  return { raw, texts, eols, originLine, origin, media };
+}
+
+function readMedia(texts: readonly string[], index: number, line: number, end: number): DocMedia {
+  const tokens = splitTokens(texts[line] ?? '', 2);
+  const type = tokens[0] ?? '';
+  const port = parsePort(tokens[1]);
+  const proto = tokens[2] ?? '';
+  // Every SCTP m-line is policed as a DC m-line, whatever its fmt: the older
+  // draft-ietf-mmusic-sctp-sdp form (`DTLS/SCTP 5000` + `a=sctpmap:5000 webrtc-datachannel`)
+  // carries data channels too, and an SCTP association the guard does not look into is one
+  // an AS could open channels on unseen.
+  const isDc = DC_PROTOS.has(proto.toLowerCase());
+
+  // b=AS: of this m-line; when written more than once, the largest counts (the peer may use any).
+  let bandwidthKbps: number | null = null;
+  for (let i = line + 1; i < end; i += 1) {
+    const text = texts[i] ?? '';
+    if (!text.startsWith('b=')) {
+      continue;
+    }
+    const colon = text.indexOf(':');
+    if (colon < 0 || text.slice(2, colon).trim().toUpperCase() !== 'AS') {
+      continue;
+    }
+    const value = parseDigits(text.slice(colon + 1).trim());
+    if (value !== null && (bandwidthKbps === null || value > bandwidthKbps)) {
+      bandwidthKbps = value;
+    }
+  }
+
+  const channels = isDc ? readChannels(texts, line, end) : NO_CHANNELS;
+  return { index, line, end, type, port, proto, isDc, bandwidthKbps, channels };
+}
+
+interface ChannelDraft {
+  readonly streamId: number;
+  readonly dcmapParams: string;
+  readonly kind: DcChannel['kind'];
+  readonly label: string | null;
+  readonly subprotocol: string | null;
+  readonly dcsa: string[];
+  readonly lines: number[];
+  app: string | null;
+  /** Two different app ids were associated: the channel is an unknown application. */
+  conflict: boolean;
+}
+
+interface Association {
+  readonly line: number;
+  readonly streamId: number;
+  /** The dcsa value for a dcsa line, null for a media-level 3gpp-req-app line. */
+  readonly dcsa: string | null;
+  readonly app: string | null;
+}
+
+/**
+ * Channels of one DC m-line (TS 24.186 9.3, RFC 8864). Association of `3gpp-req-app`:
+ * `a=dcsa:<id> 3gpp-req-app:<app>` belongs to stream <id>; a media-level `a=3gpp-req-app`
+ * belongs to the nearest preceding dcmap line; one that precedes every dcmap line goes to the
+ * first application channel still without an app id. The app id is the first token of the
+ * associated value; a channel named with two different app ids has none (unknown application).
+ */
+function readChannels(texts: readonly string[], line: number, end: number): ReadonlyMap<number, DocChannel> {
+  const drafts = new Map<number, ChannelDraft>();
+  const associations: Association[] = [];
+  const leading: { line: number; app: string | null }[] = [];
+  let lastDcmap: number | null = null;
+
+  for (let i = line + 1; i < end; i += 1) {
+    const text = texts[i] ?? '';
+    if (!text.startsWith('a=')) {
+      continue;
+    }
+    const name = attributeName(text);
+    if (name === 'dcmap') {
+      const parsed = splitStreamId(text);
+      if (parsed === null) {
+        continue;
+      }
+      lastDcmap = parsed.streamId;
+      const existing = drafts.get(parsed.streamId);
+      if (existing !== undefined) {
+        existing.lines.push(i); // a duplicate stream id: the first dcmap line wins
+        continue;
+      }
+      const params = parseDcmapParams(parsed.rest);
+      const bootstrap = params.subprotocol === 'http' && BOOTSTRAP_STREAMS.has(parsed.streamId);
+      drafts.set(parsed.streamId, {
+        streamId: parsed.streamId,
+        dcmapParams: parsed.rest,
+        kind: bootstrap ? 'bootstrap' : 'application',
+        label: params.label,
+        subprotocol: params.subprotocol,
+        dcsa: [],
+        lines: [i],
+        app: null,
+        conflict: false,
+      });
+    } else if (name === 'dcsa') {
+      const parsed = splitStreamId(text);
+      if (parsed !== null) {
+        const app = nameAt(parsed.rest, 0) === '3gpp-req-app' ? reqAppId(parsed.rest) : null;
+        associations.push({ line: i, streamId: parsed.streamId, dcsa: parsed.rest, app });
+      }
+    } else if (name === '3gpp-req-app') {
+      const app = reqAppId(text);
+      if (lastDcmap === null) {
+        leading.push({ line: i, app });
+      } else {
+        associations.push({ line: i, streamId: lastDcmap, dcsa: null, app });
+      }
+    }
+  }
+
+  for (const association of associations) {
+    const draft = drafts.get(association.streamId);
+    if (draft === undefined) {
+      continue; // a dcsa line for a stream without dcmap belongs to no channel
+    }
+    draft.lines.push(association.line);
+    if (association.dcsa !== null) {
+      draft.dcsa.push(association.dcsa);
+    }
+    assignApp(draft, association.app);
+  }
+  // A channel that has an app id keeps it, so one forward pass over the channels suffices.
+  const ordered = [...drafts.values()];
+  let next = 0;
+  for (const orphan of leading) {
+    while (next < ordered.length && !wantsApp(ordered[next])) {
+      next += 1;
+    }
+    const draft = ordered[next];
+    if (draft === undefined) {
+      break; // no application channel left without an app id: the line belongs to no channel
+    }
+    draft.lines.push(orphan.line);
+    assignApp(draft, orphan.app);
+  }
+
+  const channels = new Map<number, DocChannel>();
+  for (const draft of drafts.values()) {
+    const channel: DcChannel = {
+      streamId: draft.streamId,
+      kind: draft.kind,
+      appId: draft.kind === 'bootstrap' || draft.conflict ? null : draft.app,
+      label: draft.label,
+      subprotocol: draft.subprotocol,
+      dcmapParams: draft.dcmapParams,
+      dcsa: draft.dcsa,
+    };
+    channels.set(draft.streamId, { channel, lines: draft.lines });
+  }
+  return channels;
+}
+
+/**
+ * Records an associated app id. A channel named with two different app ids is an unknown
+ * application: the guard cannot know which one the far end will act on, so it grants neither.
+ */
+function assignApp(draft: ChannelDraft, app: string | null): void {
+  if (app === null) {
+    return;
+  }
+  if (draft.app === null) {
+    draft.app = app;
+  } else if (draft.app !== app) {
+    draft.conflict = true;
+  }
+}
+
+/** An application channel that no 3gpp-req-app line has named yet. */
+function wantsApp(draft: ChannelDraft | undefined): boolean {
+  return draft !== undefined && draft.kind === 'application' && draft.app === null && !draft.conflict;
+}
+
+/** First token of a `3gpp-req-app` value (`<text>` is `...3gpp-req-app:<value>`), or null when empty. */
+function reqAppId(text: string): string | null {
+  const colon = text.indexOf(':');
+  if (colon < 0) {
+    return null;
+  }
+  return splitTokens(text, colon + 1)[0] ?? null;
+}
+
+/** `a=<name>:...` or `a=<name>` → lower-case name, trimmed. */
+export function attributeName(text: string): string {
+  return nameAt(text, 2);
+}
+
+/** Lower-cased, trimmed text from `from` up to the first `:` (or the end). */
+function nameAt(text: string, from: number): string {
+  const colon = text.indexOf(':', from);
+  return (colon < 0 ? text.slice(from) : text.slice(from, colon)).trim().toLowerCase();
+}
+
+/** `a=dcmap:<id> <rest>` / `a=dcsa:<id> <rest>` → stream id and trimmed rest, or null when the id is not a number. */
+function splitStreamId(text: string): { streamId: number; rest: string } | null {
+  const colon = text.indexOf(':');
+  let p = colon + 1;
+  while (p < text.length && isSpace(text.charCodeAt(p))) {
+    p += 1;
+  }
+  const start = p;
+  while (p < text.length && isDigit(text.charCodeAt(p))) {
+    p += 1;
+  }
+  if (p === start || (p < text.length && !isSpace(text.charCodeAt(p)))) {
+    return null;
+  }
+  return { streamId: Number(text.slice(start, p)), rest: text.slice(p).trim() };
+}
+
+/** Whitespace-separated tokens of `text` from offset `from`. */
+export function splitTokens(text: string, from: number): string[] {
+  const tokens: string[] = [];
+  let p = from;
+  const n = text.length;
+  while (p < n) {
+    while (p < n && isSpace(text.charCodeAt(p))) {
+      p += 1;
+    }
+    const start = p;
+    while (p < n && !isSpace(text.charCodeAt(p))) {
+      p += 1;
+    }
+    if (p > start) {
+      tokens.push(text.slice(start, p));
+    }
+  }
+  return tokens;
+}
+
+/** `text` with its whitespace-separated token number `index` (counted from offset `from`) replaced, or null when there is no such token. */
+export function replaceToken(text: string, from: number, index: number, replacement: string): string | null {
+  let p = from;
+  const n = text.length;
+  let count = 0;
+  while (p < n) {
+    while (p < n && isSpace(text.charCodeAt(p))) {
+      p += 1;
+    }
+    const start = p;
+    while (p < n && !isSpace(text.charCodeAt(p))) {
+      p += 1;
+    }
+    if (p > start) {
+      if (count === index) {
+        return text.slice(0, start) + replacement + text.slice(p);
+      }
+      count += 1;
+    }
+  }
+  return null;
+}
+
+/** Splits like sdp-transform (`\r\n`, `\r`, `\n`), keeping each line's ending. */
+function splitLines(raw: string, texts: string[], eols: string[]): void {
+  const n = raw.length;
+  let start = 0;
+  for (let i = 0; i < n; i += 1) {
+    const c = raw.charCodeAt(i);
+    if (c === 10) {
+      texts.push(raw.slice(start, i));
+      eols.push('\n');
+      start = i + 1;
+    } else if (c === 13) {
+      texts.push(raw.slice(start, i));
+      if (raw.charCodeAt(i + 1) === 10) {
+        eols.push('\r\n');
+        i += 1;
+      } else {
+        eols.push('\r');
+      }
+      start = i + 1;
+    }
+  }
+  if (start < n) {
+    texts.push(raw.slice(start));
+    eols.push('');
+  }
+}
+
+/** Where the session-level `o=` line is: [start, end of its text, end of its line ending], or null. */
+export function findOriginLine(raw: string): { start: number; textEnd: number; lineEnd: number } | null {
+  const n = raw.length;
+  let start = 0;
+  while (start < n) {
+    let p = start;
+    while (p < n) {
+      const c = raw.charCodeAt(p);
+      if (c === 10 || c === 13) {
+        break;
+      }
+      p += 1;
+    }
+    const textEnd = p;
+    if (p < n) {
+      p += raw.charCodeAt(p) === 13 && raw.charCodeAt(p + 1) === 10 ? 2 : 1;
+    }
+    if (raw.startsWith('o=', start)) {
+      return { start, textEnd, lineEnd: p };
+    }
+    if (raw.startsWith('m=', start)) {
+      return null;
+    }
+    start = p;
+  }
+  return null;
+}
+
+/** Port of an m-line port token (`9`, `9/2`); -1 when unreadable. */
+function parsePort(token: string | undefined): number {
+  if (token === undefined) {
+    return -1;
+  }
+  const slash = token.indexOf('/');
+  return parseDigits(slash < 0 ? token : token.slice(0, slash)) ?? -1;
+}
+
+function parseDigits(text: string): number | null {
+  if (text.length === 0 || text.length > 15) {
+    return null;
+  }
+  for (let i = 0; i < text.length; i += 1) {
+    if (!isDigit(text.charCodeAt(i))) {
+      return null;
+    }
+  }
+  return Number(text);
+}
+
+export function isDecimal(text: string): boolean {
+  if (text.length === 0) {
+    return false;
+  }
+  for (let i = 0; i < text.length; i += 1) {
+    if (!isDigit(text.charCodeAt(i))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 11 || c === 12;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 11 || c === 12 || c === 13 || c === 0xfeff;
+}
+
+const docs = new WeakMap<SdpView, SdpDoc>();
+
+/** The public view of a document; remembered so applyDcEdits/alignAnswer need not read the text again. */
+export function viewOf(doc: SdpDoc): SdpView {
+  const dcMedia: DcMedia[] = [];
+  const mediaTypes: string[] = [];
+  for (const m of doc.media) {
+    mediaTypes.push(m.type);
+    if (m.isDc) {
+      const channels: DcChannel[] = [];
+      for (const c of m.channels.values()) {
+        channels.push(c.channel);
+      }
+      dcMedia.push({ index: m.index, port: m.port, proto: m.proto, bandwidthKbps: m.bandwidthKbps, channels });
+    }
+  }
+  const view: SdpView = { raw: doc.raw, mediaCount: doc.media.length, mediaTypes, origin: doc.origin, dcMedia };
+  docs.set(view, doc);
+  return view;
+}
+
+/** The document of a view: the one readSdp built it from, or a fresh reading of its raw text. */
+export function docOf(view: SdpView): SdpDoc {
+  const doc = docs.get(view);
+  return doc !== undefined && doc.raw === view.raw ? doc : parseDoc(view.raw);
+}
