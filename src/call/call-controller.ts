@@ -416,7 +416,9 @@ export class CallController {
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
     const reportAs = { ...report, initiator: initiator.id };
 
-    if (req.method === 'BYE') {
+    // An AS relaying a hang-up from the other side of the call (a BYE the guard handed it, or
+    // whose other hop has already ended) is not ending anybody's dialog on its own account.
+    if (req.method === 'BYE' && !relaysPartnerBye(call, hopIndex, from.peerId)) {
       const verdict = this.#d.engine.decide({ kind: 'terminate', initiator });
       reasons.push(...verdict.reasons);
       if (verdict.enforced && verdict.action === 'reject') {
@@ -525,7 +527,8 @@ export class CallController {
     await this.#save(call);
     return {
       kind: 'forward',
-      to: { peerId: to.peerId, uri: to.target },
+      // RFC 3261 12.2.1.1: an in-dialog request goes to the first route-set entry, else the remote target.
+      to: { peerId: to.peerId, uri: firstRouteUri(to.routeSet) ?? to.remoteTarget },
       message: forwarded,
       report: { ...reportAs, action: 'forward', status: null, reasons, wouldHave: verdict === null ? null : monitorDifference(verdict, req.body) },
     };
@@ -724,6 +727,18 @@ function withoutTag(value: string): string {
   }
 }
 
+function firstRouteUri(routeSet: readonly string[]): string | null {
+  const first = routeSet[0];
+  if (first === undefined) {
+    return null;
+  }
+  try {
+    return parseNameAddr(first).uri;
+  } catch {
+    return null;
+  }
+}
+
 function contactUri(msg: SipMessage): string | null {
   const contact = getHeaderValues(msg, 'Contact')[0];
   if (contact === undefined) {
@@ -785,17 +800,24 @@ function partnerOffer(call: CallState, hopIndex: number, side: LegSide, method: 
   return latestTransaction(hop, side, method)?.forwardedOffer ?? null;
 }
 
-function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: string | null, method: string): string | null {
+/** Hops tied to this one by a route token: the two sides of one AS's handling of the call. */
+function partnerHops(call: CallState, hopIndex: number): { index: number; hop: HopState }[] {
   const hop = call.hops[hopIndex];
-  if (hop === undefined || asPeerId === null) {
+  if (hop === undefined) {
+    return [];
+  }
+  return call.hops
+    .map((other, index) => ({ index, hop: other }))
+    .filter(({ index, hop: other }) => index !== hopIndex && (other.linkedHop === hopIndex || hop.linkedHop === index));
+}
+
+function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: string | null, method: string): string | null {
+  if (asPeerId === null) {
     return null;
   }
-  for (const [index, other] of call.hops.entries()) {
-    if (index === hopIndex || (other.linkedHop !== hopIndex && hop.linkedHop !== index)) {
-      continue;
-    }
+  for (const { index, hop } of partnerHops(call, hopIndex)) {
     for (const side of ['upstream', 'downstream'] as const) {
-      if (other[side].peerId === asPeerId) {
+      if (hop[side].peerId === asPeerId) {
         const offer = partnerOffer(call, index, side, method);
         if (offer !== null) {
           return offer;
@@ -804,6 +826,17 @@ function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: string | n
     }
   }
   return null;
+}
+
+function relaysPartnerBye(call: CallState, hopIndex: number, asPeerId: string | null): boolean {
+  if (asPeerId === null) {
+    return false;
+  }
+  return partnerHops(call, hopIndex).some(
+    ({ hop }) =>
+      (hop.upstream.peerId === asPeerId || hop.downstream.peerId === asPeerId) &&
+      (hop.phase === 'ended' || Object.values(hop.transactions).some((txn) => txn.method === 'BYE')),
+  );
 }
 
 function latestTransaction(hop: HopState, side: LegSide, method: string): PendingTransaction | undefined {

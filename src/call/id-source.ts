@@ -10,21 +10,39 @@ export interface IdSource {
   token(): string;
 }
 
-/** Production ids from a CSPRNG. */
+/**
+ * Production ids from a CSPRNG. Entropy is drawn 4 KiB at a time: one getrandom() call per id
+ * cost a fifth of the CPU of an INVITE under load.
+ */
 export class RandomIdSource implements IdSource {
+  #pool = randomBytes(POOL_BYTES);
+  #offset = 0;
+
+  #bytes(n: number): Buffer {
+    if (this.#offset + n > this.#pool.length) {
+      this.#pool = randomBytes(POOL_BYTES);
+      this.#offset = 0;
+    }
+    const out = this.#pool.subarray(this.#offset, this.#offset + n);
+    this.#offset += n;
+    return out;
+  }
+
   callId(): string {
-    return randomBytes(12).toString('base64url');
+    return this.#bytes(12).toString('base64url');
   }
   tag(): string {
-    return randomBytes(6).toString('hex');
+    return this.#bytes(6).toString('hex');
   }
   branch(): string {
-    return `z9hG4bK${randomBytes(9).toString('base64url')}`;
+    return `z9hG4bK${this.#bytes(9).toString('base64url')}`;
   }
   token(): string {
-    return randomBytes(12).toString('base64url');
+    return this.#bytes(12).toString('base64url');
   }
 }
+
+const POOL_BYTES = 4096;
 
 /**
  * Predictable ids for `dc-guard check`: an operator writes the responses and onward requests

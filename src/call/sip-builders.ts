@@ -89,6 +89,7 @@ const REASON_PHRASES: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   481: 'Call/Transaction Does Not Exist',
   483: 'Too Many Hops',
   488: 'Not Acceptable Here',

@@ -1,10 +1,12 @@
 import { checkCommand } from './check-command.ts';
+import { runCommand } from './run-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { validateCommand } from './validate-command.ts';
 
 const USAGE = `usage: dc-guard <command> [options]
 
 commands:
+  run [--profile FILE]                            run the guard (embedded SIP front end; default sip-profiles/default.yaml)
   validate --profile FILE                         check a profile; prints file:line: reason on error
   check --profile FILE PEER=MSGFILE [...]         run SIP messages through the guard, one JSON line each`;
 
@@ -15,6 +17,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return validateCommand([...rest], io);
     case 'check':
       return checkCommand(rest, io);
+    case 'run':
+      return runCommand(rest, io);
     case undefined:
     case '--help':
     case '-h':

@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+import { buildController } from '../call/build-controller.ts';
+import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
+import { createLogger } from '../log/logger.ts';
+import { loadProfile } from '../profile/load-profile.ts';
+import type { Profile } from '../profile/profile-types.ts';
+import { MemoryCallStore } from '../state/memory-call-store.ts';
+import type { CliIo } from './cli-io.ts';
+
+const USAGE = 'usage: dc-guard run [--profile FILE] [--transport embedded|drachtio]';
+const DEFAULT_PROFILE = 'sip-profiles/default.yaml';
+
+/**
+ * `dc-guard run`: the guard in the signalling path. SIGTERM/SIGINT drain and stop; SIGHUP
+ * reloads the profile, and a bad one is refused with its file:line: reason while the running
+ * one stays in force.
+ */
+export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let profileArg = DEFAULT_PROFILE;
+  let transport = 'embedded';
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined || (flag !== '--profile' && flag !== '--transport')) {
+      io.stderr(USAGE);
+      return 2;
+    }
+    if (flag === '--profile') {
+      profileArg = value;
+    } else {
+      transport = value;
+    }
+  }
+  if (transport !== 'embedded') {
+    io.stderr(`dc-guard run: --transport ${transport} is not available in this build (see README: front ends)`);
+    return 2;
+  }
+  const file = resolve(io.cwd, profileArg);
+  const logger = createLogger({ level: io.env.LOG_LEVEL ?? 'info' });
+  let profile: Profile;
+  try {
+    profile = loadProfile(file);
+  } catch (error) {
+    io.stderr((error as Error).message);
+    return 2;
+  }
+  const store = new MemoryCallStore();
+  let guard: EmbeddedGuard;
+  try {
+    guard = await EmbeddedGuard.start({ profile, controller: buildController(profile, { env: io.env, store }), logger });
+  } catch (error) {
+    io.stderr(`dc-guard run: ${(error as Error).message}`);
+    return 2;
+  }
+  logger.info({ profile: file, mode: profile.guard.mode, peers: profile.peers.map((p) => p.id) }, 'guard started');
+
+  process.on('SIGHUP', () => {
+    try {
+      const next = loadProfile(file);
+      guard.replaceController(buildController(next, { env: io.env, store }));
+      logger.info({ profile: file, mode: next.guard.mode }, 'profile reloaded');
+    } catch (error) {
+      logger.error({ profile: file, reason: (error as Error).message }, 'profile refused; the running profile stays in force');
+    }
+  });
+  return new Promise<number>((done) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'draining');
+      guard.stop().then(
+        () => done(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'stop failed');
+          done(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

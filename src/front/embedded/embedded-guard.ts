@@ -1,0 +1,193 @@
+import type { CallController } from '../../call/call-controller.ts';
+import type { ControllerOutcome } from '../../call/controller-outcome.ts';
+import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
+import { logDecision } from '../../log/decision-log.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { Profile } from '../../profile/profile-types.ts';
+import { getHeader } from '../../sip/sip-headers.ts';
+import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
+import type { Scheduler } from '../../transaction/scheduler.ts';
+import { TransactionLayer, type ServerTransaction, type TransactionUser } from '../../transaction/transaction-layer.ts';
+import { EmbeddedTransport } from '../../transport/embedded-transport.ts';
+import type { Endpoint } from '../../transport/endpoint.ts';
+import type { SipTransport } from '../../transport/sip-transport.ts';
+import { endpointForUri } from './endpoint-for-uri.ts';
+
+export interface EmbeddedGuardOptions {
+  readonly profile: Profile;
+  readonly controller: CallController;
+  readonly logger: Logger;
+  readonly scheduler?: Scheduler;
+  /** Tests inject a transport bound elsewhere; by default the profile's `sip.listen`. */
+  readonly transport?: SipTransport;
+}
+
+/** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
+const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
+
+/**
+ * The embedded front end: the guard's own UDP/TCP transport and RFC 3261 transaction layer
+ * around the CallController. Everything it does is mechanics; every decision is the controller's.
+ */
+export class EmbeddedGuard implements TransactionUser {
+  #controller: CallController;
+  readonly #logger: Logger;
+  readonly #transport: SipTransport;
+  readonly #transactions: TransactionLayer;
+  readonly #fallbackTransport: 'udp' | 'tcp';
+  /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
+  readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
+  #draining = false;
+
+  private constructor(options: EmbeddedGuardOptions) {
+    this.#controller = options.controller;
+    this.#logger = options.logger;
+    this.#fallbackTransport = options.profile.sip.listen[0]?.transport ?? 'udp';
+    this.#transport =
+      options.transport ??
+      new EmbeddedTransport({
+        listen: options.profile.sip.listen,
+        onError: (event) => this.#logger.warn({ ...event }, 'transport'),
+      });
+    this.#transactions = new TransactionLayer(this.#transport, this, {
+      ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+      onError: (event) => this.#logger.warn({ ...event }, 'transaction'),
+    });
+  }
+
+  static async start(options: EmbeddedGuardOptions): Promise<EmbeddedGuard> {
+    const guard = new EmbeddedGuard(options);
+    await guard.#transport.start();
+    guard.#logger.info({ listen: guard.#transport.localEndpoints }, 'listening');
+    return guard;
+  }
+
+  /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
+  replaceController(controller: CallController): void {
+    this.#controller = controller;
+  }
+
+  get endpoints(): readonly Endpoint[] {
+    return this.#transport.localEndpoints;
+  }
+
+  /**
+   * SIGTERM: new dialogs get 503 from now on; transactions in progress run to their end
+   * (or `graceMs`), then the sockets close.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.#transactions.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    this.#transactions.close();
+    await this.#transport.close();
+  }
+
+  onRequest(req: SipRequest, txn: ServerTransaction): void {
+    this.#handleRequest(req, txn).catch((error: unknown) => {
+      this.#logger.error({ err: error, method: req.method }, 'request handling failed');
+      txn.respond(responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []));
+    });
+  }
+
+  onAck(req: SipRequest, source: Endpoint): void {
+    this.#handleAck(req, source).catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'ACK handling failed');
+    });
+  }
+
+  onStrayResponse(res: SipResponse, source: Endpoint): void {
+    this.#logger.debug({ status: res.status, source }, 'stray response');
+  }
+
+  async #handleRequest(req: SipRequest, txn: ServerTransaction): Promise<void> {
+    const dialogCreating = DIALOG_CREATING.has(req.method) && !/;\s*tag=/i.test(getHeader(req, 'To') ?? '');
+    if (this.#draining && dialogCreating) {
+      txn.respond(responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]));
+      return;
+    }
+    const outcome = await this.#controller.handleRequest(req, txn.source);
+    logDecision(this.#logger, outcome, dialogCreating);
+    switch (outcome.kind) {
+      case 'reply':
+        txn.respond(outcome.response);
+        return;
+      case 'drop':
+        return;
+      case 'forward':
+        break;
+    }
+    if (req.method === 'CANCEL') {
+      // RFC 3261 9.2: the CANCEL is answered at once; the INVITE's own 487 comes from downstream.
+      txn.respond(responseOnLeg(echoHeaders(req), 200, 'OK', null, []));
+    }
+    await this.#forward(outcome, txn, req.method === 'CANCEL' ? null : txn);
+  }
+
+  async #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, inbound: ServerTransaction, relayTo: ServerTransaction | null): Promise<void> {
+    const request = outcome.message as SipRequest;
+    const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport);
+    if (to === null) {
+      await this.#relay(synthetic(request, 503), inbound.source, relayTo);
+      return;
+    }
+    this.#transactions.request(request, to, {
+      onResponse: (res) => void this.#relay(res, to, relayTo),
+      onTimeout: () => void this.#relay(synthetic(request, 408), to, relayTo),
+      onTransportError: () => void this.#relay(synthetic(request, 503), to, relayTo),
+      onRetransmitted2xx: (res) => this.#reAck(res),
+    });
+  }
+
+  /** A response from downstream, through the controller, back on the inbound transaction. */
+  async #relay(res: SipResponse, from: Endpoint, txn: ServerTransaction | null): Promise<void> {
+    try {
+      const outcome = await this.#controller.handleResponse(res, from);
+      if (outcome.report.reasons.length > 0) {
+        logDecision(this.#logger, outcome, false);
+      }
+      if (outcome.kind === 'forward' && txn !== null) {
+        txn.respond(outcome.message as SipResponse);
+      }
+    } catch (error) {
+      this.#logger.error({ err: error, status: res.status }, 'response handling failed');
+    }
+  }
+
+  async #handleAck(req: SipRequest, source: Endpoint): Promise<void> {
+    const outcome = await this.#controller.handleRequest(req, source);
+    if (outcome.kind !== 'forward') {
+      logDecision(this.#logger, outcome, false);
+      return;
+    }
+    const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport);
+    if (to === null) {
+      return;
+    }
+    const ack = outcome.message as SipRequest;
+    this.#transactions.sendStateless(ack, to);
+    const callId = getHeader(ack, 'Call-ID') ?? '';
+    this.#acks.delete(callId);
+    this.#acks.set(callId, { ack, to });
+    if (this.#acks.size > 10_000) {
+      const oldest = this.#acks.keys().next().value;
+      if (oldest !== undefined) {
+        this.#acks.delete(oldest);
+      }
+    }
+  }
+
+  #reAck(res: SipResponse): void {
+    const stored = this.#acks.get(getHeader(res, 'Call-ID') ?? '');
+    if (stored !== undefined) {
+      this.#transactions.sendStateless(stored.ack, stored.to);
+    }
+  }
+}
+
+/** What the guard tells itself when downstream never answered: fed through the controller so state ends cleanly. */
+function synthetic(req: SipRequest, status: number): SipResponse {
+  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
+}

@@ -1,0 +1,175 @@
+/**
+ * Non-INVITE client transaction (RFC 3261 17.1.2, figure 6):
+ *
+ *   Trying --1xx--> Proceeding --200-699--> Completed --Timer K--> Terminated
+ *   Trying --200-699--> Completed
+ *   Trying / Proceeding --Timer F / transport error--> Terminated
+ *
+ * UDP: the request is retransmitted on Timer E: T1 doubling up to T2 while Trying, every T2
+ * while Proceeding (17.1.2.2). CANCEL uses this machine too (9.1), keyed apart from its INVITE
+ * by method (17.1.3).
+ */
+import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
+import type { Endpoint } from '../transport/endpoint.ts';
+import type { ClientTransactionUser } from './client-transaction-user.ts';
+import type { TimerHandle } from './scheduler.ts';
+import type { TransactionTimers } from './timers.ts';
+import { TransactionBase } from './transaction-base.ts';
+import type { TransactionContext } from './transaction-context.ts';
+import { provisionalIdentity } from './transaction-messages.ts';
+
+export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+const MOVES: Readonly<Record<ClientNonInviteState, readonly ClientNonInviteState[]>> = {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+};
+
+export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteState> {
+  /** The request, kept only while it may be retransmitted (Trying, Proceeding). */
+  private request: SipRequest | null;
+  readonly to: Endpoint;
+  private readonly timers: TransactionTimers;
+  private readonly user: ClientTransactionUser;
+  private timerE: TimerHandle | null = null;
+  private intervalE = 0;
+  private timerF: TimerHandle | null = null;
+  private timerK: TimerHandle | null = null;
+  private provisionals: Set<string> | null = null;
+
+  constructor(id: string, request: SipRequest, to: Endpoint, timers: TransactionTimers, ctx: TransactionContext, user: ClientTransactionUser) {
+    super(id, 'trying', MOVES, ctx);
+    this.request = request;
+    this.to = to;
+    this.timers = timers;
+    this.user = user;
+  }
+
+  /** Sends the request and arms Timer E (unreliable only) and Timer F (17.1.2.2). */
+  start(): void {
+    if (this.request !== null) {
+      this.transmit(this.request, this.to, null);
+    }
+    if (this.timers.E !== null) {
+      this.intervalE = this.timers.E;
+      this.timerE = this.setTimer(this.intervalE, () => this.onTimerE());
+    }
+    this.timerF = this.setTimer(this.timers.F, () => this.onTimerF());
+  }
+
+  stopTimers(): void {
+    this.timerE = this.clearTimer(this.timerE);
+    this.timerF = this.clearTimer(this.timerF);
+    this.timerK = this.clearTimer(this.timerK);
+  }
+
+  receiveResponse(res: SipResponse): void {
+    switch (this.state) {
+      case 'trying':
+      case 'proceeding':
+        if (res.status < 200) {
+          if (this.state === 'trying') {
+            this.transition('proceeding');
+          }
+          this.passProvisional(res);
+        } else {
+          this.complete(res);
+        }
+        return;
+      case 'completed':
+      case 'terminated':
+        // Retransmitted finals are absorbed (17.1.2.2).
+        return;
+    }
+  }
+
+  private passProvisional(res: SipResponse): void {
+    const identity = provisionalIdentity(res);
+    this.provisionals ??= new Set();
+    if (this.provisionals.has(identity)) {
+      return;
+    }
+    this.provisionals.add(identity);
+    this.notify('onResponse', () => this.user.onResponse(res));
+  }
+
+  /** Final response: Completed, Timer K (zero on TCP: straight to Terminated). */
+  private complete(res: SipResponse): void {
+    if (!this.transition('completed')) {
+      return;
+    }
+    this.timerE = this.clearTimer(this.timerE);
+    this.timerF = this.clearTimer(this.timerF);
+    this.request = null;
+    this.provisionals = null;
+    if (this.timers.K === 0) {
+      this.transition('terminated');
+    } else {
+      this.timerK = this.setTimer(this.timers.K, () => this.onTimerK());
+    }
+    this.notify('onResponse', () => this.user.onResponse(res));
+  }
+
+  /** Timer E: retransmit; next interval min(2E, T2) while Trying, T2 while Proceeding (17.1.2.2). */
+  private onTimerE(): void {
+    this.timerE = null;
+    switch (this.state) {
+      case 'trying':
+        this.intervalE = Math.min(this.intervalE * 2, this.timers.T2);
+        break;
+      case 'proceeding':
+        this.intervalE = this.timers.T2;
+        break;
+      case 'completed':
+      case 'terminated':
+        return;
+    }
+    if (this.request !== null) {
+      this.transmit(this.request, this.to, null);
+    }
+    this.timerE = this.setTimer(this.intervalE, () => this.onTimerE());
+  }
+
+  /** Timer F: no final response within 64*T1 (17.1.2.2). */
+  private onTimerF(): void {
+    this.timerF = null;
+    switch (this.state) {
+      case 'trying':
+      case 'proceeding':
+        this.transition('terminated');
+        this.notify('onTimeout', () => this.user.onTimeout());
+        return;
+      case 'completed':
+      case 'terminated':
+        return;
+    }
+  }
+
+  private onTimerK(): void {
+    this.timerK = null;
+    switch (this.state) {
+      case 'completed':
+        this.transition('terminated');
+        return;
+      case 'trying':
+      case 'proceeding':
+      case 'terminated':
+        return;
+    }
+  }
+
+  protected transportFailed(err: Error): void {
+    switch (this.state) {
+      case 'trying':
+      case 'proceeding':
+        this.transition('terminated');
+        this.notify('onTransportError', () => this.user.onTransportError(err));
+        return;
+      case 'completed':
+      case 'terminated':
+        return;
+    }
+  }
+}

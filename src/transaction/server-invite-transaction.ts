@@ -1,0 +1,325 @@
+/**
+ * INVITE server transaction (RFC 3261 17.2.1, figure 7, with RFC 6026 7.1's Accepted state):
+ *
+ *   Proceeding --300-699 from TU--> Completed --ACK--> Confirmed --Timer I--> Terminated
+ *   Proceeding --2xx from TU--> Accepted --Timer L--> Terminated
+ *   Completed --Timer H / transport error--> Terminated
+ *
+ * `100 Trying` goes out when the transaction starts. A retransmitted INVITE gets the last
+ * response again (Proceeding, Completed) or is absorbed (Accepted, Confirmed). UDP: the non-2xx
+ * final is retransmitted on Timer G (T1 doubling to T2) until the ACK; the 2xx, which RFC 3261
+ * 13.3.1.4 leaves to the UAS core, is retransmitted here on the same schedule until the layer
+ * matches its ACK (`acknowledge2xx`) or Timer L fires.
+ */
+import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
+import type { Endpoint } from '../transport/endpoint.ts';
+import { responseDestination } from '../transport/response-destination.ts';
+import type { TimerHandle } from './scheduler.ts';
+import type { ServerTransaction } from './server-transaction.ts';
+import type { TransactionTimers } from './timers.ts';
+import { TransactionBase } from './transaction-base.ts';
+import type { TransactionContext } from './transaction-context.ts';
+import { snapshot, tryingFor } from './transaction-messages.ts';
+import type { TransactionUser } from './transaction-user.ts';
+
+export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+const MOVES: Readonly<Record<ServerInviteState, readonly ServerInviteState[]>> = {
+  proceeding: ['completed', 'accepted', 'terminated'],
+  completed: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
+
+export class ServerInviteTransaction extends TransactionBase<ServerInviteState> implements ServerTransaction {
+  readonly request: SipRequest;
+  readonly source: Endpoint;
+  readonly connectionId: string | null;
+  private readonly timers: TransactionTimers;
+  private readonly user: TransactionUser;
+  /** Called for each 2xx sent, so the layer can match its ACK by dialog (13.2.2.4). */
+  private readonly onAccepted: (txn: ServerInviteTransaction, res: SipResponse) => void;
+  /** The last response sent and where it went: re-sent for retransmitted INVITEs and by G / the 2xx timer. */
+  private last: SipResponse | null = null;
+  private lastTo: Endpoint | null = null;
+  private timerG: TimerHandle | null = null;
+  private intervalG = 0;
+  private timerH: TimerHandle | null = null;
+  private timerI: TimerHandle | null = null;
+  private timerL: TimerHandle | null = null;
+  /** 2xx retransmission (13.3.1.4); the RFC gives this timer no letter. */
+  private timer2xx: TimerHandle | null = null;
+  private interval2xx = 0;
+  private acked = false;
+  /** Keys under which the layer registered this transaction for 2xx-ACK matching. */
+  readonly dialogKeys: string[] = [];
+
+  constructor(
+    id: string,
+    request: SipRequest,
+    source: Endpoint,
+    connectionId: string | null,
+    timers: TransactionTimers,
+    ctx: TransactionContext,
+    user: TransactionUser,
+    onAccepted: (txn: ServerInviteTransaction, res: SipResponse) => void,
+  ) {
+    super(id, 'proceeding', MOVES, ctx);
+    this.request = request;
+    this.source = source;
+    this.connectionId = connectionId;
+    this.timers = timers;
+    this.user = user;
+    this.onAccepted = onAccepted;
+  }
+
+  /** 17.2.1: the transaction answers `100 Trying` itself so the client stops retransmitting. */
+  start(): void {
+    this.respond(tryingFor(this.request));
+  }
+
+  stopTimers(): void {
+    this.timerG = this.clearTimer(this.timerG);
+    this.timerH = this.clearTimer(this.timerH);
+    this.timerI = this.clearTimer(this.timerI);
+    this.timerL = this.clearTimer(this.timerL);
+    this.timer2xx = this.clearTimer(this.timer2xx);
+  }
+
+  respond(res: SipResponse): void {
+    const status = res.status;
+    if (!Number.isInteger(status) || status < 100 || status > 699) {
+      this.ctx.report('bad-response', `status ${String(status)} refused (${this.id})`);
+      return;
+    }
+    switch (this.state) {
+      case 'proceeding':
+        if (status < 200) {
+          this.send(res);
+        } else if (status < 300) {
+          this.accept(res);
+        } else {
+          this.reject(res);
+        }
+        return;
+      case 'accepted':
+        // RFC 6026 7.1: further 2xx from the TU (its own retransmissions, other to-tags) go out.
+        if (status >= 200 && status < 300) {
+          if (this.send(res)) {
+            this.onAccepted(this, this.last ?? res);
+          }
+          return;
+        }
+        break;
+      case 'completed':
+      case 'confirmed':
+      case 'terminated':
+        break;
+    }
+    this.ctx.report('late-response', `${status} refused: INVITE transaction ${this.id} is ${this.state}`);
+  }
+
+  /** A retransmission of the INVITE (17.2.1). */
+  receiveRequest(): void {
+    switch (this.state) {
+      case 'proceeding':
+      case 'completed':
+        this.resend();
+        return;
+      case 'accepted': // RFC 6026 7.1: absorbed, the 2xx has its own retransmission timer
+      case 'confirmed':
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** An ACK matching this transaction by branch: for a non-2xx final, it ends retransmission (17.2.1). */
+  receiveAck(): void {
+    switch (this.state) {
+      case 'completed':
+        this.timerG = this.clearTimer(this.timerG);
+        this.timerH = this.clearTimer(this.timerH);
+        if (!this.transition('confirmed')) {
+          return;
+        }
+        if (this.timers.I === 0) {
+          this.transition('terminated');
+        } else {
+          this.timerI = this.setTimer(this.timers.I, () => this.onTimerI());
+        }
+        return;
+      case 'accepted':
+        this.acknowledge2xx();
+        return;
+      case 'proceeding': // no final sent yet: nothing to acknowledge
+      case 'confirmed': // ACK retransmission: absorbed
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** The ACK for the 2xx arrived (matched by dialog): stop retransmitting the 2xx; stay Accepted until L. */
+  acknowledge2xx(): void {
+    switch (this.state) {
+      case 'accepted':
+        this.acked = true;
+        this.timer2xx = this.clearTimer(this.timer2xx);
+        // Nothing is re-sent from here on (retransmitted INVITEs are absorbed): free the 2xx.
+        this.last = null;
+        this.lastTo = null;
+        return;
+      case 'proceeding':
+      case 'completed':
+      case 'confirmed':
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** Sends `res` to the 18.2.2 destination on the request's connection; false when it has no usable Via. */
+  private send(res: SipResponse): boolean {
+    let to: Endpoint;
+    try {
+      to = responseDestination(res, this.source.transport);
+    } catch (err) {
+      this.ctx.report('bad-response', `${res.status} not sent (${this.id}): ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+    this.last = snapshot(res);
+    this.lastTo = to;
+    this.transmit(this.last, to, this.connectionId);
+    return true;
+  }
+
+  private resend(): void {
+    if (this.last !== null && this.lastTo !== null) {
+      this.transmit(this.last, this.lastTo, this.connectionId);
+    }
+  }
+
+  /** 2xx: Accepted with Timer L (RFC 6026 7.1), and 2xx retransmission on UDP (13.3.1.4). */
+  private accept(res: SipResponse): void {
+    if (!this.send(res) || !this.transition('accepted')) {
+      return;
+    }
+    this.timerL = this.setTimer(this.timers.L, () => this.onTimerL());
+    if (this.timers.ok2xx !== null) {
+      this.interval2xx = this.timers.ok2xx;
+      this.timer2xx = this.setTimer(this.interval2xx, () => this.onTimer2xx());
+    }
+    this.onAccepted(this, this.last ?? res);
+  }
+
+  /** 300-699: Completed with Timer G (UDP) and Timer H (17.2.1). */
+  private reject(res: SipResponse): void {
+    if (!this.send(res) || !this.transition('completed')) {
+      return;
+    }
+    if (this.timers.G !== null) {
+      this.intervalG = this.timers.G;
+      this.timerG = this.setTimer(this.intervalG, () => this.onTimerG());
+    }
+    this.timerH = this.setTimer(this.timers.H, () => this.onTimerH());
+  }
+
+  /** Timer G: retransmit the final, next interval min(2G, T2) (17.2.1). */
+  private onTimerG(): void {
+    this.timerG = null;
+    switch (this.state) {
+      case 'completed':
+        this.resend();
+        this.intervalG = Math.min(this.intervalG * 2, this.timers.T2);
+        this.timerG = this.setTimer(this.intervalG, () => this.onTimerG());
+        return;
+      case 'proceeding':
+      case 'confirmed':
+      case 'accepted':
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** Timer H: the ACK never came (17.2.1: "inform the TU that a failure has occurred"). */
+  private onTimerH(): void {
+    this.timerH = null;
+    switch (this.state) {
+      case 'completed':
+        this.transition('terminated');
+        this.ctx.report('ack-timeout', `no ACK for ${this.last?.status ?? '?'} in ${this.id} (Timer H)`);
+        return;
+      case 'proceeding':
+      case 'confirmed':
+      case 'accepted':
+      case 'terminated':
+        return;
+    }
+  }
+
+  private onTimerI(): void {
+    this.timerI = null;
+    switch (this.state) {
+      case 'confirmed':
+        this.transition('terminated');
+        return;
+      case 'proceeding':
+      case 'completed':
+      case 'accepted':
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** Timer L: leave Accepted; a 2xx never ACKed is reported to the TU (13.3.1.4, RFC 6026 7.1). */
+  private onTimerL(): void {
+    this.timerL = null;
+    switch (this.state) {
+      case 'accepted':
+        this.transition('terminated');
+        if (!this.acked) {
+          this.notify('onAckTimeout', () => this.user.onAckTimeout?.(this));
+        }
+        return;
+      case 'proceeding':
+      case 'completed':
+      case 'confirmed':
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** 2xx retransmission: T1 doubling to T2 until the ACK (13.3.1.4). */
+  private onTimer2xx(): void {
+    this.timer2xx = null;
+    switch (this.state) {
+      case 'accepted':
+        if (this.acked) {
+          return;
+        }
+        this.resend();
+        this.interval2xx = Math.min(this.interval2xx * 2, this.timers.T2);
+        this.timer2xx = this.setTimer(this.interval2xx, () => this.onTimer2xx());
+        return;
+      case 'proceeding':
+      case 'completed':
+      case 'confirmed':
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** 17.2.4: the response could not be sent (even to the 18.2.2 fallback address): the transaction ends. */
+  protected transportFailed(err: Error): void {
+    this.ctx.report('transport-error', `response in ${this.id} not sent: ${err.message}`);
+    switch (this.state) {
+      case 'proceeding':
+      case 'completed':
+      case 'confirmed':
+      case 'accepted':
+        this.transition('terminated');
+        return;
+      case 'terminated':
+        return;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Transaction matching keys (RFC 3261 17.1.3, 17.2.3), as strings for O(1) Map lookups.
+ * Parts are joined with NUL, which no header value can contain (the parser refuses it).
+ */
+import type { CSeq } from '../sip/cseq.ts';
+import type { SipRequest } from '../sip/sip-message.ts';
+import type { Via } from '../sip/via.ts';
+import { formatVia, viaParam } from '../sip/via.ts';
+import { hostKey } from '../transport/endpoint.ts';
+import { headerValue, tagOf } from './transaction-messages.ts';
+
+/** RFC 3261 8.1.1.7: branches of RFC 3261 clients start with this; others match by the legacy rules. */
+export const MAGIC_COOKIE = 'z9hG4bK';
+
+const SEP = '\u0000';
+
+/** The branch of a Via when it is an RFC 3261 branch, else null. */
+export function rfc3261Branch(via: Via): string | null {
+  const branch = viaParam(via, 'branch');
+  return typeof branch === 'string' && branch.startsWith(MAGIC_COOKIE) ? branch : null;
+}
+
+/** 17.1.3: a response matches the client transaction with its top Via branch and its CSeq method. */
+export function clientKey(branch: string, cseqMethod: string): string {
+  return `${branch}${SEP}${cseqMethod}`;
+}
+
+/** sent-by port as compared: absent means the transport's default (5061 for TLS, else 5060). */
+function sentByPort(via: Via): number {
+  return via.port ?? (via.transport.toUpperCase() === 'TLS' ? 5061 : 5060);
+}
+
+/**
+ * 17.2.3: the server transaction a request belongs to.
+ * - RFC 3261 branch: branch + sent-by + method, where ACK counts as INVITE (it belongs to the
+ *   INVITE's transaction) and CANCEL keeps its own method (its own transaction, 9.2).
+ * - Otherwise (RFC 2543 clients), the simple form of the legacy rule: Request-URI, From tag,
+ *   Call-ID, CSeq number, the whole top Via, and the method (ACK counting as INVITE). The To tag
+ *   is left out: the INVITE has none while its ACK carries the response's.
+ * `method` overrides the request's (to find the INVITE a CANCEL refers to).
+ */
+export function serverKey(req: SipRequest, via: Via, cseq: CSeq, method = req.method === 'ACK' ? 'INVITE' : req.method): string {
+  const branch = rfc3261Branch(via);
+  if (branch !== null) {
+    return `${branch}${SEP}${hostKey(via.host)}:${sentByPort(via)}${SEP}${method}`;
+  }
+  const callId = headerValue(req, 'Call-ID') ?? '';
+  const fromTag = tagOf(headerValue(req, 'From'));
+  // received/rport are this hop's annotations and identical for every copy from one source.
+  return `2543${SEP}${req.uri}${SEP}${fromTag}${SEP}${callId}${SEP}${cseq.seq}${SEP}${formatVia(via)}${SEP}${method}`;
+}
+
+/**
+ * 13.2.2.4 / 17.1.1.3: the ACK for a 2xx is a new transaction; it finds the INVITE it
+ * acknowledges by dialog (Call-ID, From tag, To tag) and CSeq number.
+ */
+export function dialogAckKey(callId: string, cseqSeq: number, fromTag: string, toTag: string): string {
+  return `${callId}${SEP}${cseqSeq}${SEP}${fromTag}${SEP}${toTag}`;
+}
