@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildController } from '../src/call/build-controller.ts';
 import { EmbeddedGuard } from '../src/front/embedded/embedded-guard.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -32,6 +33,9 @@ interface RunResult {
   readonly p99Ms: number;
   readonly guardCpuPercent: number | null;
   readonly guardPeakRssMb: number | null;
+  readonly guardPeakHeapMb: number | null;
+  /** p99 of the guard's event-loop delay: how long a message could wait for the guard's one thread. */
+  readonly loopDelayP99Ms: number | null;
 }
 
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
@@ -76,9 +80,14 @@ async function run(rate: number, target: string, measureGuard: boolean): Promise
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   let peakRss = process.memoryUsage().rss;
+  let peakHeap = process.memoryUsage().heapUsed;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
   }, 100);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const uac = sipp(
     [
       target,
@@ -109,6 +118,7 @@ async function run(rate: number, target: string, measureGuard: boolean): Promise
   );
   await uac.done;
   clearInterval(sampler);
+  loop.disable();
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const cpu = process.cpuUsage(cpuBefore);
   uas.stop();
@@ -122,6 +132,8 @@ async function run(rate: number, target: string, measureGuard: boolean): Promise
     p99Ms: percentile(times, 0.99),
     guardCpuPercent: measureGuard ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : null,
     guardPeakRssMb: measureGuard ? peakRss / 2 ** 20 : null,
+    guardPeakHeapMb: measureGuard ? peakHeap / 2 ** 20 : null,
+    loopDelayP99Ms: measureGuard ? loop.percentile(99) / 1e6 : null,
   };
 }
 
@@ -153,11 +165,11 @@ peers:
   await guard.stop(1_000);
 
   console.log(`\nnode ${process.version}, ${CALLS} calls per run, ${new Date().toISOString()}`);
-  console.log('| calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard peak RSS MB |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard event-loop delay p99 ms | guard peak RSS / heap MB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const { baseline: b, guarded: g } of rows) {
     console.log(
-      `| ${g.rate} | ${b.failed} | ${b.medianMs.toFixed(2)} / ${b.p99Ms.toFixed(2)} | ${g.failed} | ${g.medianMs.toFixed(2)} / ${g.p99Ms.toFixed(2)} | ${(g.p99Ms - b.p99Ms).toFixed(2)} | ${g.guardCpuPercent?.toFixed(0) ?? '-'} | ${g.guardPeakRssMb?.toFixed(0) ?? '-'} |`,
+      `| ${g.rate} | ${b.failed} | ${b.medianMs.toFixed(2)} / ${b.p99Ms.toFixed(2)} | ${g.failed} | ${g.medianMs.toFixed(2)} / ${g.p99Ms.toFixed(2)} | ${(g.p99Ms - b.p99Ms).toFixed(2)} | ${g.guardCpuPercent?.toFixed(0) ?? '-'} | ${g.loopDelayP99Ms?.toFixed(1) ?? '-'} | ${g.guardPeakRssMb?.toFixed(0) ?? '-'} / ${g.guardPeakHeapMb?.toFixed(0) ?? '-'} |`,
     );
   }
   const clean = rows.filter((r) => r.guarded.failed === 0 && r.guarded.successful === CALLS).map((r) => r.guarded.rate);
