@@ -60,6 +60,10 @@ interface Sender {
 }
 
 const DEFAULT_MAX_FORWARDS = 70;
+/** An INVITE unanswered this long is gone (RFC 3261 Timer C is "greater than 3 minutes"). */
+export const EARLY_IDLE_MS = 200_000;
+/** A confirmed call silent this long is treated as lost: IMS session timers refresh far more often. */
+export const CONFIRMED_IDLE_MS = 4 * 3_600_000;
 
 /**
  * The routing B2BUA (TS 24.229 5.7.5) without transport: a request or response in, what to
@@ -73,6 +77,16 @@ export class CallController {
   constructor(deps: CallControllerDeps) {
     this.#d = deps;
     this.#initiatorHeader = deps.profile.guard.initiatorHeader;
+  }
+
+  /**
+   * Drops calls abandoned without a BYE (a lost BYE, a peer that vanished): early dialogs after
+   * `EARLY_IDLE_MS` (longer than RFC 3261 Timer C), confirmed ones after `CONFIRMED_IDLE_MS`
+   * without any message. Front ends call it periodically.
+   */
+  async expireAbandoned(): Promise<number> {
+    const now = this.#d.now();
+    return this.#d.store.expire({ early: now - EARLY_IDLE_MS, confirmed: now - CONFIRMED_IDLE_MS });
   }
 
   async handleRequest(req: SipRequest, source: Inbound): Promise<ControllerOutcome> {

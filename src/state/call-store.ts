@@ -21,4 +21,9 @@ export interface CallStore {
   unindex(key: string): Promise<void>;
   /** Number of live calls that have a leg facing this peer (for `limits.concurrent_calls`). */
   liveCallsOf(peerId: string): Promise<number>;
+  /**
+   * Removes calls abandoned without a BYE: not updated since `early` (no dialog confirmed) or
+   * `confirmed` (a confirmed dialog). Returns how many went.
+   */
+  expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number>;
 }

@@ -1,11 +1,16 @@
 import type { CallState } from '../call/call-state.ts';
 import type { CallStore, LegAddress } from './call-store.ts';
 
-/** Single-instance store. Expiry of abandoned calls is the controller's sweep, not the store's. */
+/**
+ * Single-instance store. Per-peer live-call counts are kept as calls are written, so the
+ * `concurrent_calls` check costs one Map lookup however many calls are up.
+ */
 export class MemoryCallStore implements CallStore {
   readonly #calls = new Map<string, CallState>();
   readonly #keys = new Map<string, LegAddress>();
   readonly #keysOf = new Map<string, Set<string>>();
+  readonly #peersOf = new Map<string, ReadonlySet<string>>();
+  readonly #liveCalls = new Map<string, number>();
 
   get(id: string): Promise<CallState | undefined> {
     return Promise.resolve(this.#calls.get(id));
@@ -13,11 +18,13 @@ export class MemoryCallStore implements CallStore {
 
   put(call: CallState): Promise<void> {
     this.#calls.set(call.id, call);
+    this.#count(call.id, peersOf(call));
     return Promise.resolve();
   }
 
   delete(id: string): Promise<void> {
     this.#calls.delete(id);
+    this.#count(id, new Set());
     for (const key of this.#keysOf.get(id) ?? []) {
       this.#keys.delete(key);
     }
@@ -50,16 +57,24 @@ export class MemoryCallStore implements CallStore {
   }
 
   liveCallsOf(peerId: string): Promise<number> {
-    let count = 0;
-    for (const call of this.#calls.values()) {
-      if (call.hops.some((h) => h.phase !== 'ended' && (h.upstream.peerId === peerId || h.downstream.peerId === peerId))) {
-        count += 1;
-      }
-    }
-    return Promise.resolve(count);
+    return Promise.resolve(this.#liveCalls.get(peerId) ?? 0);
   }
 
-  /** Every call, for `dc-guard check`'s lenient matching and for expiry sweeps. */
+  async expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number> {
+    const stale: string[] = [];
+    for (const call of this.#calls.values()) {
+      const confirmed = call.hops.some((h) => h.phase === 'confirmed');
+      if (call.updatedAt < (confirmed ? idleSince.confirmed : idleSince.early)) {
+        stale.push(call.id);
+      }
+    }
+    for (const id of stale) {
+      await this.delete(id);
+    }
+    return stale.length;
+  }
+
+  /** Every call, for `dc-guard check`'s lenient matching. */
   all(): IterableIterator<CallState> {
     return this.#calls.values();
   }
@@ -67,4 +82,39 @@ export class MemoryCallStore implements CallStore {
   get size(): number {
     return this.#calls.size;
   }
+
+  #count(callId: string, peers: ReadonlySet<string>): void {
+    const before = this.#peersOf.get(callId) ?? new Set<string>();
+    for (const peer of before) {
+      if (!peers.has(peer)) {
+        this.#liveCalls.set(peer, (this.#liveCalls.get(peer) ?? 1) - 1);
+      }
+    }
+    for (const peer of peers) {
+      if (!before.has(peer)) {
+        this.#liveCalls.set(peer, (this.#liveCalls.get(peer) ?? 0) + 1);
+      }
+    }
+    if (peers.size === 0) {
+      this.#peersOf.delete(callId);
+    } else {
+      this.#peersOf.set(callId, peers);
+    }
+  }
+}
+
+/** Peers with a leg in a hop that has not ended. */
+function peersOf(call: CallState): Set<string> {
+  const peers = new Set<string>();
+  for (const hop of call.hops) {
+    if (hop.phase === 'ended') {
+      continue;
+    }
+    for (const leg of [hop.upstream, hop.downstream]) {
+      if (leg.peerId !== null) {
+        peers.add(leg.peerId);
+      }
+    }
+  }
+  return peers;
 }

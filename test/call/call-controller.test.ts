@@ -274,3 +274,38 @@ function parseReq(text: string): SipRequest {
 function calleeView(out: SipRequest): SipResponse {
   return parseSipMessage(responseTo(out, 200, 'OK')) as SipResponse;
 }
+
+t.test('abandoned calls expire: early ones after minutes, confirmed ones after hours of silence', async (t) => {
+  let now = 0;
+  const { controller, store } = controllerFor(labProfile(), () => now);
+  forwarded(await send(controller, invite({ callId: 'early-1' }), CORE));
+  const { EARLY_IDLE_MS, CONFIRMED_IDLE_MS } = await import('../../src/call/call-controller.ts');
+  const confirmedReq = parseReq(invite({ callId: 'conf-1' }));
+  const out = forwarded(await send(controller, confirmedReq, CORE)) as SipRequest;
+  forwarded(await send(controller, responseTo(out, 200, 'OK', { body: offer({ username: 'bob' }), contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE));
+  t.equal(store.size, 2);
+  now = EARLY_IDLE_MS + 1;
+  t.equal(await controller.expireAbandoned(), 1, 'the unanswered INVITE went');
+  t.equal(store.size, 1);
+  now = CONFIRMED_IDLE_MS + 1;
+  t.equal(await controller.expireAbandoned(), 1, 'the silent confirmed call went');
+  t.equal(store.size, 0);
+});
+
+t.test('concurrent_calls counts live calls per peer and frees them as calls end', async (t) => {
+  const base = labProfile();
+  const profile = {
+    ...base,
+    peers: base.peers.map((p) => (p.id === 'weather-as' ? { ...p, limits: { requestsPerSecond: null, burst: null, concurrentCalls: 2 } } : p)),
+  };
+  const { controller, store } = controllerFor(profile);
+  const first = forwarded(await send(controller, invite({ callId: 'cc-1' }), WEATHER_AS)) as SipRequest;
+  forwarded(await send(controller, invite({ callId: 'cc-2' }), WEATHER_AS));
+  const third = replied(await send(controller, invite({ callId: 'cc-3' }), WEATHER_AS));
+  t.equal(third.status, 503);
+  t.match(header(third, 'Warning') ?? '', /peer\.concurrent-calls/);
+  t.equal(await store.liveCallsOf('weather-as'), 2);
+  forwarded(await send(controller, responseTo(first, 486, 'Busy Here'), CALLEE_CORE));
+  t.equal(await store.liveCallsOf('weather-as'), 1, 'a failed call frees its slot');
+  t.equal((await send(controller, invite({ callId: 'cc-4' }), WEATHER_AS)).kind, 'forward');
+});

@@ -22,6 +22,8 @@ export interface EmbeddedGuardOptions {
   readonly transport?: SipTransport;
 }
 
+const SWEEP_INTERVAL_MS = 30_000;
+
 /** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
@@ -38,6 +40,7 @@ export class EmbeddedGuard implements TransactionUser {
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
   #draining = false;
+  readonly #sweeper: NodeJS.Timeout;
 
   private constructor(options: EmbeddedGuardOptions) {
     this.#controller = options.controller;
@@ -53,6 +56,17 @@ export class EmbeddedGuard implements TransactionUser {
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
       onError: (event) => this.#logger.warn({ ...event }, 'transaction'),
     });
+    this.#sweeper = setInterval(() => {
+      this.#controller.expireAbandoned().then(
+        (expired) => {
+          if (expired > 0) {
+            this.#logger.info({ expired }, 'abandoned calls expired');
+          }
+        },
+        (error: unknown) => this.#logger.error({ err: error }, 'expiry sweep failed'),
+      );
+    }, SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
   }
 
   static async start(options: EmbeddedGuardOptions): Promise<EmbeddedGuard> {
@@ -77,6 +91,7 @@ export class EmbeddedGuard implements TransactionUser {
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.#draining = true;
+    clearInterval(this.#sweeper);
     const deadline = Date.now() + graceMs;
     while (this.#transactions.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
