@@ -19,7 +19,7 @@ import type { ServerTransaction } from './server-transaction.ts';
 import type { TransactionTimers } from './timers.ts';
 import { TransactionBase } from './transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { snapshot, tryingFor } from './transaction-messages.ts';
+import { compactRequest, snapshot, tryingFor } from './transaction-messages.ts';
 import type { TransactionUser } from './transaction-user.ts';
 
 export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
@@ -33,7 +33,8 @@ const MOVES: Readonly<Record<ServerInviteState, readonly ServerInviteState[]>> =
 };
 
 export class ServerInviteTransaction extends TransactionBase<ServerInviteState> implements ServerTransaction {
-  readonly request: SipRequest;
+  /** The INVITE; reduced to its identifying lines once a final response is out (see compactRequest). */
+  request: SipRequest;
   readonly source: Endpoint;
   readonly connectionId: string | null;
   private readonly timers: TransactionTimers;
@@ -209,6 +210,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       this.timer2xx = this.setTimer(this.interval2xx, () => this.onTimer2xx());
     }
     this.onAccepted(this, this.last ?? res);
+    this.request = compactRequest(this.request);
   }
 
   /** 300-699: Completed with Timer G (UDP) and Timer H (17.2.1). */
@@ -216,6 +218,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     if (!this.send(res) || !this.transition('completed')) {
       return;
     }
+    this.request = compactRequest(this.request);
     if (this.timers.G !== null) {
       this.intervalG = this.timers.G;
       this.timerG = this.setTimer(this.intervalG, () => this.onTimerG());

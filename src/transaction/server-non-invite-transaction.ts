@@ -17,7 +17,7 @@ import type { ServerTransaction } from './server-transaction.ts';
 import type { TransactionTimers } from './timers.ts';
 import { TransactionBase } from './transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { snapshot } from './transaction-messages.ts';
+import { compactRequest, snapshot } from './transaction-messages.ts';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -29,7 +29,8 @@ const MOVES: Readonly<Record<ServerNonInviteState, readonly ServerNonInviteState
 };
 
 export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState> implements ServerTransaction {
-  readonly request: SipRequest;
+  /** The request; reduced to its identifying lines once a final response is out (see compactRequest). */
+  request: SipRequest;
   readonly source: Endpoint;
   readonly connectionId: string | null;
   private readonly timers: TransactionTimers;
@@ -70,6 +71,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
         if (!this.transition('completed')) {
           return;
         }
+        this.request = compactRequest(this.request);
         if (this.timers.J === 0) {
           this.transition('terminated');
         } else {

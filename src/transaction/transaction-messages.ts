@@ -113,3 +113,18 @@ export function ackFor(invite: SipRequest, res: SipResponse): SipRequest {
 export function provisionalIdentity(res: SipResponse): string {
   return `${res.status}\u0000${tagOf(headerValue(res, 'To'))}\u0000${headerValue(res, 'RSeq') ?? ''}\u0000${res.body}`;
 }
+
+/**
+ * What a server transaction keeps of its request once the final response is out: the lines
+ * that name its transaction and dialog. The full request (often 2 KB with SDP) would otherwise
+ * live on for Timer J or L (32 s on UDP), and at 1,000 calls/s that is what fills the heap.
+ */
+export function compactRequest(req: SipRequest): SipRequest {
+  const headers: SipHeader[] = [];
+  for (const h of req.headers) {
+    if (h.name === 'Via' || h.name === 'From' || h.name === 'To' || h.name === 'Call-ID' || h.name === 'CSeq') {
+      headers.push(h);
+    }
+  }
+  return { kind: 'request', method: req.method, uri: req.uri, headers, body: '' };
+}

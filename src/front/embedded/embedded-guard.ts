@@ -141,17 +141,36 @@ export class EmbeddedGuard implements TransactionUser {
     await this.#forward(outcome, txn, req.method === 'CANCEL' ? null : txn);
   }
 
-  async #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, inbound: ServerTransaction, relayTo: ServerTransaction | null): Promise<void> {
+  async #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, source: ServerTransaction, relayTo: ServerTransaction | null): Promise<void> {
     const request = outcome.message as SipRequest;
     const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport);
     if (to === null) {
-      await this.#relay(synthetic(request, 503), inbound.source, relayTo);
+      await this.#relay(synthetic(request, 503), source.source, relayTo);
       return;
     }
+    // The callbacks drop what they hold once a final response is in: the client transaction
+    // lives on for Timer K/M (up to 32 s) and must not keep the request and its inbound
+    // transaction alive with it.
+    let inbound: ServerTransaction | null = relayTo;
+    let sent: SipRequest | null = request;
+    const settle = (res: SipResponse): ServerTransaction | null => {
+      const txn = inbound;
+      if (res.status >= 200) {
+        inbound = null;
+        sent = null;
+      }
+      return txn;
+    };
+    const fail = (status: number): void => {
+      if (sent !== null) {
+        const res = synthetic(sent, status);
+        void this.#relay(res, to, settle(res));
+      }
+    };
     this.#transactions.request(request, to, {
-      onResponse: (res) => void this.#relay(res, to, relayTo),
-      onTimeout: () => void this.#relay(synthetic(request, 408), to, relayTo),
-      onTransportError: () => void this.#relay(synthetic(request, 503), to, relayTo),
+      onResponse: (res) => void this.#relay(res, to, settle(res)),
+      onTimeout: () => fail(408),
+      onTransportError: () => fail(503),
       onRetransmitted2xx: (res) => this.#reAck(res),
     });
   }
