@@ -2,7 +2,7 @@ import type { Actor } from '../policy/actor.ts';
 import { NO_GRANTS } from '../policy/actor.ts';
 import type { Reason } from '../policy/reason.ts';
 import type { Verdict } from '../policy/verdict.ts';
-import type { VerdictEngine, VerdictFacts } from '../policy/verdict-engine.ts';
+import type { VerdictEngine } from '../policy/verdict-engine.ts';
 import { captureOriginals, restoreIdentities } from '../privacy/identity-restorer.ts';
 import { shieldIdentities } from '../privacy/identity-shield.ts';
 import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
@@ -13,7 +13,8 @@ import { decideRoute, peerForUri } from '../routing/route-decision.ts';
 import { readSdp } from '../sdp/read-sdp.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
-import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
+import { parseNameAddr } from '../sip/name-addr.ts';
+import { tagOf, withoutTag } from '../sip/dialog-tags.ts';
 import { isSdpBody } from '../sip/sdp-body.ts';
 import { getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
@@ -176,7 +177,7 @@ export class CallController {
         }
       } else if (sdp !== null) {
         // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
-        const verdict = this.#d.engine.decide(this.#offerFacts(call, hop, side, this.#actorOfLeg(leg), sdp, cseq.method, hop.phase === 'early'));
+        const verdict = this.#decideOffer(call, this.#actorOfLeg(leg), out.body, cseq.method, hop.phase === 'early', leg.sdpReceived);
         reasons.push(...verdict.reasons);
         wouldHave = monitorDifference(verdict, out.body);
         if (verdict.enforced && verdict.sdp !== null) {
@@ -287,17 +288,7 @@ export class CallController {
     let verdict: Verdict | null = null;
     if (isSdpBody(out)) {
       const baseline = linkedHop === null ? null : partnerOffer(call, linkedHop, 'downstream', req.method);
-      verdict = this.#d.engine.decide(this.#offerOrUnreadable(initiator, out.body, (sdp) => ({
-        kind: 'offer',
-        method: req.method,
-        initial: true,
-        initiator,
-        sdp,
-        baseline: baseline === null ? null : readSdp(baseline),
-        owners: call.owners,
-        mediaOwners: call.mediaOwners,
-        servedUsers: call.servedUsers,
-      })));
+verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baseline);
       reasons.push(...verdict.reasons);
       if (verdict.enforced && verdict.action === 'reject') {
         return this.#refuse(req, sender, verdict.status ?? 403, [...reasons], { ...report, initiator: initiator.id });
@@ -473,18 +464,7 @@ export class CallController {
         hop.pendingOffer = null;
       } else if (req.method !== 'ACK') {
         const partner = partnerOfferFor(call, hopIndex, from.peerId, req.method);
-        const baseline = partner ?? from.sdpReceived;
-        verdict = this.#d.engine.decide(this.#offerOrUnreadable(initiator, out.body, (sdp) => ({
-          kind: 'offer',
-          method: req.method,
-          initial: false,
-          initiator,
-          sdp,
-          baseline: baseline === null ? null : readSdp(baseline),
-          owners: call.owners,
-          mediaOwners: call.mediaOwners,
-          servedUsers: call.servedUsers,
-        })));
+verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partner ?? from.sdpReceived);
         reasons.push(...verdict.reasons);
         if (verdict.enforced && verdict.action === 'reject') {
           return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
@@ -584,19 +564,15 @@ export class CallController {
     };
   }
 
-  #offerOrUnreadable(initiator: Actor, body: string, offer: (sdp: SdpView) => VerdictFacts): VerdictFacts {
+  /** The engine's verdict on an SDP offer, compared with what the initiator's side had before. */
+  #decideOffer(call: CallState, initiator: Actor, body: string, method: string, initial: boolean, baseline: string | null): Verdict {
     let sdp: SdpView;
     try {
       sdp = readSdp(body);
     } catch (error) {
-      return { kind: 'unreadable-sdp', initiator, raw: body, detail: (error as Error).message };
+      return this.#d.engine.decide({ kind: 'unreadable-sdp', initiator, raw: body, detail: (error as Error).message });
     }
-    return offer(sdp);
-  }
-
-  #offerFacts(call: CallState, hop: HopState, side: LegSide, initiator: Actor, sdp: SdpView, method: string, initial: boolean): VerdictFacts {
-    const baseline = hop[side].sdpReceived;
-    return {
+    return this.#d.engine.decide({
       kind: 'offer',
       method,
       initial,
@@ -606,7 +582,7 @@ export class CallController {
       owners: call.owners,
       mediaOwners: call.mediaOwners,
       servedUsers: call.servedUsers,
-    };
+    });
   }
 
   #sender(source: Inbound): Sender {
@@ -718,27 +694,6 @@ type ReportBase = Pick<DecisionReport, 'call' | 'from' | 'initiator' | 'message'
 
 function actorOf(peer: Peer): Actor {
   return { id: peer.id, trusted: peer.trusted, grants: peer.grants };
-}
-
-function tagOf(value: string | undefined): string | null {
-  if (value === undefined) {
-    return null;
-  }
-  try {
-    const tag = parseNameAddr(value).params.find(([name]) => name.toLowerCase() === 'tag');
-    return tag?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function withoutTag(value: string): string {
-  try {
-    const addr = parseNameAddr(value);
-    return formatNameAddr({ ...addr, params: addr.params.filter(([name]) => name.toLowerCase() !== 'tag') });
-  } catch {
-    return value;
-  }
 }
 
 function firstRouteUri(routeSet: readonly string[]): string | null {

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { buildController } from '../call/build-controller.ts';
+import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/drachtio/drachtio-connection.ts';
+import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
 import { createLogger } from '../log/logger.ts';
 import { loadProfile } from '../profile/load-profile.ts';
@@ -10,10 +12,23 @@ import type { CliIo } from './cli-io.ts';
 const USAGE = 'usage: dc-guard run [--profile FILE] [--transport embedded|drachtio]';
 const DEFAULT_PROFILE = 'sip-profiles/default.yaml';
 
+/** What runCommand needs of either front end. */
+interface RunningFrontEnd {
+  replaceController(controller: ReturnType<typeof buildController>): void;
+  stop(): Promise<void>;
+}
+
 /**
  * `dc-guard run`: the guard in the signalling path. SIGTERM/SIGINT drain and stop; SIGHUP
  * reloads the profile, and a bad one is refused with its file:line: reason while the running
  * one stays in force.
+ *
+ * `--transport embedded` (default): the guard's own UDP/TCP sockets on `sip.listen`.
+ * `--transport drachtio`: a drachtio-srf application of the drachtio-server at DRACHTIO_HOST
+ * (default 127.0.0.1) : DRACHTIO_PORT (default 9022), authenticated with DRACHTIO_SECRET
+ * (required). drachtio-server owns the SIP sockets; the profile's `sip.public_uri` (else
+ * `sip.listen[0]`) must name drachtio-server's SIP address, which the guard writes in Via,
+ * Contact and its own Route entries.
  */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let profileArg = DEFAULT_PROFILE;
@@ -30,9 +45,18 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       transport = value;
     }
   }
-  if (transport !== 'embedded') {
-    io.stderr(`dc-guard run: --transport ${transport} is not available in this build (see README: front ends)`);
+  if (transport !== 'embedded' && transport !== 'drachtio') {
+    io.stderr(`dc-guard run: unknown transport "${transport}" (embedded or drachtio)\n${USAGE}`);
     return 2;
+  }
+  let connection: DrachtioConnection | null = null;
+  if (transport === 'drachtio') {
+    const settings = drachtioConnectionFromEnv(io.env);
+    if (!settings.ok) {
+      io.stderr(`dc-guard run: ${settings.error}`);
+      return 2;
+    }
+    connection = settings.connection;
   }
   const file = resolve(io.cwd, profileArg);
   const logger = createLogger({ level: io.env.LOG_LEVEL ?? 'info' });
@@ -44,14 +68,18 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     return 2;
   }
   const store = new MemoryCallStore();
-  let guard: EmbeddedGuard;
+  let guard: RunningFrontEnd;
   try {
-    guard = await EmbeddedGuard.start({ profile, controller: buildController(profile, { env: io.env, store }), logger });
+    const controller = buildController(profile, { env: io.env, store });
+    guard =
+      connection === null
+        ? await EmbeddedGuard.start({ profile, controller, logger })
+        : await DrachtioGuard.start({ profile, controller, logger, connection });
   } catch (error) {
     io.stderr(`dc-guard run: ${(error as Error).message}`);
     return 2;
   }
-  logger.info({ profile: file, mode: profile.guard.mode, peers: profile.peers.map((p) => p.id) }, 'guard started');
+  logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id) }, 'guard started');
 
   process.on('SIGHUP', () => {
     try {

@@ -1,4 +1,5 @@
 import type { SipHeader, SipMessage } from '../sip/sip-message.ts';
+import { withoutTag } from '../sip/dialog-tags.ts';
 import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
 import { appendHeader, getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
 import { ASSERTED_IDENTITY_HEADERS, RESTORABLE_HEADERS, URI_IDENTITY_HEADERS } from './identity-headers.ts';
@@ -103,15 +104,6 @@ function mapValues(msg: SipMessage, name: string, mapBack: (uri: string) => stri
     removeHeader(msg, name);
   } else {
     setHeader(msg, name, kept.join(', '));
-  }
-}
-
-function withoutTag(value: string): string {
-  try {
-    const addr = parseNameAddr(value);
-    return formatNameAddr({ ...addr, params: addr.params.filter(([name]) => name.toLowerCase() !== 'tag') });
-  } catch {
-    return value;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { buildController } from '../../src/call/build-controller.ts';
 import { EmbeddedGuard } from '../../src/front/embedded/embedded-guard.ts';
-import { createLogger } from '../../src/log/logger.ts';
+import { createLogger, type Logger } from '../../src/log/logger.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
 import { MemoryCallStore } from '../../src/state/memory-call-store.ts';
@@ -16,9 +16,8 @@ export interface RunningGuard {
   stop(): Promise<void>;
 }
 
-/** Starts the embedded guard in this process on the profile's listen addresses, logging into memory. */
-export async function startGuard(profileYaml: string): Promise<RunningGuard> {
-  const profile = parseProfile(profileYaml, 'test-profile.yaml');
+/** A debug-level logger whose JSON lines are collected in `logs`. */
+export function memoryLogger(): { logger: Logger; logs: Record<string, unknown>[] } {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -30,11 +29,18 @@ export async function startGuard(profileYaml: string): Promise<RunningGuard> {
       callback();
     },
   });
+  return { logger: createLogger({ level: 'debug', destination: sink }), logs };
+}
+
+/** Starts the embedded guard in this process on the profile's listen addresses, logging into memory. */
+export async function startGuard(profileYaml: string): Promise<RunningGuard> {
+  const profile = parseProfile(profileYaml, 'test-profile.yaml');
+  const { logger, logs } = memoryLogger();
   const store = new MemoryCallStore();
   const guard = await EmbeddedGuard.start({
     profile,
     controller: buildController(profile, { env: PSEUDONYM_ENV, store }),
-    logger: createLogger({ level: 'debug', destination: sink }),
+    logger,
   });
   return { guard, profile, store, logs, stop: () => guard.stop(1_000) };
 }

@@ -1,0 +1,403 @@
+/**
+ * The drachtio front end: the guard as a drachtio-srf application of a drachtio-server, which
+ * owns the SIP sockets, the RFC 3261 transactions and its own dialog records. The same
+ * CallController as the embedded front end makes every decision; this file is mechanics only.
+ *
+ * Why not `srf.createB2BUA` and drachtio-srf's Dialog objects (observed with drachtio-server
+ * 0.9.10 and drachtio-srf 5.0.29 on loopback):
+ *
+ * - createB2BUA builds the B leg and every A-leg response from its own options (headers it
+ *   copies, SDP it passes), and Dialog.handle() answers an in-dialog BYE with 200 before
+ *   `destroy`, re-INVITE when no `modify` listener is attached, UPDATE and INFO when nobody
+ *   listens. The controller already produces every message of both legs, complete (identities
+ *   shielded or restored, SDP stripped, its own Call-ID, tags and CSeq); fitting that into
+ *   createB2BUA would mean a second B2BUA deciding beside the controller. So no srf Dialog is
+ *   ever created here: every request reaches the middleware below (srf's dialog middleware
+ *   passes what it does not know), goes through `controller.handleRequest`, and the outcome is
+ *   sent with `srf.request` / `res.send`; every response goes through `controller.handleResponse`.
+ * - drachtio-server keeps Call-ID, From (with tag), To and CSeq an application gives to a request
+ *   outside a dialog, and the To tag of the first response to a request, so both legs carry the
+ *   controller's identifiers. It refuses Route, Record-Route, Via and RSeq from applications
+ *   (logged as "client is not allowed to set dialog-level headers"); the route set of a request
+ *   outside a dialog is therefore carried in the Request-URI's headers component
+ *   (`sip:b@h?Route=...`, RFC 3261 19.1.1), which sofia-sip turns into Route header fields.
+ * - drachtio-server still creates its own dialog for every INVITE answered 200, and routes
+ *   in-dialog requests to the application only through such a dialog (BYE or UPDATE in an
+ *   unknown dialog get 481 from drachtio-server, ACK is discarded). In-dialog requests are
+ *   therefore sent inside drachtio-server's dialog while it exists (its CSeq numbering: the
+ *   response's CSeq is put back to the controller's before the controller sees it), and the
+ *   2xx ACK with drachtio-srf's ack function. drachtio-server drops its dialog as soon as a BYE
+ *   arrives, whatever the answer: when the guard refuses that BYE (403) the call goes on, and
+ *   later requests on that leg are sent outside any dialog with the controller's identifiers.
+ * - drachtio-server answers CANCEL 200 and the INVITE 487 itself; drachtio-srf reports the
+ *   CANCEL on the INVITE. The controller still relays it downstream (`req.cancel()`), and the
+ *   487 it relays back finds the upstream transaction already answered.
+ */
+import type { CallController, Inbound } from '../../call/call-controller.ts';
+import type { ControllerOutcome } from '../../call/controller-outcome.ts';
+import { logDecision } from '../../log/decision-log.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { Profile } from '../../profile/profile-types.ts';
+import { GuardSelf } from '../../routing/guard-self.ts';
+import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
+import { parseUri } from '../../sip/sip-uri.ts';
+import { unbracket } from '../../transport/endpoint.ts';
+import type { DrachtioConnection } from './drachtio-connection.ts';
+import { DialogBook } from './dialog-book.ts';
+import { createSrf, type SrfAck, type SrfApp, type SrfInboundRequest, type SrfInboundResponse, type SrfSentRequest, type SrfServerResponse } from './srf-port.ts';
+import {
+  ackOptions,
+  dialogRequest,
+  hostPortOf,
+  inboundOf,
+  legIds,
+  parseRaw,
+  reportedAddresses,
+  responseSpec,
+  standaloneRequest,
+  syntheticResponse,
+  withControllerCSeq,
+  type SrfRequestSpec,
+} from './srf-wire.ts';
+
+export interface DrachtioGuardOptions {
+  readonly profile: Profile;
+  readonly controller: CallController;
+  readonly logger: Logger;
+  readonly connection: DrachtioConnection;
+  /** Tests may inject a drachtio-srf instance; by default a new one. */
+  readonly srf?: SrfApp;
+  /** How long to wait for drachtio-server to accept the connection. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Every method drachtio-server may hand an application (drachtio-srf's `use(method)` also registers the route). */
+const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'OPTIONS', 'MESSAGE', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH', 'REFER', 'REGISTER'];
+
+/** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
+const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
+
+export class DrachtioGuard {
+  #controller: CallController;
+  readonly #logger: Logger;
+  readonly #srf: SrfApp;
+  readonly #book = new DialogBook<SrfAck, SrfSentRequest>();
+  #hostports: readonly string[] = [];
+  /** Requests sent and not yet finally answered: stop() waits for them. */
+  #pending = 0;
+  #draining = false;
+
+  private constructor(options: DrachtioGuardOptions) {
+    this.#controller = options.controller;
+    this.#logger = options.logger;
+    this.#srf = options.srf ?? createSrf();
+    for (const method of METHODS) {
+      this.#srf.use(method.toLowerCase(), (req, res) => this.#onRequest(req, res));
+    }
+  }
+
+  /** Connects to drachtio-server; rejects on a refused secret or when it does not answer in time. */
+  static async start(options: DrachtioGuardOptions): Promise<DrachtioGuard> {
+    const guard = new DrachtioGuard(options);
+    const { host, port, secret } = options.connection;
+    const hostport = await guard.#connect({ host, port, secret }, options.connectTimeoutMs ?? 10_000);
+    guard.#hostports = reportedAddresses(hostport);
+    guard.#logger.info({ drachtio: `${host}:${port}`, sip: guard.#hostports }, 'connected to drachtio-server');
+    const self = new GuardSelf(options.profile);
+    const own = hostPortOf(self.uri);
+    if (own !== null && !guard.#hostports.some((hp) => hp.toLowerCase() === own)) {
+      guard.#logger.warn(
+        { self: self.uri, sip: guard.#hostports },
+        'the profile names the guard (sip.public_uri, else sip.listen[0]) at an address drachtio-server does not listen on: Via, Contact and the guard\'s Route entries will point elsewhere',
+      );
+    }
+    return guard;
+  }
+
+  /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
+  replaceController(controller: CallController): void {
+    this.#controller = controller;
+  }
+
+  /** drachtio-server's SIP addresses, as it reported them (`host:port`). */
+  get hostports(): readonly string[] {
+    return this.#hostports;
+  }
+
+  /**
+   * SIGTERM: new dialogs get 503 from now on; requests in progress run to their final response
+   * (or `graceMs`), then the connection to drachtio-server closes.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.#pending > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    this.#srf.removeAllListeners('connect');
+    this.#srf.disconnect();
+  }
+
+  #connect(opts: DrachtioConnection, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          this.#srf.disconnect();
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => fail(new Error(`drachtio-server at ${opts.host}:${opts.port} did not accept the connection within ${timeoutMs} ms`)), timeoutMs);
+      // srf.connect() reports a refused secret as a 'connect' event with an error: it must be checked.
+      this.#srf.on('connect', (err, hostport) => {
+        if (err !== null && err !== undefined) {
+          fail(new Error(`drachtio-server at ${opts.host}:${opts.port} refused the connection: ${err.message}`));
+          return;
+        }
+        if (settled) {
+          this.#logger.info({ sip: hostport }, 'reconnected to drachtio-server');
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        resolve(hostport ?? '');
+      });
+      this.#srf.on('error', (err) => {
+        // drachtio-srf retries by itself; until the first connection this is only noted.
+        this.#logger.warn({ err, drachtio: `${opts.host}:${opts.port}` }, 'drachtio-server connection error');
+      });
+      this.#srf.on('close', () => {
+        if (settled) {
+          this.#logger.warn({ drachtio: `${opts.host}:${opts.port}` }, 'lost the drachtio-server connection; reconnecting');
+        }
+      });
+      this.#srf.connect(opts);
+    });
+  }
+
+  #onRequest(req: SrfInboundRequest, res: SrfServerResponse): void {
+    if (req.source !== 'network') {
+      // drachtio-server's own requests (a BYE after an ACK timeout): nothing for the controller to relay.
+      this.#logger.debug({ method: req.method, source: req.source }, 'request generated by drachtio-server');
+      return;
+    }
+    const source = inboundOf(req);
+    let msg;
+    try {
+      msg = parseRaw(req.raw);
+    } catch (error) {
+      this.#logger.warn({ method: req.method, source, reason: (error as Error).message }, 'unparseable request from drachtio-server');
+      if (req.method !== 'ACK') {
+        this.#send(res, { kind: 'response', status: 400, reason: 'Bad Request', headers: [], body: '' });
+      }
+      return;
+    }
+    if (msg.kind !== 'request') {
+      return;
+    }
+    const handled = this.#handleRequest(msg, req, res, source).catch((error: unknown) => {
+      this.#logger.error({ err: error, method: msg.method }, 'request handling failed');
+      if (msg.method !== 'ACK') {
+        this.#send(res, { kind: 'response', status: 500, reason: 'Server Internal Error', headers: [], body: '' });
+      }
+    });
+    if (msg.method === 'INVITE') {
+      // Registered now, before any await: drachtio-srf emits it as soon as the CANCEL arrives.
+      req.on('cancel', (cancel) => {
+        void handled.then(() => this.#handleCancel(cancel.raw, source));
+      });
+    }
+  }
+
+  async #handleRequest(req: SipRequest, srfReq: SrfInboundRequest, res: SrfServerResponse, source: Inbound): Promise<void> {
+    const ids = legIds(req);
+    if (req.method === 'BYE') {
+      // drachtio-server drops its dialog when a BYE arrives, before anyone answers it.
+      this.#book.forgetDialog(ids.callId, ids.toTag);
+    } else if (srfReq.stackDialogId !== undefined) {
+      this.#book.noteDialog(ids.callId, ids.toTag, srfReq.stackDialogId);
+    }
+    const dialogCreating = DIALOG_CREATING.has(req.method) && ids.toTag === null;
+    if (this.#draining && dialogCreating) {
+      this.#send(res, { kind: 'response', status: 503, reason: 'Service Unavailable', headers: [{ name: 'Retry-After', value: '5' }], body: '' });
+      return;
+    }
+    const outcome = await this.#controller.handleRequest(req, source);
+    if (req.method === 'ACK') {
+      if (outcome.kind === 'forward') {
+        this.#relayAck(outcome.message as SipRequest);
+      } else {
+        logDecision(this.#logger, outcome, false);
+      }
+      return;
+    }
+    logDecision(this.#logger, outcome, dialogCreating);
+    switch (outcome.kind) {
+      case 'reply':
+        this.#send(res, outcome.response);
+        return;
+      case 'drop':
+        return;
+      case 'forward':
+        this.#forward(outcome, res);
+    }
+  }
+
+  /** CANCEL: drachtio-server has answered it (and the INVITE 487); the controller relays it downstream. */
+  async #handleCancel(raw: string, source: Inbound): Promise<void> {
+    try {
+      const cancel = parseRaw(raw);
+      if (cancel.kind !== 'request') {
+        return;
+      }
+      const outcome = await this.#controller.handleRequest(cancel, source);
+      logDecision(this.#logger, outcome, false);
+      if (outcome.kind !== 'forward') {
+        return;
+      }
+      const ids = legIds(outcome.message);
+      const invite = this.#book.inviteOf(ids.callId, ids.fromTag, ids.seq);
+      if (invite === undefined) {
+        this.#logger.debug({ callId: ids.callId }, 'CANCEL for an INVITE already answered');
+        return;
+      }
+      invite.cancel(ackOptions(outcome.message as SipRequest), (err) => {
+        if (err !== null && err !== undefined) {
+          this.#logger.debug({ err }, 'CANCEL not sent');
+        }
+      });
+    } catch (error) {
+      this.#logger.error({ err: error }, 'CANCEL handling failed');
+    }
+  }
+
+  #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, relayTo: SrfServerResponse): void {
+    const request = outcome.message as SipRequest;
+    const ids = legIds(request);
+    const dialogId = ids.toTag === null ? undefined : this.#book.dialogOf(ids.callId, ids.fromTag);
+    this.#sendRequest(request, outcome.to.uri, dialogId, relayTo);
+  }
+
+  /**
+   * Sends a request the controller forwards, inside drachtio-server's dialog when there is one,
+   * and feeds each response back through the controller onto the inbound transaction.
+   */
+  #sendRequest(request: SipRequest, destination: string, dialogId: string | undefined, relayTo: SrfServerResponse | null): void {
+    const ids = legIds(request);
+    const spec: SrfRequestSpec = dialogId === undefined ? standaloneRequest(request, destination) : dialogRequest(request, dialogId);
+    this.#pending++;
+    let open = true;
+    const done = (): void => {
+      if (open) {
+        open = false;
+        this.#pending--;
+      }
+    };
+    this.#srf.request(spec.uri, spec.opts, (err, sent) => {
+      if ((err !== null && err !== undefined) || sent === undefined) {
+        done();
+        if (dialogId !== undefined && (err as { code?: string } | null)?.code === 'ENODIALOG') {
+          // drachtio-server no longer has the dialog: send it with the controller's own identifiers.
+          this.#book.forgetDialog(ids.callId, ids.fromTag);
+          this.#sendRequest(request, destination, undefined, relayTo);
+          return;
+        }
+        this.#logger.warn({ err, method: request.method, to: destination }, 'drachtio-server did not send the request');
+        void this.#relay(syntheticResponse(request, 503), destinationAsSource(destination), relayTo);
+        return;
+      }
+      if (request.method === 'INVITE') {
+        this.#book.noteInvite(ids.callId, ids.fromTag, ids.seq, sent);
+      }
+      sent.on('response', (res, ack) => {
+        let response: SipResponse;
+        try {
+          const parsed = parseRaw(res.raw);
+          if (parsed.kind !== 'response') {
+            return;
+          }
+          response = dialogId === undefined ? parsed : withControllerCSeq(parsed, ids.seq, ids.method);
+        } catch (error) {
+          this.#logger.warn({ status: res.status, reason: (error as Error).message }, 'unparseable response from drachtio-server');
+          return;
+        }
+        if (request.method === 'INVITE' && res.status >= 200 && res.status < 300) {
+          this.#book.noteDialog(ids.callId, ids.fromTag, res.stackDialogId);
+          this.#book.noteAck(ids.callId, ids.fromTag, ids.seq, ack);
+        }
+        if (res.status >= 200) {
+          done();
+          if (request.method === 'INVITE') {
+            this.#book.forgetInvite(ids.callId, ids.fromTag, ids.seq);
+          }
+          if (request.method === 'BYE') {
+            this.#book.forgetDialog(ids.callId, ids.fromTag);
+          }
+        }
+        void this.#relay(response, res, relayTo);
+      });
+    });
+  }
+
+  /** A response from downstream, through the controller, back on the inbound transaction. */
+  async #relay(res: SipResponse, from: SrfInboundResponse | Inbound, relayTo: SrfServerResponse | null): Promise<void> {
+    try {
+      const source: Inbound = 'raw' in from ? inboundOf(from) : from;
+      const outcome = await this.#controller.handleResponse(res, source);
+      if (outcome.report.reasons.length > 0) {
+        logDecision(this.#logger, outcome, false);
+      }
+      if (outcome.kind === 'forward' && relayTo !== null) {
+        this.#send(relayTo, outcome.message as SipResponse);
+      }
+    } catch (error) {
+      this.#logger.error({ err: error, status: res.status }, 'response handling failed');
+    }
+  }
+
+  /** The ACK of a 2xx, in the dialog drachtio-server made from that 2xx. */
+  #relayAck(ack: SipRequest): void {
+    const ids = legIds(ack);
+    const send = this.#book.takeAck(ids.callId, ids.fromTag, ids.seq);
+    if (send === undefined) {
+      this.#logger.debug({ callId: ids.callId }, 'ACK for no 2xx drachtio-server holds');
+      return;
+    }
+    send(ackOptions(ack), (err) => {
+      if (err !== null && err !== undefined) {
+        this.#logger.warn({ err }, 'ACK not sent');
+      }
+    });
+  }
+
+  /** Answers an inbound request; notes the dialog drachtio-server made when the answer created one. */
+  #send(res: SrfServerResponse, response: SipResponse): void {
+    const { status, reason, opts } = responseSpec(response);
+    const ids = legIds(response);
+    const callback = (err: unknown): void => {
+      if (err !== null && err !== undefined) {
+        // e.g. the INVITE drachtio-server already ended with 487 after a CANCEL.
+        this.#logger.debug({ err, status }, 'response not sent');
+        return;
+      }
+      if (ids.method === 'INVITE' && status >= 200 && status < 300) {
+        this.#book.noteDialog(ids.callId, ids.toTag, res.stackDialogId);
+      }
+    };
+    try {
+      res.send(status, reason, opts, callback);
+    } catch {
+      // drachtio-srf only sends status codes it knows; an unknown one is its class's x00 (RFC 3261 8.1.3.2).
+      res.send(Math.floor(status / 100) * 100, reason, opts, callback);
+    }
+  }
+}
+
+/** Whom a response the guard made up for an unsent request is attributed to: the destination. */
+function destinationAsSource(destination: string): Inbound {
+  const uri = parseUri(destination);
+  const tcp = uri !== null && uri.params.some(([name, value]) => name.toLowerCase() === 'transport' && value?.toLowerCase() === 'tcp');
+  return { address: unbracket(uri?.host ?? ''), port: uri?.port ?? 5060, transport: tcp ? 'tcp' : 'udp' };
+}

@@ -1,0 +1,156 @@
+import type { Inbound } from '../../call/call-controller.ts';
+import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
+import { parseCSeq } from '../../sip/cseq.ts';
+import { parseNameAddr } from '../../sip/name-addr.ts';
+import { getHeader, getHeaderValues, setHeader } from '../../sip/sip-headers.ts';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
+import { parseSipMessage } from '../../sip/sip-parser.ts';
+import { parseUri } from '../../sip/sip-uri.ts';
+import type { SrfMessage, SrfRequestOptions, SrfSendOptions } from './srf-port.ts';
+
+/**
+ * Pure translations between the controller's complete SIP messages and what drachtio-srf
+ * sends. drachtio-server writes Via and Content-Length itself and refuses Route, Record-Route
+ * and RSeq from an application (they are dropped, not sent); inside one of its dialogs it also
+ * owns CSeq. Everything else the controller wrote goes out as written.
+ */
+
+/** Never handed to drachtio-server: it writes these itself or discards them. */
+const SERVER_OWNED = new Set(['Via', 'Route', 'Record-Route', 'Content-Length', 'RSeq']);
+/** Inside a drachtio-server dialog the dialog's identifiers and sequence numbers are used. */
+const DIALOG_OWNED = new Set(['CSeq']);
+/** A response takes these from its request in drachtio-server (and drachtio-srf would append duplicates). */
+const ECHOED_IN_RESPONSE = new Set(['Via', 'From', 'Call-ID', 'CSeq', 'Content-Length', 'Record-Route']);
+
+/** Where a message came from, as the controller wants it. */
+export function inboundOf(msg: SrfMessage): Inbound {
+  return { address: msg.source_address, port: Number(msg.source_port), transport: msg.protocol === 'udp' ? 'udp' : 'tcp' };
+}
+
+/** drachtio-server's text of a message, read by the guard's own strict parser. Throws SipParseError. */
+export function parseRaw(raw: string): SipMessage {
+  return parseSipMessage(raw);
+}
+
+/** One header line per name, as drachtio-srf takes them: list values joined with commas (RFC 3261 7.3.1). */
+export function headerObject(headers: readonly SipHeader[], skip: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of headers) {
+    if (skip.has(h.name)) {
+      continue;
+    }
+    const prior = out[h.name];
+    out[h.name] = prior === undefined ? h.value : `${prior}, ${h.value}`;
+  }
+  return out;
+}
+
+export interface SrfRequestSpec {
+  readonly uri: string;
+  readonly opts: SrfRequestOptions;
+}
+
+/**
+ * A request sent outside any drachtio-server dialog, with the controller's own Call-ID, tags
+ * and CSeq. drachtio-server drops a Route header an application sets; the route set travels
+ * instead in the Request-URI's headers component (RFC 3261 19.1.1), which sofia-sip turns into
+ * Route header fields and strips from the Request-URI as it builds the request. `proxy` makes
+ * it go where the controller decided (the first route, a peer's URI, the next hop).
+ */
+export function standaloneRequest(req: SipRequest, destination: string): SrfRequestSpec {
+  const routes = getHeaderValues(req, 'Route');
+  return {
+    uri: withRouteHeaders(req.uri, routes),
+    opts: { method: req.method, proxy: destination, headers: headerObject(req.headers, SERVER_OWNED), body: req.body },
+  };
+}
+
+/** A request inside a drachtio-server dialog: the dialog supplies CSeq and the route set it learned. */
+export function dialogRequest(req: SipRequest, dialogId: string): SrfRequestSpec {
+  const skip = new Set([...SERVER_OWNED, ...DIALOG_OWNED]);
+  return { uri: req.uri, opts: { method: req.method, stackDialogId: dialogId, headers: headerObject(req.headers, skip), body: req.body } };
+}
+
+/** What goes with an ACK sent through drachtio-srf's ack function (the dialog writes the rest). */
+export function ackOptions(ack: SipRequest): SrfSendOptions {
+  const skip = new Set([...SERVER_OWNED, ...DIALOG_OWNED, 'From', 'To', 'Call-ID']);
+  return { headers: headerObject(ack.headers, skip), body: ack.body };
+}
+
+/** Status, reason and headers for `res.send`: To carries the guard's tag; the rest of the echo is drachtio-server's. */
+export function responseSpec(res: SipResponse): { status: number; reason: string; opts: SrfSendOptions } {
+  return { status: res.status, reason: res.reason, opts: { headers: headerObject(res.headers, ECHOED_IN_RESPONSE), body: res.body } };
+}
+
+/** `uri?Route=<escaped route set>`; the Request-URI itself when there is no route. */
+export function withRouteHeaders(uri: string, routes: readonly string[]): string {
+  if (routes.length === 0) {
+    return uri;
+  }
+  return `${uri}${uri.includes('?') ? '&' : '?'}Route=${encodeURIComponent(routes.join(', '))}`;
+}
+
+/** The dialog's CSeq on a response is put back to the one the controller sent, so it finds its transaction. */
+export function withControllerCSeq(res: SipResponse, seq: number, method: string): SipResponse {
+  const out: SipResponse = { ...res, headers: [...res.headers] };
+  setHeader(out, 'CSeq', `${seq} ${method}`);
+  return out;
+}
+
+/** What the guard tells itself when a request could not be sent: fed through the controller so state ends cleanly. */
+export function syntheticResponse(req: SipRequest, status: number): SipResponse {
+  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
+}
+
+/** Identifiers of one message on one leg. */
+export interface LegIds {
+  readonly callId: string;
+  readonly fromTag: string | null;
+  readonly toTag: string | null;
+  readonly seq: number;
+  readonly method: string;
+}
+
+export function legIds(msg: SipMessage): LegIds {
+  let seq = 0;
+  let method = msg.kind === 'request' ? msg.method : '';
+  try {
+    const cseq = parseCSeq(getHeader(msg, 'CSeq') ?? '');
+    seq = cseq.seq;
+    method = cseq.method;
+  } catch {
+    // leave the defaults: the controller refuses what it cannot read
+  }
+  return { callId: getHeader(msg, 'Call-ID') ?? '', fromTag: tagOf(getHeader(msg, 'From')), toTag: tagOf(getHeader(msg, 'To')), seq, method };
+}
+
+function tagOf(value: string | undefined): string | null {
+  if (value === undefined) {
+    return null;
+  }
+  try {
+    return parseNameAddr(value).params.find(([name]) => name.toLowerCase() === 'tag')?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * host:port keys drachtio-server reported at connect (`udp/127.0.0.11:5070,tcp/…`), to check
+ * that the profile's own address (Via, Contact, the guard's Route entry) is drachtio-server's.
+ */
+export function reportedAddresses(hostports: string): string[] {
+  return hostports
+    .split(',')
+    .map((hp) => hp.trim().replace(/^[a-z]+\//i, ''))
+    .filter((hp) => hp !== '');
+}
+
+/** `host:port` of a SIP URI, for comparing with drachtio-server's addresses. */
+export function hostPortOf(uri: string): string | null {
+  const parsed = parseUri(uri);
+  if (parsed === null || parsed.scheme === 'tel') {
+    return null;
+  }
+  return `${parsed.host.toLowerCase()}:${parsed.port ?? (parsed.scheme === 'sips' ? 5061 : 5060)}`;
+}

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { buildController } from '../../src/call/build-controller.ts';
+import { drachtioConnectionFromEnv } from '../../src/front/drachtio/drachtio-connection.ts';
+import { DrachtioGuard } from '../../src/front/drachtio/drachtio-guard.ts';
+import { parseProfile } from '../../src/profile/load-profile.ts';
+import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
+import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
+import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
+import { memoryLogger, wireProfile } from '../helpers/guard-harness.ts';
+import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
+import { SIPP_AVAILABLE } from '../helpers/sipp.ts';
+
+// The SIPp call flows of embedded-flows.test.ts and as-loop.test.ts through the drachtio front
+// end: one drachtio-server, started here on loopback (SIP on 127.0.0.12:25060, UDP and TCP;
+// its application socket on 127.0.0.1:25022), and a fresh guard application for each flow.
+// Not here: the malformed-input flow, which is embedded only (drachtio-server's own parser
+// answers or drops malformed input before an application sees it).
+const SIP_IP = '127.0.0.12';
+const SIP_PORT = 25060;
+const ADMIN_PORT = 25022;
+const skip = SIPP_AVAILABLE ? DRACHTIO_SKIP : 'sipp is not installed (Debian package sip-tester)';
+
+let server: RunningDrachtioServer | null = null;
+function running(): RunningDrachtioServer {
+  if (server === null) {
+    throw new Error('drachtio-server is not running');
+  }
+  return server;
+}
+if (skip === false) {
+  t.before(async () => {
+    server = await startDrachtioServer({ sipIp: SIP_IP, sipPort: SIP_PORT, adminPort: ADMIN_PORT });
+  });
+  t.teardown(async () => {
+    await server?.stop();
+  });
+}
+
+const drachtio: FrontEndUnderTest = {
+  guardIp: SIP_IP,
+  async start(wire) {
+    const guard = await startDrachtioGuard(wireProfile({ ...wire, guardIp: SIP_IP, port: SIP_PORT }), running());
+    return { guard, port: SIP_PORT };
+  },
+};
+
+t.test('the drachtio front end refuses to start on a wrong secret', { skip }, async (t) => {
+  const profile = parseProfile(wireProfile({ guardIp: SIP_IP, port: SIP_PORT, calleePort: 5060 }), 'test-profile.yaml');
+  const { logger } = memoryLogger();
+  await t.rejects(
+    DrachtioGuard.start({
+      profile,
+      controller: buildController(profile, { env: PSEUDONYM_ENV }),
+      logger,
+      connection: { ...running().admin, secret: 'not-the-secret' },
+      connectTimeoutMs: 3_000,
+    }),
+    /refused the connection/,
+  );
+});
+
+defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
+defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063 });
+
+t.test('drachtio connection settings come from DRACHTIO_HOST, DRACHTIO_PORT and DRACHTIO_SECRET', async (t) => {
+  t.same(drachtioConnectionFromEnv({ DRACHTIO_SECRET: 's' }), { ok: true, connection: { host: '127.0.0.1', port: 9022, secret: 's' } });
+  t.same(drachtioConnectionFromEnv({ DRACHTIO_HOST: 'drachtio', DRACHTIO_PORT: '9023', DRACHTIO_SECRET: 's' }), {
+    ok: true,
+    connection: { host: 'drachtio', port: 9023, secret: 's' },
+  });
+  t.match(drachtioConnectionFromEnv({}), { ok: false, error: /DRACHTIO_SECRET is not set/ }, 'no default secret');
+  t.match(drachtioConnectionFromEnv({ DRACHTIO_PORT: '70000', DRACHTIO_SECRET: 's' }), { ok: false, error: /DRACHTIO_PORT/ });
+});
