@@ -69,6 +69,14 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
     this.timerB = this.setTimer(this.timers.B, () => this.onTimerB());
   }
 
+  /**
+   * Hands a response to the TU. Its own method on purpose: a closure made in the same scope as
+   * a timer closure shares that scope's context in V8, so Timer D/K/M would keep `res` alive.
+   */
+  private passUp(res: SipResponse): void {
+    this.notify('onResponse', () => this.user.onResponse(res));
+  }
+
   stopTimers(): void {
     this.timerA = this.clearTimer(this.timerA);
     this.timerB = this.clearTimer(this.timerB);
@@ -105,7 +113,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
           this.notify('onRetransmitted2xx', () => this.user.onRetransmitted2xx?.(res));
         } else {
           this.acceptedTags.add(tag);
-          this.notify('onResponse', () => this.user.onResponse(res));
+          this.passUp(res);
         }
         return;
       }
@@ -127,7 +135,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
       return;
     }
     this.provisionals.add(identity);
-    this.notify('onResponse', () => this.user.onResponse(res));
+    this.passUp(res);
   }
 
   /** 2xx: Accepted, Timer M (RFC 6026 7.2); the TU sends the ACK. */
@@ -139,7 +147,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
     this.provisionals = null;
     this.acceptedTags.add(tagOf(headerValue(res, 'To')));
     this.timerM = this.setTimer(this.timers.M, () => this.onTimerM());
-    this.notify('onResponse', () => this.user.onResponse(res));
+    this.passUp(res);
   }
 
   /** 300-699: ACK (same branch, 17.1.1.3), Completed, Timer D (zero on TCP: straight to Terminated). */
@@ -157,7 +165,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
     } else {
       this.timerD = this.setTimer(this.timers.D, () => this.onTimerD());
     }
-    this.notify('onResponse', () => this.user.onResponse(res));
+    this.passUp(res);
   }
 
   /** Timer A: retransmit and double the interval (17.1.1.2); only while Calling. */

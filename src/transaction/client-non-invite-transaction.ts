@@ -59,6 +59,14 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     this.timerF = this.setTimer(this.timers.F, () => this.onTimerF());
   }
 
+  /**
+   * Hands a response to the TU. Its own method on purpose: a closure made in the same scope as
+   * a timer closure shares that scope's context in V8, so Timer D/K/M would keep `res` alive.
+   */
+  private passUp(res: SipResponse): void {
+    this.notify('onResponse', () => this.user.onResponse(res));
+  }
+
   stopTimers(): void {
     this.timerE = this.clearTimer(this.timerE);
     this.timerF = this.clearTimer(this.timerF);
@@ -92,7 +100,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
       return;
     }
     this.provisionals.add(identity);
-    this.notify('onResponse', () => this.user.onResponse(res));
+    this.passUp(res);
   }
 
   /** Final response: Completed, Timer K (zero on TCP: straight to Terminated). */
@@ -109,7 +117,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     } else {
       this.timerK = this.setTimer(this.timers.K, () => this.onTimerK());
     }
-    this.notify('onResponse', () => this.user.onResponse(res));
+    this.passUp(res);
   }
 
   /** Timer E: retransmit; next interval min(2E, T2) while Trying, T2 while Proceeding (17.1.2.2). */

@@ -240,9 +240,7 @@ export class TransactionLayer {
     const timers = inbound.source.transport === 'tcp' ? this.timers.tcp : this.timers.udp;
     let txn: AnyServerTransaction;
     if (req.method === 'INVITE') {
-      const invite = new ServerInviteTransaction(key, req, inbound.source, inbound.connectionId, timers, this.ctx, this.user, (t, res) =>
-        this.registerAccepted(t, res),
-      );
+      const invite = new ServerInviteTransaction(key, req, inbound.source, inbound.connectionId, timers, this.ctx, this.user, this.acceptedHook);
       this.servers.set(key, invite);
       invite.start();
       txn = invite;
@@ -279,6 +277,12 @@ export class TransactionLayer {
   }
 
   /** Each 2xx sent by an INVITE server transaction: remember it under the dialog its ACK will name. */
+  /**
+   * Made once, not per request: an arrow created in receiveRequest would share that scope's V8
+   * context with the onRequest closure and keep every INVITE alive for Timer L (32 s).
+   */
+  private readonly acceptedHook = (txn: ServerInviteTransaction, res: SipResponse): void => this.registerAccepted(txn, res);
+
   private registerAccepted(txn: ServerInviteTransaction, res: SipResponse): void {
     const req = txn.request;
     const key = dialogAckKey(

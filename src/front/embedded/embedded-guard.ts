@@ -134,6 +134,10 @@ export class EmbeddedGuard implements TransactionUser {
       case 'forward':
         break;
     }
+    if (req.method === 'BYE') {
+      // The dialog is ending: its ACK will not be needed again.
+      this.#acks.delete(getHeader(outcome.message, 'Call-ID') ?? '');
+    }
     if (req.method === 'CANCEL') {
       // RFC 3261 9.2: the CANCEL is answered at once; the INVITE's own 487 comes from downstream.
       txn.respond(responseOnLeg(echoHeaders(req), 200, 'OK', null, []));
