@@ -309,3 +309,39 @@ t.test('concurrent_calls counts live calls per peer and frees them as calls end'
   t.equal(await store.liveCallsOf('weather-as'), 1, 'a failed call frees its slot');
   t.equal((await send(controller, invite({ callId: 'cc-4' }), WEATHER_AS)).kind, 'forward');
 });
+
+t.test('reliable provisional with SDP and PRACK: RAck maps to the other leg\'s INVITE CSeq', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const req = parseReq(invite({ extra: ['Supported: 100rel'] }));
+  const out = forwarded(await send(controller, req, CORE)) as SipRequest;
+  const early = offer({ channels: [BOOTSTRAP], username: 'bob' });
+  const reliable = forwarded(
+    await send(controller, responseTo(out, 183, 'Session Progress', { body: early, contact: '<sip:bob@10.0.0.2>', extra: ['Require: 100rel', 'RSeq: 1'] }), CALLEE_CORE),
+  ) as SipResponse;
+  t.equal(reliable.status, 183);
+  t.equal(header(reliable, 'RSeq'), '1');
+  t.equal(reliable.body, early, 'early answer passes untouched');
+  const prack = forwarded(
+    await send(controller, inDialogRequest(req, reliable, 'PRACK', 11, { extra: ['RAck: 1 10 INVITE'] }), CORE),
+  ) as SipRequest;
+  t.equal(prack.method, 'PRACK');
+  t.equal(header(prack, 'RAck'), '1 1 INVITE', 'RAck names the downstream INVITE (CSeq 1), not the upstream one (10)');
+  t.equal(prack.uri, 'sip:bob@10.0.0.2');
+});
+
+t.test('a re-INVITE without SDP: the offer comes in the 200 and its answer in the ACK, both policed', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const { req, ok } = await establish(controller, CORE, offer({ channels: [BOOTSTRAP] }));
+  const reinvite = forwarded(await send(controller, inDialogRequest(req, ok, 'INVITE', 11), CORE)) as SipRequest;
+  t.equal(reinvite.body, '');
+  // The callee (trusted core) offers in its 200; the caller answers in the ACK with an extra channel it was not offered.
+  const calleeOffer = offer({ channels: [BOOTSTRAP], username: 'bob', version: 2 });
+  const ok2 = forwarded(await send(controller, responseTo(reinvite, 200, 'OK', { body: calleeOffer, tag: header(ok, 'To')?.match(/tag=([^;]+)/)?.[1] ?? 'x' }), CALLEE_CORE)) as SipResponse;
+  t.equal(ok2.status, 200);
+  t.match(ok2.body, /a=dcmap:0 /);
+  const answer = offer({ channels: [BOOTSTRAP, ADS], version: 2 });
+  const ack = forwarded(await send(controller, inDialogRequest(req, ok, 'ACK', 11, { body: answer }), CORE)) as SipRequest;
+  t.equal(ack.method, 'ACK');
+  t.notMatch(ack.body, /dcmap:1002/, 'the answer may not add a channel the offer lacked');
+  t.match(ack.body, /a=dcmap:0 /);
+});
