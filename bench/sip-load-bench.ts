@@ -39,6 +39,7 @@ interface RunResult {
   readonly guardPeakHeapMb: number | null;
   /** p99 of the guard's event-loop delay: how long a message could wait for the guard's one thread. */
   readonly loopDelayP99Ms: number | null;
+  readonly loopDelayMaxMs: number | null;
 }
 
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
@@ -137,6 +138,7 @@ async function run(rate: number, target: string, measureGuard: boolean, calls = 
     guardPeakRssMb: measureGuard ? peakRss / 2 ** 20 : null,
     guardPeakHeapMb: measureGuard ? peakHeap / 2 ** 20 : null,
     loopDelayP99Ms: measureGuard ? loop.percentile(99) / 1e6 : null,
+    loopDelayMaxMs: measureGuard ? loop.max / 1e6 : null,
   };
 }
 
@@ -170,11 +172,11 @@ peers:
   await guard.stop(1_000);
 
   console.log(`\nnode ${process.version}, ${CALLS} calls per run, ${new Date().toISOString()}`);
-  console.log('| calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard event-loop delay p99 ms | guard peak RSS / heap MB |');
+  console.log('| calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard event-loop delay p99 / max ms | guard peak RSS / heap MB |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const { baseline: b, guarded: g } of rows) {
     console.log(
-      `| ${g.rate} | ${b.failed} | ${b.medianMs.toFixed(2)} / ${b.p99Ms.toFixed(2)} | ${g.failed} | ${g.medianMs.toFixed(2)} / ${g.p99Ms.toFixed(2)} | ${(g.p99Ms - b.p99Ms).toFixed(2)} | ${g.guardCpuPercent?.toFixed(0) ?? '-'} | ${g.loopDelayP99Ms?.toFixed(1) ?? '-'} | ${g.guardPeakRssMb?.toFixed(0) ?? '-'} / ${g.guardPeakHeapMb?.toFixed(0) ?? '-'} |`,
+      `| ${g.rate} | ${b.failed} | ${b.medianMs.toFixed(2)} / ${b.p99Ms.toFixed(2)} | ${g.failed} | ${g.medianMs.toFixed(2)} / ${g.p99Ms.toFixed(2)} | ${(g.p99Ms - b.p99Ms).toFixed(2)} | ${g.guardCpuPercent?.toFixed(0) ?? '-'} | ${g.loopDelayP99Ms?.toFixed(1) ?? '-'} / ${g.loopDelayMaxMs?.toFixed(0) ?? '-'} | ${g.guardPeakRssMb?.toFixed(0) ?? '-'} / ${g.guardPeakHeapMb?.toFixed(0) ?? '-'} |`,
     );
   }
   const clean = rows.filter((r) => r.guarded.failed === 0 && r.guarded.successful === CALLS).map((r) => r.guarded.rate);
