@@ -1,5 +1,6 @@
 import type { DcOwner, MediaOwner } from '../policy/verdict.ts';
 import type { IdentityOriginals } from '../privacy/identity-restorer.ts';
+import type { IssuedIdentity } from '../privacy/issued-identity.ts';
 import type { IdentityMode } from '../profile/profile-types.ts';
 import type { SipHeader } from '../sip/sip-message.ts';
 
@@ -77,8 +78,8 @@ export interface CallState {
   readonly servedUsers: readonly string[];
   owners: DcOwner[];
   mediaOwners: MediaOwner[];
-  /** pseudonym URI -> real URI issued toward untrusted peers in this call. */
-  readonly issued: Record<string, string>;
+  /** pseudonym URI -> the identity it stands for, issued toward untrusted peers in this call. */
+  readonly issued: Record<string, IssuedIdentity>;
   /** Identities of the first request as the trusted side sent them (see identity-restorer). */
   originals: IdentityOriginals | null;
   readonly hops: HopState[];

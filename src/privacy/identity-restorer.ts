@@ -3,6 +3,7 @@ import { withoutTag } from '../sip/dialog-tags.ts';
 import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
 import { appendHeader, getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
 import { ASSERTED_IDENTITY_HEADERS, RESTORABLE_HEADERS, URI_IDENTITY_HEADERS } from './identity-headers.ts';
+import type { IssuedIdentities, IssuedIdentity } from './issued-identity.ts';
 import { ANONYMOUS_URI } from './pseudonymizer.ts';
 
 /**
@@ -28,8 +29,8 @@ export function captureOriginals(msg: SipMessage & { kind: 'request' }): Identit
 }
 
 export interface RestoreContext {
-  /** pseudonym URI -> real URI issued for this call. */
-  readonly issued: Readonly<Record<string, string>>;
+  /** The pseudonyms issued in this call and what they stand for. */
+  readonly issued: Readonly<IssuedIdentities>;
   /** Present when the message is an untrusted AS's onward request for a call the guard handed it. */
   readonly originals: IdentityOriginals | null;
 }
@@ -40,7 +41,7 @@ export interface RestoreContext {
  * come back as they were. Mutates `msg`.
  */
 export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
-  const mapBack = (uri: string): string | undefined => ctx.issued[uri];
+  const mapBack = (uri: string): IssuedIdentity | undefined => ctx.issued[uri];
   if (ctx.originals !== null && msg.kind === 'request') {
     restoreFromOriginals(msg, ctx.originals, mapBack);
     return;
@@ -48,7 +49,7 @@ export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
   if (msg.kind === 'request') {
     const real = mapBack(msg.uri);
     if (real !== undefined) {
-      msg.uri = real;
+      msg.uri = real.uri;
     }
   }
   for (const name of ASSERTED_IDENTITY_HEADERS) {
@@ -63,7 +64,7 @@ export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
 function restoreFromOriginals(
   msg: SipMessage & { kind: 'request' },
   originals: IdentityOriginals,
-  mapBack: (uri: string) => string | undefined,
+  mapBack: (uri: string) => IssuedIdentity | undefined,
 ): void {
   // The AS may retarget the call (a new Request-URI of its own); a pseudonym or the anonymous
   // URI it was given is the original target.
@@ -80,7 +81,7 @@ function restoreFromOriginals(
   }
 }
 
-function mapValues(msg: SipMessage, name: string, mapBack: (uri: string) => string | undefined, dropUnmapped: boolean): void {
+function mapValues(msg: SipMessage, name: string, mapBack: (uri: string) => IssuedIdentity | undefined, dropUnmapped: boolean): void {
   const values = getHeaderValues(msg, name);
   if (values.length === 0) {
     return;
@@ -95,7 +96,7 @@ function mapValues(msg: SipMessage, name: string, mapBack: (uri: string) => stri
     }
     const real = mapBack(addr.uri);
     if (real !== undefined) {
-      kept.push(formatNameAddr({ ...addr, uri: real }));
+      kept.push(formatNameAddr({ ...addr, uri: real.uri, displayName: real.displayName ?? addr.displayName }));
     } else if (!dropUnmapped) {
       kept.push(value);
     }

@@ -13,13 +13,14 @@ import {
 } from './identity-headers.ts';
 import { ANONYMOUS_URI, type Pseudonymizer } from './pseudonymizer.ts';
 import { isSdpBody } from '../sip/sdp-body.ts';
+import type { IssuedIdentities } from './issued-identity.ts';
 
 export interface ShieldContext {
   readonly peerId: string;
   readonly mode: IdentityMode;
   readonly pseudonymizer: Pseudonymizer | null;
-  /** pseudonym URI -> real URI, filled as pseudonyms are issued; kept with the call to map them back. */
-  readonly issued: Record<string, string>;
+  /** Filled as pseudonyms are issued; kept with the call to map them back. */
+  readonly issued: IssuedIdentities;
   /**
    * True for a dialog-creating request: its Request-URI, From and To carry the parties'
    * identities. In-dialog requests and responses carry the leg's own dialog identifiers,
@@ -47,7 +48,7 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
   const replaceUri = uriReplacer(ctx);
   if (ctx.mode !== 'pass') {
     if (ctx.dialogCreating && msg.kind === 'request' && isPartyUri(msg.uri)) {
-      msg.uri = replaceUri(msg.uri);
+      msg.uri = replaceUri(msg.uri, null);
     }
     if (ctx.dialogCreating && msg.kind === 'request') {
       rewriteNameAddr(msg, 'From', replaceUri, ctx.mode);
@@ -94,8 +95,10 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
   return { ok: true };
 }
 
-function uriReplacer(ctx: ShieldContext): (uri: string) => string {
-  return (uri) => {
+type UriReplacer = (uri: string, displayName: string | null) => string;
+
+function uriReplacer(ctx: ShieldContext): UriReplacer {
+  return (uri, displayName) => {
     if (ctx.mode !== 'pseudonym' || ctx.pseudonymizer === null) {
       return ANONYMOUS_URI;
     }
@@ -103,13 +106,13 @@ function uriReplacer(ctx: ShieldContext): (uri: string) => string {
       return uri;
     }
     const pseudonym = ctx.pseudonymizer.uri(uri, ctx.peerId);
-    ctx.issued[pseudonym] = uri;
+    ctx.issued[pseudonym] = { uri, displayName };
     return pseudonym;
   };
 }
 
 /** Replaces the URI of every value of a name-addr header, keeping header parameters such as tag or index. */
-function rewriteNameAddr(msg: SipMessage, name: string, replaceUri: (uri: string) => string, mode: IdentityMode): void {
+function rewriteNameAddr(msg: SipMessage, name: string, replaceUri: UriReplacer, mode: IdentityMode): void {
   const values = getHeaderValues(msg, name);
   if (values.length === 0) {
     return;
@@ -125,7 +128,7 @@ function rewriteNameAddr(msg: SipMessage, name: string, replaceUri: (uri: string
     rewritten.push(
       formatNameAddr({
         displayName: mode === 'pseudonym' || addr.displayName === null ? null : 'Anonymous',
-        uri: replaceUri(stripUriHeaders(addr.uri)),
+        uri: replaceUri(stripUriHeaders(addr.uri), addr.displayName),
         params: addr.params.filter(([param]) => !IDENTITY_HEADER_PARAMS.has(param.toLowerCase())),
       }),
     );

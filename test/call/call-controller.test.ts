@@ -345,3 +345,24 @@ t.test('a re-INVITE without SDP: the offer comes in the 200 and its answer in th
   t.notMatch(ack.body, /dcmap:1002/, 'the answer may not add a channel the offer lacked');
   t.match(ack.body, /a=dcmap:0 /);
 });
+
+t.test('in-dialog requests from the AS map its pseudonyms back consistently', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const req = parseReq(invite({ route: ['<sip:127.0.0.10:5060;lr;as=weather-as>'] }));
+  const toAs = forwarded(await send(controller, req, CORE)) as SipRequest;
+  const pseudonymPai = header(toAs, 'P-Asserted-Identity') ?? '';
+  t.match(pseudonymPai, /^<sip:dcg-[a-z2-7]+@pseudonym\.invalid>$/);
+  // The AS answers the call itself (it is the UAS on this hop), then sends an in-dialog INFO
+  // naming the caller by the pseudonym it was given.
+  const ok = forwarded(
+    await send(controller, responseTo(toAs, 200, 'OK', { body: offer({ channels: [BOOTSTRAP], username: 'as' }), contact: '<sip:127.0.0.3:5060>' }), WEATHER_AS),
+  ) as SipResponse;
+  forwarded(await send(controller, inDialogRequest(req, ok, 'ACK', 10), CORE));
+  const asView = parseSipMessage(responseTo(toAs, 200, 'OK', { tag: 'uas-tag' })) as SipResponse;
+  const info = inDialogRequest(toAs, asView, 'INFO', 1, { fromCallee: true, extra: [`P-Asserted-Identity: ${pseudonymPai}`, 'P-Preferred-Identity: <sip:someone@else.example>'] });
+  const toCaller = forwarded(await send(controller, info, WEATHER_AS)) as SipRequest;
+  t.equal(toCaller.method, 'INFO');
+  t.equal(header(toCaller, 'P-Asserted-Identity'), '"Alice" <sip:alice@ims.example.net>', 'the pseudonym maps back to the identity it stood for');
+  t.equal(header(toCaller, 'P-Preferred-Identity'), undefined, 'an identity the AS made up is not passed on');
+  t.equal(header(toCaller, 'Call-ID'), 'orig-call-1@10.0.0.1');
+});
