@@ -6,10 +6,11 @@
  * and its peak memory. Loopback only: the guard on 127.0.0.20, sipp on 127.0.0.1 and 127.0.0.2.
  *
  * The guard is warmed up with 3,000 calls first (a long-running guard is measured in steady
- * state, after V8 has compiled its hot paths). Environment: CALLS (default 20000), RATES
+ * state, after V8 has compiled its hot paths). Environment: PIN=1 (sipp on CPU 0, the guard on
+ * CPU 1), CALLS (default 20000), RATES
  * (default "250,500,1000,1250,1500").
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,8 +43,15 @@ interface RunResult {
   readonly loopDelayMaxMs: number | null;
 }
 
+/**
+ * With PIN=1 the sipp processes share CPU 0 and the guard has CPU 1, in the baseline run too:
+ * then the added latency is the guard's own, not a third process competing for two cores.
+ */
+const PIN = process.env.PIN === '1';
+
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
-  const child = spawn('sipp', [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1'], { cwd, stdio: 'ignore' });
+  const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1'];
+  const child = PIN ? spawn('taskset', ['-c', '0', 'sipp', ...command], { cwd, stdio: 'ignore' }) : spawn('sipp', command, { cwd, stdio: 'ignore' });
   return { done: new Promise((resolve) => child.on('close', resolve)), stop: () => child.kill('SIGTERM') };
 }
 
@@ -143,6 +151,9 @@ async function run(rate: number, target: string, measureGuard: boolean, calls = 
 }
 
 async function main(): Promise<void> {
+  if (PIN) {
+    spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  }
   const profile = parseProfile(
     `
 guard: { mode: enforce }
@@ -171,7 +182,7 @@ peers:
   }
   await guard.stop(1_000);
 
-  console.log(`\nnode ${process.version}, ${CALLS} calls per run, ${new Date().toISOString()}`);
+  console.log(`\nnode ${process.version}, ${CALLS} calls per run, ${PIN ? 'sipp pinned to CPU 0, guard to CPU 1' : 'no CPU pinning'}, ${new Date().toISOString()}`);
   console.log('| calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard event-loop delay p99 / max ms | guard peak RSS / heap MB |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const { baseline: b, guarded: g } of rows) {
