@@ -12,6 +12,8 @@ export interface RunningDrachtioGuard {
   readonly profile: Profile;
   readonly store: MemoryCallStore;
   readonly logs: Record<string, unknown>[];
+  /** The front end's record of drachtio-server's state, and requests in flight. */
+  leftovers(): Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startDrachtioGuard(profileYaml: string, server: RunningDra
     profile,
     store,
     logs,
+    leftovers: () => guard.tracked,
     stop: async () => {
       await guard.stop(1_000);
       // drachtio-server notices the closed application socket asynchronously; the next flow's

@@ -60,7 +60,9 @@ t.test('the drachtio front end refuses to start on a wrong secret', { skip }, as
 });
 
 defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
-defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063 });
+// The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
+// an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
+defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });
 
 t.test('drachtio connection settings come from DRACHTIO_HOST, DRACHTIO_PORT and DRACHTIO_SECRET', async (t) => {
   t.same(drachtioConnectionFromEnv({ DRACHTIO_SECRET: 's' }), { ok: true, connection: { host: '127.0.0.1', port: 9022, secret: 's' } });

@@ -39,7 +39,7 @@ import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
-import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import { unbracket } from '../../transport/endpoint.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
@@ -86,6 +86,7 @@ export class DrachtioGuard {
   /** Requests sent and not yet finally answered: stop() waits for them. */
   #pending = 0;
   #draining = false;
+  #stopped = false;
 
   private constructor(options: DrachtioGuardOptions) {
     this.#controller = options.controller;
@@ -101,14 +102,14 @@ export class DrachtioGuard {
     const guard = new DrachtioGuard(options);
     const { host, port, secret } = options.connection;
     const hostport = await guard.#connect({ host, port, secret }, options.connectTimeoutMs ?? 10_000);
-    guard.#hostports = reportedAddresses(hostport);
+    guard.#hostports = [...new Set(reportedAddresses(hostport))];
     guard.#logger.info({ drachtio: `${host}:${port}`, sip: guard.#hostports }, 'connected to drachtio-server');
     const self = new GuardSelf(options.profile);
     const own = hostPortOf(self.uri);
     if (own !== null && !guard.#hostports.some((hp) => hp.toLowerCase() === own)) {
       guard.#logger.warn(
         { self: self.uri, sip: guard.#hostports },
-        'the profile names the guard (sip.public_uri, else sip.listen[0]) at an address drachtio-server does not listen on: Via, Contact and the guard\'s Route entries will point elsewhere',
+        'the profile names the guard (sip.public_uri, else sip.listen[0]) at an address drachtio-server did not report: unless it is drachtio-server\'s external address, the Contact and Route entries the guard writes point elsewhere and its own Route entries are not recognised',
       );
     }
     return guard;
@@ -117,6 +118,11 @@ export class DrachtioGuard {
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
   replaceController(controller: CallController): void {
     this.#controller = controller;
+  }
+
+  /** What the front end holds of drachtio-server's state (dialogs, 2xx awaiting ACK, INVITEs in progress) and requests in flight. */
+  get tracked(): { dialogs: number; acks: number; invites: number; pending: number } {
+    return { ...this.#book.size, pending: this.#pending };
   }
 
   /** drachtio-server's SIP addresses, as it reported them (`host:port`). */
@@ -134,6 +140,7 @@ export class DrachtioGuard {
     while (this.#pending > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    this.#stopped = true;
     this.#srf.removeAllListeners('connect');
     this.#srf.disconnect();
   }
@@ -166,10 +173,10 @@ export class DrachtioGuard {
       });
       this.#srf.on('error', (err) => {
         // drachtio-srf retries by itself; until the first connection this is only noted.
-        this.#logger.warn({ err, drachtio: `${opts.host}:${opts.port}` }, 'drachtio-server connection error');
+        this.#logger.warn({ reason: err instanceof Error ? err.message : String(err), drachtio: `${opts.host}:${opts.port}` }, 'drachtio-server connection error');
       });
       this.#srf.on('close', () => {
-        if (settled) {
+        if (settled && !this.#stopped) {
           this.#logger.warn({ drachtio: `${opts.host}:${opts.port}` }, 'lost the drachtio-server connection; reconnecting');
         }
       });
@@ -184,7 +191,7 @@ export class DrachtioGuard {
       return;
     }
     const source = inboundOf(req);
-    let msg;
+    let msg: SipMessage;
     try {
       msg = parseRaw(req.raw);
     } catch (error) {
@@ -207,6 +214,10 @@ export class DrachtioGuard {
       // Registered now, before any await: drachtio-srf emits it as soon as the CANCEL arrives.
       req.on('cancel', (cancel) => {
         void handled.then(() => this.#handleCancel(cancel.raw, source));
+      });
+      // drachtio-srf hands an UPDATE in this INVITE's early dialog to the INVITE (500 when nobody listens).
+      req.on('update', (update, updateRes) => {
+        void handled.then(() => this.#onRequest(update, updateRes));
       });
     }
   }
@@ -327,17 +338,23 @@ export class DrachtioGuard {
           this.#book.noteDialog(ids.callId, ids.fromTag, res.stackDialogId);
           this.#book.noteAck(ids.callId, ids.fromTag, ids.seq, ack);
         }
-        if (res.status >= 200) {
-          done();
-          if (request.method === 'INVITE') {
-            this.#book.forgetInvite(ids.callId, ids.fromTag, ids.seq);
-          }
-          if (request.method === 'BYE') {
-            this.#book.forgetDialog(ids.callId, ids.fromTag);
-          }
+        const final = res.status >= 200;
+        if (final && request.method === 'INVITE') {
+          this.#book.forgetInvite(ids.callId, ids.fromTag, ids.seq);
         }
-        void this.#relay(response, res, relayTo);
+        if (final && request.method === 'BYE') {
+          this.#book.forgetDialog(ids.callId, ids.fromTag);
+        }
+        void this.#relay(response, res, relayTo).finally(() => {
+          if (final) {
+            done();
+          }
+        });
       });
+      if (request.method === 'INVITE') {
+        // drachtio-srf hands an UPDATE inside this INVITE's early dialog to the INVITE.
+        sent.on('update', (req, res) => this.#onRequest(req, res));
+      }
     });
   }
 

@@ -25,6 +25,8 @@ export interface SrfInboundRequest extends SrfMessage {
   readonly method: string;
   /** drachtio-srf intercepts CANCEL and reports it on the INVITE it cancels (drachtio-server has already answered it). */
   on(event: 'cancel', listener: (cancel: { readonly raw: string }) => void): unknown;
+  /** drachtio-srf hands an UPDATE in the early dialog of an INVITE to that INVITE (500 when nobody listens). */
+  on(event: 'update', listener: (req: SrfInboundRequest, res: SrfServerResponse) => void): unknown;
 }
 
 /** The server side of an inbound request: how the front end answers it. */
@@ -51,6 +53,8 @@ export type SrfAck = (opts: SrfSendOptions, callback?: (err: unknown) => void) =
 export interface SrfSentRequest {
   readonly raw: string;
   on(event: 'response', listener: (res: SrfInboundResponse, ack: SrfAck) => void): unknown;
+  /** An UPDATE from the network in the early dialog of this INVITE (nobody answers it when nobody listens). */
+  on(event: 'update', listener: (req: SrfInboundRequest, res: SrfServerResponse) => void): unknown;
   cancel(opts: SrfSendOptions, callback: (err: unknown) => void): void;
 }
 
@@ -88,5 +92,45 @@ export interface SrfApp {
 
 /** A fresh drachtio-srf instance, not yet connected. */
 export function createSrf(): SrfApp {
-  return new Srf() as unknown as SrfApp;
+  const srf = new Srf() as unknown as SrfApp;
+  const disconnect = srf.disconnect.bind(srf);
+  srf.disconnect = () => {
+    const wp = stopReconnecting(srf);
+    try {
+      disconnect();
+    } catch {
+      // drachtio-srf asserts when no connection is up (drachtio-server gone): a reconnect
+      // attempt may still be under way.
+      wp?.socket?.destroy();
+    }
+  };
+  return srf;
+}
+
+/** The drachtio-srf 5.0.x wire protocol object, where its reconnect timer lives. */
+interface WireProtocolInternals {
+  closing?: boolean;
+  socket?: { destroy(): void };
+  reconnectVars?: { retryTimer?: ReturnType<typeof setTimeout> | null };
+}
+
+/**
+ * drachtio-srf reconnects for ever once its connection drops, and its disconnect() throws when
+ * there is no connection to close, so a guard stopped while drachtio-server is down would keep
+ * the process alive. Marks the wire protocol as closing and cancels a pending retry.
+ */
+function stopReconnecting(srf: SrfApp): WireProtocolInternals | undefined {
+  const wp = (srf as unknown as { _app?: { client?: { wp?: WireProtocolInternals } } })._app?.client?.wp;
+  if (wp === undefined) {
+    return undefined;
+  }
+  wp.closing = true;
+  const timer = wp.reconnectVars?.retryTimer;
+  if (timer !== undefined && timer !== null) {
+    clearTimeout(timer);
+    if (wp.reconnectVars !== undefined) {
+      wp.reconnectVars.retryTimer = null;
+    }
+  }
+  return wp;
 }

@@ -11,14 +11,12 @@ import type { SrfMessage, SrfRequestOptions, SrfSendOptions } from './srf-port.t
 /**
  * Pure translations between the controller's complete SIP messages and what drachtio-srf
  * sends. drachtio-server writes Via and Content-Length itself and refuses Route, Record-Route
- * and RSeq from an application (they are dropped, not sent); inside one of its dialogs it also
- * owns CSeq. Everything else the controller wrote goes out as written.
+ * and RSeq from an application (they are dropped, not sent); inside one of its dialogs it
+ * numbers CSeq itself. Everything else the controller wrote goes out as written.
  */
 
 /** Never handed to drachtio-server: it writes these itself or discards them. */
 const SERVER_OWNED = new Set(['Via', 'Route', 'Record-Route', 'Content-Length', 'RSeq']);
-/** Inside a drachtio-server dialog the dialog's identifiers and sequence numbers are used. */
-const DIALOG_OWNED = new Set(['CSeq']);
 /** A response takes these from its request in drachtio-server (and drachtio-srf would append duplicates). */
 const ECHOED_IN_RESPONSE = new Set(['Via', 'From', 'Call-ID', 'CSeq', 'Content-Length', 'Record-Route']);
 
@@ -60,26 +58,43 @@ export interface SrfRequestSpec {
 export function standaloneRequest(req: SipRequest, destination: string): SrfRequestSpec {
   const routes = getHeaderValues(req, 'Route');
   return {
-    uri: withRouteHeaders(req.uri, routes),
+    uri: withRouteHeaders(sendableRequestUri(req.uri, destination), routes),
     opts: { method: req.method, proxy: destination, headers: headerObject(req.headers, SERVER_OWNED), body: req.body },
   };
 }
 
-/** A request inside a drachtio-server dialog: the dialog supplies CSeq and the route set it learned. */
+/**
+ * A request inside a drachtio-server dialog: the dialog supplies the route set it learned and,
+ * once it has sent a request of its own, the next CSeq (the controller's is used before that).
+ */
 export function dialogRequest(req: SipRequest, dialogId: string): SrfRequestSpec {
-  const skip = new Set([...SERVER_OWNED, ...DIALOG_OWNED]);
-  return { uri: req.uri, opts: { method: req.method, stackDialogId: dialogId, headers: headerObject(req.headers, skip), body: req.body } };
+  return { uri: req.uri, opts: { method: req.method, stackDialogId: dialogId, headers: headerObject(req.headers, SERVER_OWNED), body: req.body } };
 }
 
-/** What goes with an ACK sent through drachtio-srf's ack function (the dialog writes the rest). */
+/** What goes with an ACK or CANCEL drachtio-srf builds from the request it answers (the dialog writes the rest). */
 export function ackOptions(ack: SipRequest): SrfSendOptions {
-  const skip = new Set([...SERVER_OWNED, ...DIALOG_OWNED, 'From', 'To', 'Call-ID']);
+  const skip = new Set([...SERVER_OWNED, 'CSeq', 'From', 'To', 'Call-ID']);
   return { headers: headerObject(ack.headers, skip), body: ack.body };
 }
 
 /** Status, reason and headers for `res.send`: To carries the guard's tag; the rest of the echo is drachtio-server's. */
 export function responseSpec(res: SipResponse): { status: number; reason: string; opts: SrfSendOptions } {
   return { status: res.status, reason: res.reason, opts: { headers: headerObject(res.headers, ECHOED_IN_RESPONSE), body: res.body } };
+}
+
+/**
+ * drachtio-server 0.9.10 (and its master as of this writing) dereferences the host of the
+ * Request-URI of an INVITE, OPTIONS, NOTIFY or MESSAGE an application sends outside a dialog,
+ * and a tel: URI has none: the server crashes (SIGSEGV). A tel: Request-URI therefore goes out
+ * as the equivalent SIP URI (RFC 3261 19.1.6): `tel:+N;params` becomes
+ * `sip:+N;params@<host of the next hop>;user=phone`. Other URIs are unchanged.
+ */
+export function sendableRequestUri(uri: string, destination: string): string {
+  if (!/^tel:/i.test(uri)) {
+    return uri;
+  }
+  const host = parseUri(destination)?.host ?? '';
+  return host === '' ? uri : `sip:${uri.slice(4)}@${host};user=phone`;
 }
 
 /** `uri?Route=<escaped route set>`; the Request-URI itself when there is no route. */
