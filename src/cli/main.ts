@@ -6,7 +6,8 @@ import { validateCommand } from './validate-command.ts';
 const USAGE = `usage: dc-guard <command> [options]
 
 commands:
-  run [--profile FILE]                            run the guard (embedded SIP front end; default sip-profiles/default.yaml)
+  run [--profile FILE] [--transport embedded|drachtio]
+                                                  run the guard (default: embedded SIP front end, sip-profiles/default.yaml)
   validate --profile FILE                         check a profile; prints file:line: reason on error
   check --profile FILE PEER=MSGFILE [...]         run SIP messages through the guard, one JSON line each`;
 
