@@ -205,30 +205,12 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
 
   private onTimerD(): void {
     this.timerD = null;
-    switch (this.state) {
-      case 'completed':
-        this.transition('terminated');
-        return;
-      case 'calling':
-      case 'proceeding':
-      case 'accepted':
-      case 'terminated':
-        return;
-    }
+    this.endIn('completed');
   }
 
   private onTimerM(): void {
     this.timerM = null;
-    switch (this.state) {
-      case 'accepted':
-        this.transition('terminated');
-        return;
-      case 'calling':
-      case 'proceeding':
-      case 'completed':
-      case 'terminated':
-        return;
-    }
+    this.endIn('accepted');
   }
 
   /**

@@ -157,15 +157,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
 
   private onTimerK(): void {
     this.timerK = null;
-    switch (this.state) {
-      case 'completed':
-        this.transition('terminated');
-        return;
-      case 'trying':
-      case 'proceeding':
-      case 'terminated':
-        return;
-    }
+    this.endIn('completed');
   }
 
   protected transportFailed(err: Error): void {

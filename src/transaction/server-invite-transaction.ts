@@ -261,16 +261,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
 
   private onTimerI(): void {
     this.timerI = null;
-    switch (this.state) {
-      case 'confirmed':
-        this.transition('terminated');
-        return;
-      case 'proceeding':
-      case 'completed':
-      case 'accepted':
-      case 'terminated':
-        return;
-    }
+    this.endIn('confirmed');
   }
 
   /** Timer L: leave Accepted; a 2xx never ACKed is reported to the TU (13.3.1.4, RFC 6026 7.1). */

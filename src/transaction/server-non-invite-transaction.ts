@@ -118,15 +118,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
 
   private onTimerJ(): void {
     this.timerJ = null;
-    switch (this.state) {
-      case 'completed':
-        this.transition('terminated');
-        return;
-      case 'trying':
-      case 'proceeding':
-      case 'terminated':
-        return;
-    }
+    this.endIn('completed');
   }
 
   protected transportFailed(err: Error): void {

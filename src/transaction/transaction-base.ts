@@ -57,6 +57,16 @@ export abstract class TransactionBase<S extends string> {
     return true;
   }
 
+  /**
+   * For the timers whose only job is to end the transaction (D, I, J, K, L, M): terminate when
+   * it fires in `state`; in any other state it is stale and does nothing.
+   */
+  protected endIn(state: S): void {
+    if (this.current === state) {
+      this.transition('terminated' as S);
+    }
+  }
+
   /** Arms a timer whose handler cannot throw into the scheduler. */
   protected setTimer(ms: number, fn: () => void): TimerHandle {
     return this.ctx.scheduler.set(ms, () => {
