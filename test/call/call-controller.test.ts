@@ -366,3 +366,23 @@ t.test('in-dialog requests from the AS map its pseudonyms back consistently', as
   t.equal(header(toCaller, 'P-Preferred-Identity'), undefined, 'an identity the AS made up is not passed on');
   t.equal(header(toCaller, 'Call-ID'), 'orig-call-1@10.0.0.1');
 });
+
+t.test('the initiator header: a trusted peer acting for an AS is policed as that AS; from anyone else it is ignored; never forwarded', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const forAs = await send(controller, invite({ body: offer({ channels: [WEATHER, ADS] }), extra: ['P-DC-Initiator: weather-as'], callId: 'ini-1' }), CORE);
+  const out = forwarded(forAs) as SipRequest;
+  t.equal(forAs.report.initiator, 'weather-as');
+  t.same(forAs.report.reasons.map((r) => r.code), ['dc.app-not-granted'], 'the core acting for weather-as gets weather-as\'s grants');
+  t.notMatch(out.body, /dcmap:1002/);
+  t.equal(header(out, 'P-DC-Initiator'), undefined, 'removed before forwarding');
+
+  const spoofed = await send(controller, invite({ body: offer({ channels: [WEATHER] }), extra: ['P-DC-Initiator: core'], callId: 'ini-2' }), WEATHER_AS);
+  t.equal(spoofed.report.initiator, 'weather-as', 'an untrusted peer cannot claim to act for the core');
+  t.same(spoofed.report.reasons.map((r) => r.code), ['initiator.ignored']);
+  t.equal(header(forwarded(spoofed), 'P-DC-Initiator'), undefined);
+
+  const unknown = await send(controller, invite({ body: offer({ channels: [WEATHER] }), extra: ['P-DC-Initiator: nobody-as'], callId: 'ini-3' }), CORE);
+  t.equal(unknown.report.initiator, 'unknown:nobody-as');
+  t.same(unknown.report.reasons.map((r) => r.code), ['initiator.unknown', 'dc.cap-bandwidth'], 'an unknown AS has no grants: a bandwidth cap of 0');
+  t.equal(readSdp((forwarded(unknown) as SipRequest).body).dcMedia[0]?.port, 0, 'so the DC m-line it opens is refused whole');
+});
