@@ -16,9 +16,9 @@ import type { Endpoint } from '../transport/endpoint.ts';
 import type { ClientTransactionUser } from './client-transaction-user.ts';
 import type { TimerHandle } from './scheduler.ts';
 import type { TransactionTimers } from './timers.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { ClientTransactionBase } from './client-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { ackFor, headerValue, provisionalIdentity, tagOf } from './transaction-messages.ts';
+import { ackFor, headerValue, tagOf } from './transaction-messages.ts';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
@@ -30,19 +30,12 @@ const MOVES: Readonly<Record<ClientInviteState, readonly ClientInviteState[]>> =
   terminated: [],
 };
 
-export class ClientInviteTransaction extends TransactionBase<ClientInviteState> {
-  /** The INVITE, kept only while it may be retransmitted (Calling, Proceeding): memory at 1,000 calls/s. */
-  private request: SipRequest | null;
-  readonly to: Endpoint;
-  private readonly timers: TransactionTimers;
-  private readonly user: ClientTransactionUser;
+export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteState> {
   private timerA: TimerHandle | null = null;
   private intervalA = 0;
   private timerB: TimerHandle | null = null;
   private timerD: TimerHandle | null = null;
   private timerM: TimerHandle | null = null;
-  /** Provisional responses already passed up (absorbs their retransmissions). */
-  private provisionals: Set<string> | null = null;
   /** To tags of the 2xx responses passed up while Accepted. */
   private readonly acceptedTags = new Set<string>();
   /** The ACK for the non-2xx final, re-sent for each retransmission of that final (17.1.1.2). */
@@ -50,11 +43,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
   private ackConnection: string | null = null;
 
   constructor(id: string, request: SipRequest, to: Endpoint, timers: TransactionTimers, ctx: TransactionContext, user: ClientTransactionUser) {
-    super(id, 'calling', MOVES, ctx);
-    this.request = request;
-    this.to = to;
-    this.timers = timers;
-    this.user = user;
+    super(id, 'calling', MOVES, ctx, request, to, timers, user);
   }
 
   /** Sends the INVITE and arms Timer A (unreliable only) and Timer B (17.1.1.2). */
@@ -67,14 +56,6 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
       this.timerA = this.setTimer(this.intervalA, () => this.onTimerA());
     }
     this.timerB = this.setTimer(this.timers.B, () => this.onTimerB());
-  }
-
-  /**
-   * Hands a response to the TU. Its own method on purpose: a closure made in the same scope as
-   * a timer closure shares that scope's context in V8, so Timer D/K/M would keep `res` alive.
-   */
-  private passUp(res: SipResponse): void {
-    this.notify('onResponse', () => this.user.onResponse(res));
   }
 
   stopTimers(): void {
@@ -128,23 +109,12 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
     }
   }
 
-  private passProvisional(res: SipResponse): void {
-    const identity = provisionalIdentity(res);
-    this.provisionals ??= new Set();
-    if (this.provisionals.has(identity)) {
-      return;
-    }
-    this.provisionals.add(identity);
-    this.passUp(res);
-  }
-
   /** 2xx: Accepted, Timer M (RFC 6026 7.2); the TU sends the ACK. */
   private accept(res: SipResponse): void {
     if (!this.transition('accepted')) {
       return;
     }
-    this.request = null;
-    this.provisionals = null;
+    this.forgetRequest();
     this.acceptedTags.add(tagOf(headerValue(res, 'To')));
     this.timerM = this.setTimer(this.timers.M, () => this.onTimerM());
     this.passUp(res);
@@ -156,8 +126,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
       return;
     }
     this.ack = ackFor(this.request, res);
-    this.request = null;
-    this.provisionals = null;
+    this.forgetRequest();
     this.ackConnection = connectionId;
     this.transmit(this.ack, this.to, connectionId);
     if (this.timers.D === 0) {

@@ -14,9 +14,8 @@ import type { Endpoint } from '../transport/endpoint.ts';
 import type { ClientTransactionUser } from './client-transaction-user.ts';
 import type { TimerHandle } from './scheduler.ts';
 import type { TransactionTimers } from './timers.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { ClientTransactionBase } from './client-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { provisionalIdentity } from './transaction-messages.ts';
 
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -27,24 +26,14 @@ const MOVES: Readonly<Record<ClientNonInviteState, readonly ClientNonInviteState
   terminated: [],
 };
 
-export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteState> {
-  /** The request, kept only while it may be retransmitted (Trying, Proceeding). */
-  private request: SipRequest | null;
-  readonly to: Endpoint;
-  private readonly timers: TransactionTimers;
-  private readonly user: ClientTransactionUser;
+export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonInviteState> {
   private timerE: TimerHandle | null = null;
   private intervalE = 0;
   private timerF: TimerHandle | null = null;
   private timerK: TimerHandle | null = null;
-  private provisionals: Set<string> | null = null;
 
   constructor(id: string, request: SipRequest, to: Endpoint, timers: TransactionTimers, ctx: TransactionContext, user: ClientTransactionUser) {
-    super(id, 'trying', MOVES, ctx);
-    this.request = request;
-    this.to = to;
-    this.timers = timers;
-    this.user = user;
+    super(id, 'trying', MOVES, ctx, request, to, timers, user);
   }
 
   /** Sends the request and arms Timer E (unreliable only) and Timer F (17.1.2.2). */
@@ -57,14 +46,6 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
       this.timerE = this.setTimer(this.intervalE, () => this.onTimerE());
     }
     this.timerF = this.setTimer(this.timers.F, () => this.onTimerF());
-  }
-
-  /**
-   * Hands a response to the TU. Its own method on purpose: a closure made in the same scope as
-   * a timer closure shares that scope's context in V8, so Timer D/K/M would keep `res` alive.
-   */
-  private passUp(res: SipResponse): void {
-    this.notify('onResponse', () => this.user.onResponse(res));
   }
 
   stopTimers(): void {
@@ -93,16 +74,6 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     }
   }
 
-  private passProvisional(res: SipResponse): void {
-    const identity = provisionalIdentity(res);
-    this.provisionals ??= new Set();
-    if (this.provisionals.has(identity)) {
-      return;
-    }
-    this.provisionals.add(identity);
-    this.passUp(res);
-  }
-
   /** Final response: Completed, Timer K (zero on TCP: straight to Terminated). */
   private complete(res: SipResponse): void {
     if (!this.transition('completed')) {
@@ -110,8 +81,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     }
     this.timerE = this.clearTimer(this.timerE);
     this.timerF = this.clearTimer(this.timerF);
-    this.request = null;
-    this.provisionals = null;
+    this.forgetRequest();
     if (this.timers.K === 0) {
       this.transition('terminated');
     } else {
