@@ -13,13 +13,12 @@
  */
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
-import { responseDestination } from '../transport/response-destination.ts';
 import type { TimerHandle } from './scheduler.ts';
 import type { ServerTransaction } from './server-transaction.ts';
 import type { TransactionTimers } from './timers.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { ServerTransactionBase } from './server-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { compactRequest, snapshot, tryingFor } from './transaction-messages.ts';
+import { tryingFor } from './transaction-messages.ts';
 import type { TransactionUser } from './transaction-user.ts';
 
 export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
@@ -32,18 +31,10 @@ const MOVES: Readonly<Record<ServerInviteState, readonly ServerInviteState[]>> =
   terminated: [],
 };
 
-export class ServerInviteTransaction extends TransactionBase<ServerInviteState> implements ServerTransaction {
-  /** The INVITE; reduced to its identifying lines once a final response is out (see compactRequest). */
-  request: SipRequest;
-  readonly source: Endpoint;
-  readonly connectionId: string | null;
-  private readonly timers: TransactionTimers;
+export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteState> implements ServerTransaction {
   private readonly user: TransactionUser;
   /** Called for each 2xx sent, so the layer can match its ACK by dialog (13.2.2.4). */
   private readonly onAccepted: (txn: ServerInviteTransaction, res: SipResponse) => void;
-  /** The last response sent and where it went: re-sent for retransmitted INVITEs and by G / the 2xx timer. */
-  private last: SipResponse | null = null;
-  private lastTo: Endpoint | null = null;
   private timerG: TimerHandle | null = null;
   private intervalG = 0;
   private timerH: TimerHandle | null = null;
@@ -66,11 +57,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     user: TransactionUser,
     onAccepted: (txn: ServerInviteTransaction, res: SipResponse) => void,
   ) {
-    super(id, 'proceeding', MOVES, ctx);
-    this.request = request;
-    this.source = source;
-    this.connectionId = connectionId;
-    this.timers = timers;
+    super(id, 'proceeding', MOVES, ctx, request, source, connectionId, timers);
     this.user = user;
     this.onAccepted = onAccepted;
   }
@@ -167,35 +154,13 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
         this.acked = true;
         this.timer2xx = this.clearTimer(this.timer2xx);
         // Nothing is re-sent from here on (retransmitted INVITEs are absorbed): free the 2xx.
-        this.last = null;
-        this.lastTo = null;
+        this.forgetLast();
         return;
       case 'proceeding':
       case 'completed':
       case 'confirmed':
       case 'terminated':
         return;
-    }
-  }
-
-  /** Sends `res` to the 18.2.2 destination on the request's connection; false when it has no usable Via. */
-  private send(res: SipResponse): boolean {
-    let to: Endpoint;
-    try {
-      to = responseDestination(res, this.source.transport);
-    } catch (err) {
-      this.ctx.report('bad-response', `${res.status} not sent (${this.id}): ${err instanceof Error ? err.message : String(err)}`);
-      return false;
-    }
-    this.last = snapshot(res);
-    this.lastTo = to;
-    this.transmit(this.last, to, this.connectionId);
-    return true;
-  }
-
-  private resend(): void {
-    if (this.last !== null && this.lastTo !== null) {
-      this.transmit(this.last, this.lastTo, this.connectionId);
     }
   }
 
@@ -210,7 +175,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       this.timer2xx = this.setTimer(this.interval2xx, () => this.onTimer2xx());
     }
     this.onAccepted(this, this.last ?? res);
-    this.request = compactRequest(this.request);
+    this.compact();
   }
 
   /** 300-699: Completed with Timer G (UDP) and Timer H (17.2.1). */
@@ -218,7 +183,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     if (!this.send(res) || !this.transition('completed')) {
       return;
     }
-    this.request = compactRequest(this.request);
+    this.compact();
     if (this.timers.G !== null) {
       this.intervalG = this.timers.G;
       this.timerG = this.setTimer(this.intervalG, () => this.onTimerG());

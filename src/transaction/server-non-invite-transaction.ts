@@ -11,13 +11,11 @@
  */
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
-import { responseDestination } from '../transport/response-destination.ts';
 import type { TimerHandle } from './scheduler.ts';
 import type { ServerTransaction } from './server-transaction.ts';
 import type { TransactionTimers } from './timers.ts';
-import { TransactionBase } from './transaction-base.ts';
+import { ServerTransactionBase } from './server-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { compactRequest, snapshot } from './transaction-messages.ts';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -28,22 +26,11 @@ const MOVES: Readonly<Record<ServerNonInviteState, readonly ServerNonInviteState
   terminated: [],
 };
 
-export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState> implements ServerTransaction {
-  /** The request; reduced to its identifying lines once a final response is out (see compactRequest). */
-  request: SipRequest;
-  readonly source: Endpoint;
-  readonly connectionId: string | null;
-  private readonly timers: TransactionTimers;
-  private last: SipResponse | null = null;
-  private lastTo: Endpoint | null = null;
+export class ServerNonInviteTransaction extends ServerTransactionBase<ServerNonInviteState> implements ServerTransaction {
   private timerJ: TimerHandle | null = null;
 
   constructor(id: string, request: SipRequest, source: Endpoint, connectionId: string | null, timers: TransactionTimers, ctx: TransactionContext) {
-    super(id, 'trying', MOVES, ctx);
-    this.request = request;
-    this.source = source;
-    this.connectionId = connectionId;
-    this.timers = timers;
+    super(id, 'trying', MOVES, ctx, request, source, connectionId, timers);
   }
 
   stopTimers(): void {
@@ -71,7 +58,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
         if (!this.transition('completed')) {
           return;
         }
-        this.request = compactRequest(this.request);
+        this.compact();
         if (this.timers.J === 0) {
           this.transition('terminated');
         } else {
@@ -93,27 +80,11 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
         return; // absorbed: the TU has not answered yet
       case 'proceeding':
       case 'completed':
-        if (this.last !== null && this.lastTo !== null) {
-          this.transmit(this.last, this.lastTo, this.connectionId);
-        }
+        this.resend();
         return;
       case 'terminated':
         return;
     }
-  }
-
-  private send(res: SipResponse): boolean {
-    let to: Endpoint;
-    try {
-      to = responseDestination(res, this.source.transport);
-    } catch (err) {
-      this.ctx.report('bad-response', `${res.status} not sent (${this.id}): ${err instanceof Error ? err.message : String(err)}`);
-      return false;
-    }
-    this.last = snapshot(res);
-    this.lastTo = to;
-    this.transmit(this.last, to, this.connectionId);
-    return true;
   }
 
   private onTimerJ(): void {
