@@ -421,18 +421,19 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
     const reportAs = { ...report, initiator: initiator.id };
 
+    let verdict: Verdict | null = null;
     // An AS relaying a hang-up from the other side of the call (a BYE the guard handed it, or
     // whose other hop has already ended) is not ending anybody's dialog on its own account.
     if (req.method === 'BYE' && !relaysPartnerBye(call, hopIndex, from.peerId)) {
-      const verdict = this.#d.engine.decide({ kind: 'terminate', initiator });
+      verdict = this.#d.engine.decide({ kind: 'terminate', initiator });
+    } else if (req.method === 'REFER') {
+      verdict = this.#d.engine.decide({ kind: 'transfer', initiator });
+    }
+    if (verdict !== null) {
       reasons.push(...verdict.reasons);
       if (verdict.enforced && verdict.action === 'reject') {
         return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
       }
-    }
-    if (req.method === 'REFER' && !initiator.trusted && initiator.grants.modify !== 'any') {
-      // A transfer hands the call to someone else: as strong as changing every DC of it.
-      return this.#refuse(req, sender, 403, [...reasons, { code: 'dialog.modify-not-granted', peer: initiator.id, detail: 'REFER' }], reportAs, [], from.localTag);
     }
 
     const out: SipRequest = { kind: 'request', method: req.method, uri: req.uri, headers: [...req.headers], body: req.body };
@@ -440,7 +441,6 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
     if (!from.trusted) {
       restoreIdentities(out, { issued: call.issued, originals: null });
     }
-    let verdict: Verdict | null = null;
     let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
     if (isSdpBody(out)) {
       const isAnswer = (req.method === 'ACK' || req.method === 'PRACK') && hop.pendingOffer !== null;

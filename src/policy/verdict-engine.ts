@@ -45,7 +45,13 @@ export interface TerminateFacts {
   readonly initiator: Actor;
 }
 
-export type VerdictFacts = OfferFacts | UnreadableSdpFacts | AnswerFacts | TerminateFacts;
+/** REFER: handing the call to someone else, as strong as changing every DC of it. */
+export interface TransferFacts {
+  readonly kind: 'transfer';
+  readonly initiator: Actor;
+}
+
+export type VerdictFacts = OfferFacts | UnreadableSdpFacts | AnswerFacts | TerminateFacts | TransferFacts;
 
 type Outcome = Omit<Verdict, 'enforced'>;
 
@@ -79,6 +85,10 @@ export class VerdictEngine {
         return facts.initiator.trusted || facts.initiator.grants.terminate
           ? forward([], null)
           : reject(403, [{ code: 'dialog.terminate-not-granted', peer: facts.initiator.id }]);
+      case 'transfer':
+        return facts.initiator.trusted || facts.initiator.grants.modify === 'any'
+          ? forward([], null)
+          : reject(403, [{ code: 'dialog.modify-not-granted', peer: facts.initiator.id, detail: 'REFER' }]);
     }
   }
 

@@ -386,3 +386,29 @@ t.test('the initiator header: a trusted peer acting for an AS is policed as that
   t.same(unknown.report.reasons.map((r) => r.code), ['initiator.unknown', 'dc.cap-bandwidth'], 'an unknown AS has no grants: a bandwidth cap of 0');
   t.equal(readSdp((forwarded(unknown) as SipRequest).body).dcMedia[0]?.port, 0, 'so the DC m-line it opens is refused whole');
 });
+
+t.test('monitor mode: the verdict is reported as what enforce would do, and the message goes on unchanged', async (t) => {
+  const base = labProfile();
+  const { controller } = controllerFor({ ...base, guard: { ...base.guard, mode: 'monitor' } });
+  const sdp = offer({ channels: [WEATHER, ADS] });
+  const outcome = await send(controller, invite({ body: sdp }), WEATHER_AS);
+  const out = forwarded(outcome) as SipRequest;
+  t.equal(out.body, sdp, 'SDP untouched');
+  t.same(outcome.report.reasons.map((r) => r.code), ['dc.app-not-granted']);
+  t.same(outcome.report.wouldHave, { action: 'forward', status: null, sdpChanged: true });
+  const ok = forwarded(await send(controller, responseTo(out, 200, 'OK', { body: offer({ channels: [WEATHER, ADS], username: 'bob' }), contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE)) as SipResponse;
+  const req = parseReq(invite({ body: sdp }));
+  forwarded(await send(controller, inDialogRequest(req, ok, 'ACK', 10), WEATHER_AS));
+  const bye = await send(controller, inDialogRequest(req, ok, 'BYE', 11), WEATHER_AS);
+  t.equal(bye.kind, 'forward', 'a BYE enforce mode would refuse still goes through');
+  t.same(bye.report.wouldHave, { action: 'reject', status: 403, sdpChanged: false });
+});
+
+t.test('a REFER from an AS without modify: any is refused and the dialog goes on', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const { req, ok } = await establish(controller, WEATHER_AS, offer({ channels: [WEATHER] }));
+  const refer = replied(await send(controller, inDialogRequest(req, ok, 'REFER', 11, { extra: ['Refer-To: <sip:mallory@evil.example>'] }), WEATHER_AS));
+  t.equal(refer.status, 403);
+  t.match(header(refer, 'Warning') ?? '', /dialog\.modify-not-granted/);
+  t.equal((await send(controller, inDialogRequest(req, ok, 'INFO', 12), WEATHER_AS)).kind, 'forward');
+});

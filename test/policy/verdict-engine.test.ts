@@ -232,3 +232,13 @@ t.test('answers are aligned with the forwarded offer', async (t) => {
   const same = readSdp(offer({ channels: [BOOTSTRAP, WEATHER], username: 'bob' }));
   t.equal(new VerdictEngine(profile).decide({ kind: 'answer', forwardedOffer: forwarded, answer: same }).sdp, same.raw);
 });
+
+t.test('REFER needs modify: any from an untrusted initiator', async (t) => {
+  const profile = labProfile();
+  const engine = new VerdictEngine(profile);
+  const refused = engine.decide({ kind: 'transfer', initiator: actor(profile, 'weather-as') });
+  t.equal(refused.status, 403);
+  t.same(codes(refused), ['dialog.modify-not-granted']);
+  t.equal(engine.decide({ kind: 'transfer', initiator: actor(profile, 'games-as') }).action, 'forward');
+  t.equal(engine.decide({ kind: 'transfer', initiator: actor(profile, 'core') }).action, 'forward');
+});
