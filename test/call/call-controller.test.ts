@@ -412,3 +412,20 @@ t.test('a REFER from an AS without modify: any is refused and the dialog goes on
   t.match(header(refer, 'Warning') ?? '', /dialog\.modify-not-granted/);
   t.equal((await send(controller, inDialogRequest(req, ok, 'INFO', 12), WEATHER_AS)).kind, 'forward');
 });
+
+t.test('an early-dialog UPDATE from the AS is policed like a re-INVITE', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const req = parseReq(invite({ body: offer({ channels: [WEATHER] }) }));
+  const out = forwarded(await send(controller, req, WEATHER_AS)) as SipRequest;
+  const ringing = forwarded(await send(controller, responseTo(out, 180, 'Ringing', { contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE)) as SipResponse;
+  const update = replied(
+    await send(controller, inDialogRequest(req, ringing, 'UPDATE', 11, { body: offer({ channels: [WEATHER, ADS], version: 2 }) }), WEATHER_AS),
+  );
+  t.equal(update.status, 488, 'its only change was an ungranted DC');
+  const granted = forwarded(
+    await send(controller, inDialogRequest(req, ringing, 'UPDATE', 12, { body: offer({ channels: [WEATHER], version: 2, audioPort: 40000 }) }), WEATHER_AS),
+  ) as SipRequest;
+  t.equal(granted.method, 'UPDATE');
+  t.equal(granted.uri, 'sip:bob@10.0.0.2', 'sent to the Contact of the early dialog');
+  t.match(granted.body, /m=audio 40000/);
+});
