@@ -21,6 +21,9 @@ import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-
 import type { CallStore, LegAddress } from '../state/call-store.ts';
 import type { CallState, HopState, LegSide, LegState, PendingTransaction } from './call-state.ts';
 import { otherSide, transactionKey } from './call-state.ts';
+import { commitOwnership } from './dc-ownership.ts';
+import { latestTransaction, partnerOffer, partnerOfferFor, relaysPartnerBye } from './partner-hops.ts';
+import { servedUsersOf } from './served-users.ts';
 import type { ControllerOutcome, DecisionReport, Destination } from './controller-outcome.ts';
 import type { IdSource } from './id-source.ts';
 import { stampOrigin } from './origin-stamp.ts';
@@ -718,104 +721,6 @@ function contactUri(msg: SipMessage): string | null {
   } catch {
     return null;
   }
-}
-
-/** Served users for consent: P-Served-User from a trusted peer, else both parties (asserted identity first). */
-function servedUsersOf(req: SipRequest, senderTrusted: boolean): string[] {
-  const uriOf = (value: string | undefined): string | null => {
-    if (value === undefined) {
-      return null;
-    }
-    try {
-      return parseNameAddr(value).uri;
-    } catch {
-      return null;
-    }
-  };
-  if (senderTrusted) {
-    const served = uriOf(getHeaderValues(req, 'P-Served-User')[0]);
-    if (served !== null) {
-      return [served];
-    }
-  }
-  const caller = uriOf(getHeaderValues(req, 'P-Asserted-Identity')[0]) ?? uriOf(getHeader(req, 'From'));
-  const callee = /^(sips?|tel):/i.test(req.uri) ? req.uri : uriOf(getHeader(req, 'To'));
-  return [caller, callee].filter((u): u is string => u !== null);
-}
-
-/** Ownership of the DCs an offer created is recorded once they survive the answer (RFC 3264 6). */
-function commitOwnership(call: CallState, offer: Pick<PendingTransaction, 'created' | 'openedMedia'>, answer: SdpView): void {
-  for (const created of offer.created) {
-    const media = answer.dcMedia.find((m) => m.index === created.mediaIndex);
-    const open = media !== undefined && media.port !== 0 && media.channels.some((c) => c.streamId === created.streamId);
-    const known = call.owners.some((o) => o.mediaIndex === created.mediaIndex && o.streamId === created.streamId);
-    if (open && !known) {
-      call.owners.push(created);
-    }
-  }
-  for (const opened of offer.openedMedia) {
-    if (!call.mediaOwners.some((m) => m.mediaIndex === opened.mediaIndex)) {
-      call.mediaOwners.push(opened);
-    }
-  }
-}
-
-/** The offer the guard last handed an AS on a partner hop: what the AS's own offer is compared with. */
-function partnerOffer(call: CallState, hopIndex: number, side: LegSide, method: string): string | null {
-  const hop = call.hops[hopIndex];
-  if (hop === undefined) {
-    return null;
-  }
-  return latestTransaction(hop, side, method)?.forwardedOffer ?? null;
-}
-
-/** Hops tied to this one by a route token: the two sides of one AS's handling of the call. */
-function partnerHops(call: CallState, hopIndex: number): { index: number; hop: HopState }[] {
-  const hop = call.hops[hopIndex];
-  if (hop === undefined) {
-    return [];
-  }
-  return call.hops
-    .map((other, index) => ({ index, hop: other }))
-    .filter(({ index, hop: other }) => index !== hopIndex && (other.linkedHop === hopIndex || hop.linkedHop === index));
-}
-
-function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: string | null, method: string): string | null {
-  if (asPeerId === null) {
-    return null;
-  }
-  for (const { index, hop } of partnerHops(call, hopIndex)) {
-    for (const side of ['upstream', 'downstream'] as const) {
-      if (hop[side].peerId === asPeerId) {
-        const offer = partnerOffer(call, index, side, method);
-        if (offer !== null) {
-          return offer;
-        }
-      }
-    }
-  }
-  return null;
-}
-
-function relaysPartnerBye(call: CallState, hopIndex: number, asPeerId: string | null): boolean {
-  if (asPeerId === null) {
-    return false;
-  }
-  return partnerHops(call, hopIndex).some(
-    ({ hop }) =>
-      (hop.upstream.peerId === asPeerId || hop.downstream.peerId === asPeerId) &&
-      (hop.phase === 'ended' || Object.values(hop.transactions).some((txn) => txn.method === 'BYE')),
-  );
-}
-
-function latestTransaction(hop: HopState, side: LegSide, method: string): PendingTransaction | undefined {
-  let latest: PendingTransaction | undefined;
-  for (const [key, txn] of Object.entries(hop.transactions)) {
-    if (key.startsWith(`${side}:`) && txn.method === method && (latest === undefined || txn.outboundCseq > latest.outboundCseq)) {
-      latest = txn;
-    }
-  }
-  return latest;
 }
 
 /** RFC 3262 7.2: RAck names the INVITE's CSeq number, which differs on each leg. */

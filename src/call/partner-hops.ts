@@ -1,0 +1,64 @@
+/**
+ * A call handed to an untrusted AS crosses the guard twice: hop 1 (toward the AS) and hop 2 (the
+ * AS's onward request, tied to hop 1 by the route token). These look across the two, so that
+ * the AS is policed only for what it changed itself, not for what it relays.
+ */
+import type { CallState, HopState, LegSide, PendingTransaction } from './call-state.ts';
+
+/** The offer the guard last handed an AS on a partner hop: what the AS's own offer is compared with. */
+export function partnerOffer(call: CallState, hopIndex: number, side: LegSide, method: string): string | null {
+  const hop = call.hops[hopIndex];
+  if (hop === undefined) {
+    return null;
+  }
+  return latestTransaction(hop, side, method)?.forwardedOffer ?? null;
+}
+
+/** Hops tied to this one by a route token: the two sides of one AS's handling of the call. */
+export function partnerHops(call: CallState, hopIndex: number): { index: number; hop: HopState }[] {
+  const hop = call.hops[hopIndex];
+  if (hop === undefined) {
+    return [];
+  }
+  return call.hops
+    .map((other, index) => ({ index, hop: other }))
+    .filter(({ index, hop: other }) => index !== hopIndex && (other.linkedHop === hopIndex || hop.linkedHop === index));
+}
+
+export function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: string | null, method: string): string | null {
+  if (asPeerId === null) {
+    return null;
+  }
+  for (const { index, hop } of partnerHops(call, hopIndex)) {
+    for (const side of ['upstream', 'downstream'] as const) {
+      if (hop[side].peerId === asPeerId) {
+        const offer = partnerOffer(call, index, side, method);
+        if (offer !== null) {
+          return offer;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+export function relaysPartnerBye(call: CallState, hopIndex: number, asPeerId: string | null): boolean {
+  if (asPeerId === null) {
+    return false;
+  }
+  return partnerHops(call, hopIndex).some(
+    ({ hop }) =>
+      (hop.upstream.peerId === asPeerId || hop.downstream.peerId === asPeerId) &&
+      (hop.phase === 'ended' || Object.values(hop.transactions).some((txn) => txn.method === 'BYE')),
+  );
+}
+
+export function latestTransaction(hop: HopState, side: LegSide, method: string): PendingTransaction | undefined {
+  let latest: PendingTransaction | undefined;
+  for (const [key, txn] of Object.entries(hop.transactions)) {
+    if (key.startsWith(`${side}:`) && txn.method === method && (latest === undefined || txn.outboundCseq > latest.outboundCseq)) {
+      latest = txn;
+    }
+  }
+  return latest;
+}

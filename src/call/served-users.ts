@@ -1,0 +1,26 @@
+import { parseNameAddr } from '../sip/name-addr.ts';
+import { getHeader, getHeaderValues } from '../sip/sip-headers.ts';
+import type { SipRequest } from '../sip/sip-message.ts';
+
+/** Served users for consent: P-Served-User from a trusted peer, else both parties (asserted identity first). */
+export function servedUsersOf(req: SipRequest, senderTrusted: boolean): string[] {
+  const uriOf = (value: string | undefined): string | null => {
+    if (value === undefined) {
+      return null;
+    }
+    try {
+      return parseNameAddr(value).uri;
+    } catch {
+      return null;
+    }
+  };
+  if (senderTrusted) {
+    const served = uriOf(getHeaderValues(req, 'P-Served-User')[0]);
+    if (served !== null) {
+      return [served];
+    }
+  }
+  const caller = uriOf(getHeaderValues(req, 'P-Asserted-Identity')[0]) ?? uriOf(getHeader(req, 'From'));
+  const callee = /^(sips?|tel):/i.test(req.uri) ? req.uri : uriOf(getHeader(req, 'To'));
+  return [caller, callee].filter((u): u is string => u !== null);
+}
