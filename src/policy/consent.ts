@@ -1,5 +1,5 @@
 import type { Profile } from '../profile/profile-types.ts';
-import { normaliseIdentity } from '../privacy/normalise-identity.ts';
+import { normaliseIdentity } from '../sip/normalise-identity.ts';
 
 /** Consent entries name the bootstrap DC of a peer as `<peer>:bootstrap`. */
 export const BOOTSTRAP_CONSENT_APP = 'bootstrap';

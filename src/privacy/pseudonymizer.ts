@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { normaliseIdentity } from './normalise-identity.ts';
+import { normaliseIdentity } from '../sip/normalise-identity.ts';
 
 /** Reserved by RFC 6761: a pseudonym can never route anywhere by accident. */
 export const PSEUDONYM_DOMAIN = 'pseudonym.invalid';

@@ -1,6 +1,7 @@
 /**
  * Checks the schema cannot express: unique peer ids, real CIDRs claimed once, listen
- * addresses and SIP URIs that parse, consent entries that name defined peers.
+ * addresses and SIP URIs that parse, consent entries that name defined peers, one consent
+ * record per user however its identity is spelled.
  * Runs only on data the schema accepted.
  */
 import { parseCidr } from './cidr.ts';
@@ -9,6 +10,7 @@ import type { ProfileProblem } from './profile-error.ts';
 import { pathText } from './profile-source.ts';
 import type { ProfilePath, ProfileSource } from './profile-source.ts';
 import type { RawPeer, RawProfile } from './raw-profile.ts';
+import { normaliseIdentity } from '../sip/normalise-identity.ts';
 import { sipUriProblem } from './sip-uri-syntax.ts';
 
 export function semanticProblems(raw: RawProfile, source: ProfileSource): ProfileProblem[] {
@@ -30,7 +32,17 @@ export function semanticProblems(raw: RawProfile, source: ProfileSource): Profil
   checkPeers(peers, source, report);
 
   const peerIds = [...new Set(peers.map((peer) => peer.id))];
+  // `tel:+1-555-000-1111` and `sip:+15550001111@host;user=phone` are one user: two records for
+  // one user would silently merge, the later one winning.
+  const usersSeen = new Map<string, string>();
   for (const [user, record] of Object.entries(raw.consent?.users ?? {})) {
+    const identity = normaliseIdentity(user);
+    const first = usersSeen.get(identity);
+    if (first === undefined) {
+      usersSeen.set(identity, user);
+    } else {
+      report(['consent', 'users', user], `the same user as ${JSON.stringify(first)} (line ${source.lineOf(['consent', 'users', first])}): write one record`);
+    }
     for (const list of ['allow', 'deny'] as const) {
       (record[list] ?? []).forEach((entry, index) => {
         const peerId = entry.split(':', 1)[0] ?? entry;

@@ -491,3 +491,18 @@ function errorOfLoad(file: string): ProfileError {
   }
   throw new Error('the profile was loaded');
 }
+
+t.test('two consent records for one user, spelled two ways, are an error on the second', async (t) => {
+  const text = [
+    'peers:',
+    '  - { id: core, trusted: true, match: { source: ["127.0.0.1/32"] } }',
+    'consent:',
+    '  users:',
+    '    "tel:+1-555-000-1111": { deny: ["core"] }',
+    '    "sip:+15550001111@ims.example.net;user=phone": { allow: ["core"] }',
+    '',
+  ].join('\n');
+  t.throws(() => parseProfile(text, 'dup.yaml'), {
+    message: 'dup.yaml:6: consent.users["sip:+15550001111@ims.example.net;user=phone"]: the same user as "tel:+1-555-000-1111" (line 5): write one record',
+  });
+});

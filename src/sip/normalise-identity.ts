@@ -1,4 +1,4 @@
-import { parseUri } from '../sip/sip-uri.ts';
+import { parseUri } from './sip-uri.ts';
 
 /**
  * One spelling per identity, so that consent records, pseudonyms and mappings agree whether
