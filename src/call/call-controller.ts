@@ -10,7 +10,7 @@ import type { PeerDirectory } from '../profile/peer-directory.ts';
 import type { IdentityMode, Peer, Profile } from '../profile/profile-types.ts';
 import type { GuardSelf } from '../routing/guard-self.ts';
 import { decideRoute, peerForUri } from '../routing/route-decision.ts';
-import { readSdp } from '../sdp/read-sdp.ts';
+import { readSdp, readSdpOrNull } from '../sdp/read-sdp.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
@@ -168,17 +168,21 @@ export class CallController {
       } catch (error) {
         reasons.push({ code: 'sdp.unparseable', detail: (error as Error).message });
       }
-      if (sdp !== null && answerTo !== null) {
-        const verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer: readSdp(answerTo), answer: sdp });
+      const forwardedOffer = answerTo === null ? null : readSdpOrNull(answerTo);
+      if (sdp !== null && forwardedOffer !== null) {
+        const verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer, answer: sdp });
         reasons.push(...verdict.reasons);
         wouldHave = monitorDifference(verdict, out.body);
         const answer = verdict.enforced ? (verdict.sdp ?? out.body) : out.body;
         out.body = answer;
         leg.sdpReceived = answer;
         if (res.status < 300) {
-          commitOwnership(call, txn, readSdp(answer));
+          const committed = readSdpOrNull(answer);
+          if (committed !== null) {
+            commitOwnership(call, txn, committed);
+          }
         }
-      } else if (sdp !== null) {
+      } else if (sdp !== null && answerTo === null) {
         // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
         const verdict = this.#decideOffer(call, this.#actorOfLeg(leg), out.body, cseq.method, hop.phase === 'early', leg.sdpReceived);
         reasons.push(...verdict.reasons);
@@ -455,13 +459,17 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
         } catch (error) {
           reasons.push({ code: 'sdp.unparseable', detail: (error as Error).message });
         }
-        if (answer !== null && pending.forwardedOffer !== null) {
-          verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer: readSdp(pending.forwardedOffer), answer });
+        const forwardedOffer = pending.forwardedOffer === null ? null : readSdpOrNull(pending.forwardedOffer);
+        if (answer !== null && forwardedOffer !== null) {
+          verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer, answer });
           reasons.push(...verdict.reasons);
           if (verdict.enforced && verdict.sdp !== null) {
             out.body = verdict.sdp;
           }
-          commitOwnership(call, pending, readSdp(out.body));
+          const committed = readSdpOrNull(out.body);
+          if (committed !== null) {
+            commitOwnership(call, pending, committed);
+          }
         }
         from.sdpReceived = out.body;
         hop.pendingOffer = null;
@@ -581,7 +589,8 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partne
       initial,
       initiator,
       sdp,
-      baseline: baseline === null ? null : readSdp(baseline),
+      // A baseline the guard could not read counts as nothing: everything in the offer is new.
+      baseline: baseline === null ? null : readSdpOrNull(baseline),
       owners: call.owners,
       mediaOwners: call.mediaOwners,
       servedUsers: call.servedUsers,

@@ -13,3 +13,15 @@ import type { SdpView } from './sdp-types.ts';
 export function readSdp(raw: string): SdpView {
   return viewOf(parseDoc(raw));
 }
+
+/**
+ * readSdp for an SDP the guard already let through unread (a trusted peer's, or under
+ * `fail: open`) and now needs as a reference: null instead of an exception.
+ */
+export function readSdpOrNull(raw: string): SdpView | null {
+  try {
+    return readSdp(raw);
+  } catch {
+    return null;
+  }
+}

@@ -429,3 +429,16 @@ t.test('an early-dialog UPDATE from the AS is policed like a re-INVITE', async (
   t.equal(granted.uri, 'sip:bob@10.0.0.2', 'sent to the Contact of the early dialog');
   t.match(granted.body, /m=audio 40000/);
 });
+
+t.test('an SDP the guard could not read, passed on from a trusted peer, breaks neither its answer nor the next offer', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const broken = 'not an SDP at all\r\nm=audio 4000 RTP/AVP 0\r\n';
+  const req = parseReq(invite({ body: broken }));
+  const out = forwarded(await send(controller, req, CORE)) as SipRequest;
+  t.equal(out.body, broken, 'a trusted peer\'s unreadable SDP is passed on (fail closed applies to untrusted peers)');
+  const ok = forwarded(await send(controller, responseTo(out, 200, 'OK', { body: offer({ username: 'bob' }), contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE)) as SipResponse;
+  t.equal(ok.status, 200, 'the answer to it is relayed');
+  forwarded(await send(controller, inDialogRequest(req, ok, 'ACK', 10), CORE));
+  const reinvite = await send(controller, inDialogRequest(req, ok, 'INVITE', 11, { body: offer({ channels: [BOOTSTRAP], version: 2 }) }), CORE);
+  t.equal(reinvite.kind, 'forward', 'a re-offer compared with the unreadable one still gets a verdict');
+});
