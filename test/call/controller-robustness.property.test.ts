@@ -51,3 +51,36 @@ t.test('whatever SDP a peer sends, in an offer or its answer, the controller ans
   );
   t.pass('no exception for any body');
 });
+
+t.test('whatever SDP an AS re-offers in an established call, the controller answers or forwards and never throws', async (t) => {
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(bodyArb, async (reofferBody) => {
+      n += 1;
+      const { controller } = controllerFor(labProfile());
+      const first = inviteWith(offer({ channels: [{ stream: 1000, sub: 'x', app: 'com.example.weather' }] }), n);
+      const outcome = await send(controller, first, WEATHER_AS);
+      if (outcome.kind !== 'forward') {
+        throw new Error('the first INVITE should pass');
+      }
+      const out = outcome.message as SipRequest;
+      const ok = await send(controller, responseTo(out, 200, 'OK', { body: offer({ username: 'bob' }), contact: '<sip:bob@10.0.0.2>' }), CALLEE_CORE);
+      if (ok.kind !== 'forward' || ok.message.kind !== 'response') {
+        throw new Error('the answer should be relayed');
+      }
+      const toTag = /;tag=([^;>\s]+)/.exec(ok.message.headers.find((h) => h.name === 'To')?.value ?? '')?.[1] ?? '';
+      const reinvite = first
+        .replace('INVITE sip:bob@ims.example.net SIP/2.0', 'INVITE sip:guard@127.0.0.10 SIP/2.0')
+        .replace('To: <sip:bob@ims.example.net>', `To: <sip:bob@ims.example.net>;tag=${toTag}`)
+        .replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE')
+        .replace(/branch=z9hG4bK-r\d+/, `branch=z9hG4bK-re${n}`)
+        .replace(/\r\n\r\n[\s\S]*$/, `\r\n\r\n${reofferBody}`);
+      const again = await send(controller, reinvite, WEATHER_AS);
+      if (again.kind === 'drop') {
+        throw new Error(`a re-INVITE was dropped: ${JSON.stringify(again.report)}`);
+      }
+    }),
+    { numRuns: 200 },
+  );
+  t.pass('no exception for any re-offer');
+});
