@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Actor } from '../policy/actor.ts';
 import { NO_GRANTS } from '../policy/actor.ts';
 import type { Reason } from '../policy/reason.ts';
@@ -14,6 +15,7 @@ import { readSdp, readSdpOrNull } from '../sdp/read-sdp.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
+import { parseUri } from '../sip/sip-uri.ts';
 import { tagOf, withoutTag } from '../sip/dialog-tags.ts';
 import { isSdpBody } from '../sip/sdp-body.ts';
 import { getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
@@ -22,7 +24,7 @@ import type { CallStore, LegAddress } from '../state/call-store.ts';
 import type { CallState, HopState, LegSide, LegState, PendingTransaction } from './call-state.ts';
 import { otherSide, transactionKey } from './call-state.ts';
 import { commitOwnership } from './dc-ownership.ts';
-import { latestTransaction, partnerOffer, partnerOfferFor, relaysPartnerBye } from './partner-hops.ts';
+import { latestTransaction, partnerOffer, partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
 import { servedUsersOf } from './served-users.ts';
 import type { ControllerOutcome, DecisionReport, Destination } from './controller-outcome.ts';
 import type { IdSource } from './id-source.ts';
@@ -58,6 +60,8 @@ export interface CallControllerDeps {
 /** The party behind a message's transport address. */
 interface Sender {
   readonly peer: Peer | undefined;
+  /** Transport source address, as the socket reported it. */
+  readonly address: string;
   /** Peer id, or `unknown:<address>`. */
   readonly label: string;
   readonly actor: Actor;
@@ -133,8 +137,13 @@ export class CallController {
     if (found === null) {
       return drop([{ code: 'dialog.unknown', detail: 'response matches no request the guard sent' }]);
     }
-    const { call, hop, side } = found;
+    const { call, hop, hopIndex, side } = found;
     const leg = hop[side];
+    // Identifiers prove nothing: only the peer this leg faces may answer on it (a 486 copied
+    // from another call's callee leg must not end that call).
+    if (!this.#faces(leg, sender)) {
+      return drop([{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'response on a leg facing another peer' }]);
+    }
     const txn =
       hop.transactions[transactionKey(side, cseq.seq, cseq.method)] ??
       (this.#d.lenientMatching === true ? latestTransaction(hop, side, cseq.method) : undefined);
@@ -160,37 +169,22 @@ export class CallController {
     }
     const reasons: Reason[] = [];
     let wouldHave: DecisionReport['wouldHave'] = null;
+    const answerer = this.#actorOfLeg(leg);
     if (isSdpBody(out)) {
-      const answerTo = txn.forwardedOffer;
-      let sdp: SdpView | null = null;
-      try {
-        sdp = readSdp(out.body);
-      } catch (error) {
-        reasons.push({ code: 'sdp.unparseable', detail: (error as Error).message });
-      }
-      const forwardedOffer = answerTo === null ? null : readSdpOrNull(answerTo);
-      if (sdp !== null && forwardedOffer !== null) {
-        const verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer, answer: sdp });
-        reasons.push(...verdict.reasons);
-        wouldHave = monitorDifference(verdict, out.body);
-        const answer = verdict.enforced ? (verdict.sdp ?? out.body) : out.body;
-        out.body = answer;
-        leg.sdpReceived = answer;
-        if (res.status < 300) {
-          const committed = readSdpOrNull(answer);
-          if (committed !== null) {
-            commitOwnership(call, txn, committed);
-          }
-        }
-      } else if (sdp !== null && answerTo === null) {
+      if (txn.forwardedOffer !== null) {
+        const answered = this.#decideAnswer(call, txn, out.body, answerer, res.status < 300);
+        reasons.push(...answered.reasons);
+        wouldHave = answered.wouldHave;
+        out.body = answered.body;
+      } else {
         // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
-        const verdict = this.#decideOffer(call, this.#actorOfLeg(leg), out.body, cseq.method, hop.phase === 'early', leg.sdpReceived);
+        const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, hopIndex, leg.peerId) : hop[txn.inboundSide].sdpForwarded;
+        const verdict = this.#decideOffer(call, answerer, out.body, cseq.method, hop.phase === 'early', baseline);
         reasons.push(...verdict.reasons);
         wouldHave = monitorDifference(verdict, out.body);
         if (verdict.enforced && verdict.sdp !== null) {
           out.body = verdict.sdp;
         }
-        leg.sdpReceived = sdp.raw;
         hop.pendingOffer = { ...txn, forwardedOffer: out.body, created: verdict.created, openedMedia: verdict.openedMedia, initiatorId: leg.peerId ?? sender.label };
       }
     }
@@ -320,7 +314,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       localCseq: 0,
       inviteCseq: 0,
       sdpSent: null,
-      sdpReceived: isSdpBody(req) ? req.body : null,
+      sdpForwarded: null,
     };
     if (!destTrusted) {
       const shielded = shieldIdentities(out, {
@@ -356,7 +350,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       localCseq: 1,
       inviteCseq: req.method === 'INVITE' ? 1 : 0,
       sdpSent: null,
-      sdpReceived: null,
+      sdpForwarded: null,
     };
     const branch = this.#d.ids.branch();
     const forwarded = requestOnLeg(downstream, {
@@ -422,8 +416,8 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
     const to = hop[otherSide(side)];
     const report = { ...base, call: call.id };
     // Dialog identifiers prove nothing about who sent a request: only the leg's own peer may use it.
-    if (from.peerId !== (sender.peer?.id ?? null)) {
-      return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'request on a dialog of another peer' }], report);
+    if (!this.#faces(from, sender)) {
+      return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: `${req.method} on a dialog of another peer` }], report);
     }
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
     const reportAs = { ...report, initiator: initiator.id };
@@ -450,32 +444,17 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
     }
     let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
     if (isSdpBody(out)) {
-      const isAnswer = (req.method === 'ACK' || req.method === 'PRACK') && hop.pendingOffer !== null;
-      if (isAnswer && hop.pendingOffer !== null) {
-        const pending = hop.pendingOffer;
-        let answer: SdpView | null = null;
-        try {
-          answer = readSdp(out.body);
-        } catch (error) {
-          reasons.push({ code: 'sdp.unparseable', detail: (error as Error).message });
-        }
-        const forwardedOffer = pending.forwardedOffer === null ? null : readSdpOrNull(pending.forwardedOffer);
-        if (answer !== null && forwardedOffer !== null) {
-          verdict = this.#d.engine.decide({ kind: 'answer', forwardedOffer, answer });
-          reasons.push(...verdict.reasons);
-          if (verdict.enforced && verdict.sdp !== null) {
-            out.body = verdict.sdp;
-          }
-          const committed = readSdpOrNull(out.body);
-          if (committed !== null) {
-            commitOwnership(call, pending, committed);
-          }
-        }
-        from.sdpReceived = out.body;
+      const pending = req.method === 'ACK' || req.method === 'PRACK' ? hop.pendingOffer : null;
+      if (pending !== null) {
+        const answered = this.#decideAnswer(call, pending, out.body, this.#actorOfLeg(from), true);
+        reasons.push(...answered.reasons);
+        out.body = answered.body;
         hop.pendingOffer = null;
       } else if (req.method !== 'ACK') {
-        const partner = partnerOfferFor(call, hopIndex, from.peerId, req.method);
-verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partner ?? from.sdpReceived);
+        // The baseline is what the guard itself forwarded toward this leg (or, when the AS relays
+        // an offer the guard handed it on the partner hop, that offer): never the peer's own last SDP.
+        const baseline = partnerOfferFor(call, hopIndex, from.peerId, req.method) ?? to.sdpForwarded;
+        verdict = this.#decideOffer(call, initiator, out.body, req.method, false, baseline);
         reasons.push(...verdict.reasons);
         if (verdict.enforced && verdict.action === 'reject') {
           return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
@@ -484,7 +463,6 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partne
           out.body = verdict.sdp;
         }
         offer = { created: verdict.enforced ? verdict.created : [], openedMedia: verdict.enforced ? verdict.openedMedia : [] };
-        from.sdpReceived = req.body;
       }
     }
     if (!to.trusted) {
@@ -551,6 +529,10 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partne
       return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown' }], base);
     }
     const { call, hop } = found;
+    // Only whoever sent the INVITE may cancel it (RFC 3261 9.1), whatever identifiers a CANCEL copies.
+    if (!this.#faces(hop.upstream, sender)) {
+      return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'CANCEL of an INVITE another peer sent' }], { ...base, call: call.id });
+    }
     const down = hop.downstream;
     // RFC 3261 9.1: a CANCEL repeats the INVITE's Request-URI, Via branch, Call-ID, From, To and CSeq number.
     const forwarded = requestOnLeg(down, {
@@ -573,6 +555,44 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partne
       message: forwarded,
       report: { ...base, call: call.id, initiator: sender.label, action: 'forward', status: null, reasons: [], wouldHave: null },
     };
+  }
+
+  /**
+   * The engine's verdict on an answer to an offer the guard forwarded (one path for 18x/2xx,
+   * ACK and PRACK); the DCs the offer created are committed once an answer keeps them.
+   */
+  #decideAnswer(
+    call: CallState,
+    offer: Pick<PendingTransaction, 'forwardedOffer' | 'created' | 'openedMedia'>,
+    body: string,
+    answerer: Actor,
+    commit: boolean,
+  ): { body: string; reasons: readonly Reason[]; wouldHave: DecisionReport['wouldHave'] } {
+    const forwardedOffer = offer.forwardedOffer === null ? null : readSdpOrNull(offer.forwardedOffer);
+    let answer: SdpView | null = null;
+    let unreadable: string | undefined;
+    try {
+      answer = readSdp(body);
+    } catch (error) {
+      unreadable = (error as Error).message;
+    }
+    const verdict = this.#d.engine.decide({
+      kind: 'answer',
+      forwardedOffer,
+      answer,
+      answerRaw: body,
+      ...(unreadable === undefined ? {} : { unreadable }),
+      answerer,
+      origin: this.#d.self.sdpAddress(),
+    });
+    const out = verdict.enforced ? (verdict.sdp ?? body) : body;
+    if (commit) {
+      const committed = readSdpOrNull(out);
+      if (committed !== null) {
+        commitOwnership(call, offer, committed);
+      }
+    }
+    return { body: out, reasons: verdict.reasons, wouldHave: monitorDifference(verdict, body) };
   }
 
   /** The engine's verdict on an SDP offer, compared with what the initiator's side had before. */
@@ -600,7 +620,22 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, false, partne
   #sender(source: Inbound): Sender {
     const peer = this.#d.peers.byAddress(source.address);
     const label = peer?.id ?? `unknown:${source.address}`;
-    return { peer, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
+    return { peer, address: source.address, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
+  }
+
+  /**
+   * Whether a message from `sender` may act on `leg`: it must come from the peer the leg faces.
+   * A leg toward an address no peer matches is faced only by that address itself.
+   */
+  #faces(leg: LegState, sender: Sender): boolean {
+    if (leg.peerId !== null) {
+      return leg.peerId === (sender.peer?.id ?? null);
+    }
+    if (sender.peer !== undefined) {
+      return false;
+    }
+    const host = uriHost(leg.target);
+    return host === null || !isIpLiteral(host) || host === sender.address.toLowerCase();
   }
 
   #actorOfLeg(leg: LegState): Actor {
@@ -718,6 +753,16 @@ function firstRouteUri(routeSet: readonly string[]): string | null {
   } catch {
     return null;
   }
+}
+
+/** Lower-cased, unbracketed host of a SIP URI, or null. */
+function uriHost(uri: string): string | null {
+  const parsed = parseUri(uri);
+  return parsed === null ? null : parsed.host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
+function isIpLiteral(host: string): boolean {
+  return isIP(host) !== 0;
 }
 
 function contactUri(msg: SipMessage): string | null {

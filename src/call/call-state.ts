@@ -33,8 +33,12 @@ export interface LegState {
   inviteCseq: number;
   /** The last SDP the guard sent on this leg: its o= version and its text without o= (RFC 3264 8). */
   sdpSent: { readonly version: string; readonly body: string } | null;
-  /** The last SDP this leg's peer sent: what its next offer is compared with. */
-  sdpReceived: string | null;
+  /**
+   * The whole text of the last SDP the guard sent on this leg. What the guard forwarded, never
+   * what a peer sent, is the baseline a later offer toward this leg is compared with: a channel
+   * the guard stripped is not "already there".
+   */
+  sdpForwarded: string | null;
 }
 
 /** A request the guard forwarded, waiting for responses to relay back. */

@@ -10,6 +10,7 @@ import type { LegState } from './call-state.ts';
 export function stampOrigin(leg: LegState, sdp: string): string {
   const version = originVersion(sdp);
   if (version === null || !/^\d+$/.test(version)) {
+    leg.sdpForwarded = sdp;
     return sdp;
   }
   const body = sdpWithoutOrigin(sdp);
@@ -26,5 +27,6 @@ export function stampOrigin(leg: LegState, sdp: string): string {
     }
   }
   leg.sdpSent = { version: originVersion(out) ?? version, body };
+  leg.sdpForwarded = out;
   return out;
 }

@@ -42,6 +42,22 @@ export function partnerOfferFor(call: CallState, hopIndex: number, asPeerId: str
   return null;
 }
 
+/** The SDP the guard last sent the AS on a partner hop: what the AS relays back is not its own doing. */
+export function partnerSdpSentTo(call: CallState, hopIndex: number, asPeerId: string | null): string | null {
+  if (asPeerId === null) {
+    return null;
+  }
+  for (const { hop } of partnerHops(call, hopIndex)) {
+    for (const side of ['upstream', 'downstream'] as const) {
+      const sent = hop[side].peerId === asPeerId ? hop[side].sdpForwarded : null;
+      if (sent !== null) {
+        return sent;
+      }
+    }
+  }
+  return null;
+}
+
 export function relaysPartnerBye(call: CallState, hopIndex: number, asPeerId: string | null): boolean {
   if (asPeerId === null) {
     return false;

@@ -15,8 +15,14 @@ export type ReasonCode =
   | 'dialog.modify-not-granted'
   | 'dialog.terminate-not-granted'
   | 'dialog.unknown'
+  | 'dialog.wrong-peer'
+  | 'route.not-allowed'
+  | 'body.unsupported-type'
+  | 'body.malformed'
+  | 'sip.extension-unsupported'
   | 'sdp.unparseable'
   | 'sdp.mline-count'
+  | 'sdp.answer-unverifiable'
   | 'privacy.critical-unsupported'
   | 'state.unavailable';
 

@@ -2,7 +2,9 @@ import type { Profile } from '../profile/profile-types.ts';
 import type { DcChannel, DcChannelRef, DcDiff, SdpView } from '../sdp/sdp-types.ts';
 import { diffDcOffers } from '../sdp/dc-diff.ts';
 import { alignAnswer, applyDcEdits } from '../sdp/dc-rewrite.ts';
-import { refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
+import { readSdpOrNull } from '../sdp/read-sdp.ts';
+import { keepSdpLines, refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
+import { answerRefusingDc, type RefusingAnswerContext } from '../sdp/refusing-answer.ts';
 import type { Actor } from './actor.ts';
 import { BOOTSTRAP_CONSENT_APP, ConsentBook } from './consent.ts';
 import type { Reason } from './reason.ts';
@@ -35,8 +37,16 @@ export interface UnreadableSdpFacts {
 /** An SDP answer (18x/2xx, ACK, PRACK) to an offer the guard forwarded. */
 export interface AnswerFacts {
   readonly kind: 'answer';
-  readonly forwardedOffer: SdpView;
-  readonly answer: SdpView;
+  /** Null when the guard forwarded an offer it could not read (a trusted peer's, or under fail-open). */
+  readonly forwardedOffer: SdpView | null;
+  /** Null when the answer could not be read (`unreadable` says why). */
+  readonly answer: SdpView | null;
+  readonly answerRaw: string;
+  readonly unreadable?: string;
+  /** Who answered: an untrusted answerer's answer the guard cannot verify does not pass under fail-closed. */
+  readonly answerer: Actor;
+  /** Where an answer the guard writes on the answerer's behalf says it comes from. */
+  readonly origin: RefusingAnswerContext;
 }
 
 /** BYE: ending somebody's dialog. */
@@ -80,7 +90,7 @@ export class VerdictEngine {
       case 'unreadable-sdp':
         return this.#decideUnreadable(facts);
       case 'answer':
-        return decideAnswer(facts);
+        return this.#decideAnswer(facts);
       case 'terminate':
         return facts.initiator.trusted || facts.initiator.grants.terminate
           ? forward([], null)
@@ -219,21 +229,60 @@ export class VerdictEngine {
     // Fail closed: the DC part is refused, the call is not.
     return forward(reasons, refuseDcMediaInText(facts.raw));
   }
+
+  /**
+   * An answer is aligned to the offer the guard forwarded (RFC 3264 6). One the guard cannot
+   * verify (unreadable, or another m-line count) from an untrusted answerer does not reach the
+   * offerer as it came under fail-closed: the guard answers on its behalf with every DC m-line
+   * refused (see refusing-answer.ts). A trusted answerer's, or any under fail-open, passes.
+   */
+  #decideAnswer(facts: AnswerFacts): Outcome {
+    const failOpen = facts.answerer.trusted || this.#guard.fail === 'open';
+    const peer = facts.answerer.id;
+    const reasons: Reason[] = [];
+    const offer = facts.forwardedOffer;
+    if (offer === null) {
+      if (failOpen) {
+        return forward(reasons, null);
+      }
+      reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answer to an offer the guard could not read: its DC m-lines refused' });
+      return forward(reasons, refuseDcMediaInText(facts.answerRaw));
+    }
+    let answer = facts.answer;
+    if (answer === null) {
+      reasons.push({ code: 'sdp.unparseable', peer, detail: facts.unreadable ?? 'unreadable answer' });
+      if (failOpen) {
+        return forward(reasons, null);
+      }
+      // What the guard cannot read does not pass: without those lines the answer may still be verified.
+      answer = readSdpOrNull(keepSdpLines(facts.answerRaw));
+      if (answer === null) {
+        reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answered on its behalf with every m-line refused' });
+        return forward(reasons, answerRefusingDc(offer, null, facts.origin));
+      }
+    }
+    const aligned = alignAnswer(offer, answer);
+    if (aligned.problem !== null) {
+      reasons.push({ code: 'sdp.mline-count', peer, detail: aligned.problem });
+      if (failOpen) {
+        return forward(reasons, aligned.raw);
+      }
+      reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answered on its behalf with every DC m-line refused' });
+      return forward(reasons, answerRefusingDc(offer, answer, facts.origin));
+    }
+    return forward([...reasons, ...alignmentReasons(aligned)], aligned.raw);
+  }
 }
 
-function decideAnswer(facts: AnswerFacts): Outcome {
-  const aligned = alignAnswer(facts.forwardedOffer, facts.answer);
+function alignmentReasons(aligned: ReturnType<typeof alignAnswer>): Reason[] {
   const reasons: Reason[] = [];
-  if (aligned.problem !== null) {
-    reasons.push({ code: 'sdp.mline-count', detail: aligned.problem });
-  }
   for (const mediaIndex of aligned.refusedMedia) {
     reasons.push({ code: 'dc.answer-port-refused', mediaIndex });
   }
   for (const ref of aligned.removedChannels) {
     reasons.push({ code: 'dc.answer-not-offered', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
   }
-  return forward(reasons, aligned.raw);
+  return reasons;
 }
 
 function forward(reasons: readonly Reason[], sdp: string | null): Outcome {

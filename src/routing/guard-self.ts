@@ -40,6 +40,12 @@ export class GuardSelf {
     return `<${this.uri}${this.transport === 'tcp' ? ';transport=tcp' : ''}>`;
   }
 
+  /** The guard's address as SDP writes it (`o=`, `c=`: RFC 4566 5.2, 5.7), for SDP the guard writes itself. */
+  sdpAddress(): { readonly address: string; readonly addrType: 'IP4' | 'IP6' } {
+    const bare = this.host.replace(/^\[(.*)\]$/, '$1');
+    return { address: bare, addrType: bare.includes(':') ? 'IP6' : 'IP4' };
+  }
+
   via(branch: string): string {
     return `SIP/2.0/${this.transport.toUpperCase()} ${this.host}:${this.port};branch=${branch};rport`;
   }

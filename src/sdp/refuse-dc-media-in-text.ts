@@ -1,11 +1,52 @@
 /**
- * Fail-closed fallback for an SDP that `readSdp` could not read: set the port of every line
- * that looks like a DC m-line to 0, touching nothing else. The structure could not be
- * trusted, so this works on the text alone; the m-line count and order stay as they were.
+ * Fail-closed fallback for an SDP that `readSdp` could not read: drop the lines that are not
+ * SDP lines at all, then set the port of every line that looks like a DC m-line to 0, touching
+ * nothing else. The structure could not be trusted, so this works on the text alone; the
+ * m-line count and order (of the lines a strict reader sees) stay as they were.
  */
 const DC_MLINE = /^(m=[^ \t\r\n]+[ \t]+)(\d+)((?:\/\d+)?[ \t]+(?:UDP\/DTLS\/SCTP|DTLS\/SCTP|TCP\/DTLS\/SCTP)(?:[ \t]|$))/i;
 
 export function refuseDcMediaInText(raw: string): string {
+  return refuseDcMLines(keepSdpLines(raw));
+}
+
+/**
+ * Drops every line that is not of the strict `<type>=<value>` form (RFC 4566 5: one lower-case
+ * letter, no blank before `=`): a line the guard cannot read (` m=application ...`,
+ * `M=application ...`) may still be read by a lenient peer, so it must not pass unseen.
+ * Line endings of the kept lines stay as they were.
+ */
+export function keepSdpLines(raw: string): string {
+  const parts = raw.split(/(\r\n|\r|\n)/);
+  let out = '';
+  let changed = false;
+  for (let i = 0; i < parts.length; i += 2) {
+    const line = parts[i] ?? '';
+    const eol = parts[i + 1] ?? '';
+    if (isSdpLine(line) || (line === '' && i === parts.length - 1)) {
+      out += line + eol;
+    } else {
+      changed = true;
+    }
+  }
+  return changed ? out : raw;
+}
+
+function isSdpLine(line: string): boolean {
+  const type = line.charCodeAt(0);
+  if (type < 0x61 || type > 0x7a || line.charCodeAt(1) !== 0x3d /* = */) {
+    return false;
+  }
+  for (let i = 2; i < line.length; i += 1) {
+    const c = line.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function refuseDcMLines(raw: string): string {
   let changed = false;
   // Split on every line ending the SDP reader accepts (CRLF, LF, lone CR), keeping each one.
   const parts = raw.split(/(\r\n|\r|\n)/);

@@ -211,7 +211,7 @@ t.test('a peer may not use another peer\'s dialog, nor bring back a call it was 
   const { req, ok } = await establish(controller, WEATHER_AS, offer({ channels: [WEATHER] }));
   const hijack = await send(controller, inDialogRequest(req, ok, 'BYE', 11), GAMES_AS);
   t.equal(replied(hijack).status, 403, 'the dialog is weather-as\'s: games-as may not end it');
-  t.match(header(replied(hijack), 'Warning') ?? '', /dialog\.unknown/);
+  t.match(header(replied(hijack), 'Warning') ?? '', /dialog\.wrong-peer/);
   const toAs = forwarded(await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;as=weather-as>'], callId: 'c2' }), CORE)) as SipRequest;
   t.ok(toAs);
   const stolen = replied(await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;dcg=tok1>'], callId: 'c3' }), GAMES_AS));

@@ -226,11 +226,40 @@ t.test('answers are aligned with the forwarded offer', async (t) => {
   const profile = labProfile();
   const forwarded = readSdp(offer({ channels: [BOOTSTRAP, WEATHER] }));
   const answer = readSdp(offer({ channels: [BOOTSTRAP, WEATHER, ADS], username: 'bob' }));
-  const v = new VerdictEngine(profile).decide({ kind: 'answer', forwardedOffer: forwarded, answer });
+  const answerer = actor(profile, 'weather-as');
+  const v = new VerdictEngine(profile).decide({ kind: 'answer', forwardedOffer: forwarded, answer, answerRaw: answer.raw, answerer, origin: ORIGIN });
   t.same(codes(v), ['dc.answer-not-offered']);
   t.notMatch(v.sdp ?? '', /dcmap:1002/);
   const same = readSdp(offer({ channels: [BOOTSTRAP, WEATHER], username: 'bob' }));
-  t.equal(new VerdictEngine(profile).decide({ kind: 'answer', forwardedOffer: forwarded, answer: same }).sdp, same.raw);
+  t.equal(new VerdictEngine(profile).decide({ kind: 'answer', forwardedOffer: forwarded, answer: same, answerRaw: same.raw, answerer, origin: ORIGIN }).sdp, same.raw);
+});
+
+const ORIGIN = { address: '192.0.2.1', addrType: 'IP4' } as const;
+
+t.test('an untrusted answer the guard cannot verify is answered on its behalf with DC refused (fail closed)', async (t) => {
+  const profile = labProfile();
+  const engine = new VerdictEngine(profile);
+  const forwarded = readSdp(offer({ channels: [BOOTSTRAP, WEATHER] }));
+  const answerer = actor(profile, 'weather-as');
+  const garbage = 'v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\n m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nM=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n';
+  const unreadable = engine.decide({ kind: 'answer', forwardedOffer: forwarded, answer: null, answerRaw: garbage, unreadable: 'bad', answerer, origin: ORIGIN });
+  t.same(codes(unreadable), ['sdp.unparseable', 'sdp.mline-count', 'sdp.answer-unverifiable'], 'the lines it cannot read are dropped; what is left answers no m-line');
+  const written = readSdp(unreadable.sdp ?? '');
+  t.equal(written.mediaCount, forwarded.mediaCount, 'as many m-lines as the offer (RFC 3264 6)');
+  t.ok(written.dcMedia.every((m) => m.port === 0), 'every DC m-line refused');
+  t.notMatch(unreadable.sdp ?? '', /application 9/, 'nothing of the unreadable text passes');
+
+  const extra = readSdp(`${offer({ channels: [BOOTSTRAP, WEATHER], username: 'bob' })}m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=dcmap:1000 label="x"\r\n`);
+  const counted = engine.decide({ kind: 'answer', forwardedOffer: forwarded, answer: extra, answerRaw: extra.raw, answerer, origin: ORIGIN });
+  t.same(codes(counted), ['sdp.mline-count', 'sdp.answer-unverifiable']);
+  const fixed = readSdp(counted.sdp ?? '');
+  t.equal(fixed.mediaCount, forwarded.mediaCount);
+  t.ok(fixed.dcMedia.every((m) => m.port === 0));
+  t.match(counted.sdp ?? '', /m=audio [1-9]/, 'the audio answer is kept');
+
+  const trusted = engine.decide({ kind: 'answer', forwardedOffer: forwarded, answer: extra, answerRaw: extra.raw, answerer: actor(profile, 'core'), origin: ORIGIN });
+  t.same(codes(trusted), ['sdp.mline-count']);
+  t.equal(trusted.sdp, extra.raw, 'a trusted answerer passes as it came');
 });
 
 t.test('REFER needs modify: any from an untrusted initiator', async (t) => {
