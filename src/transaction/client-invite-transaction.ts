@@ -65,7 +65,8 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     this.timerM = this.clearTimer(this.timerM);
   }
 
-  receiveResponse(res: SipResponse, connectionId: string | null): void {
+  /** A response from `source` (the layer checked it is where the INVITE went), on TCP connection `connectionId`. */
+  receiveResponse(res: SipResponse, source: Endpoint, connectionId: string | null): void {
     const status = res.status;
     switch (this.state) {
       case 'calling':
@@ -77,11 +78,11 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           if (this.state === 'calling') {
             this.transition('proceeding');
           }
-          this.passProvisional(res);
+          this.passProvisional(res, source);
         } else if (status < 300) {
-          this.accept(res);
+          this.accept(res, source);
         } else {
-          this.complete(res, connectionId);
+          this.complete(res, source, connectionId);
         }
         return;
       case 'accepted': {
@@ -91,10 +92,10 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
         }
         const tag = tagOf(headerValue(res, 'To'));
         if (this.acceptedTags.has(tag)) {
-          this.notify('onRetransmitted2xx', () => this.user.onRetransmitted2xx?.(res));
+          this.notify('onRetransmitted2xx', () => this.user.onRetransmitted2xx?.(res, source));
         } else {
           this.acceptedTags.add(tag);
-          this.passUp(res);
+          this.passUp(res, source);
         }
         return;
       }
@@ -110,18 +111,18 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   }
 
   /** 2xx: Accepted, Timer M (RFC 6026 7.2); the TU sends the ACK. */
-  private accept(res: SipResponse): void {
+  private accept(res: SipResponse, source: Endpoint): void {
     if (!this.transition('accepted')) {
       return;
     }
     this.forgetRequest();
     this.acceptedTags.add(tagOf(headerValue(res, 'To')));
     this.timerM = this.setTimer(this.timers.M, () => this.onTimerM());
-    this.passUp(res);
+    this.passUp(res, source);
   }
 
   /** 300-699: ACK (same branch, 17.1.1.3), Completed, Timer D (zero on TCP: straight to Terminated). */
-  private complete(res: SipResponse, connectionId: string | null): void {
+  private complete(res: SipResponse, source: Endpoint, connectionId: string | null): void {
     if (!this.transition('completed') || this.request === null) {
       return;
     }
@@ -134,7 +135,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     } else {
       this.timerD = this.setTimer(this.timers.D, () => this.onTimerD());
     }
-    this.passUp(res);
+    this.passUp(res, source);
   }
 
   /** Timer A: retransmit and double the interval (17.1.1.2); only while Calling. */

@@ -54,7 +54,8 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     this.timerK = this.clearTimer(this.timerK);
   }
 
-  receiveResponse(res: SipResponse): void {
+  /** A response from `source` (the layer checked it is where the request went). */
+  receiveResponse(res: SipResponse, source: Endpoint): void {
     switch (this.state) {
       case 'trying':
       case 'proceeding':
@@ -62,9 +63,9 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
           if (this.state === 'trying') {
             this.transition('proceeding');
           }
-          this.passProvisional(res);
+          this.passProvisional(res, source);
         } else {
-          this.complete(res);
+          this.complete(res, source);
         }
         return;
       case 'completed':
@@ -75,7 +76,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   }
 
   /** Final response: Completed, Timer K (zero on TCP: straight to Terminated). */
-  private complete(res: SipResponse): void {
+  private complete(res: SipResponse, source: Endpoint): void {
     if (!this.transition('completed')) {
       return;
     }
@@ -87,7 +88,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     } else {
       this.timerK = this.setTimer(this.timers.K, () => this.onTimerK());
     }
-    this.passUp(res);
+    this.passUp(res, source);
   }
 
   /** Timer E: retransmit; next interval min(2E, T2) while Trying, T2 while Proceeding (17.1.2.2). */

@@ -40,19 +40,19 @@ export abstract class ClientTransactionBase<S extends string> extends Transactio
    * Hands a response to the TU. Its own method on purpose: a closure made in the same scope as
    * a timer closure shares that scope's context in V8, so Timer D/K/M would keep `res` alive.
    */
-  protected passUp(res: SipResponse): void {
-    this.notify('onResponse', () => this.user.onResponse(res));
+  protected passUp(res: SipResponse, source: Endpoint): void {
+    this.notify('onResponse', () => this.user.onResponse(res, source));
   }
 
   /** Passes a provisional response up once; a retransmission of it is absorbed. */
-  protected passProvisional(res: SipResponse): void {
+  protected passProvisional(res: SipResponse, source: Endpoint): void {
     const identity = provisionalIdentity(res);
     this.provisionals ??= new Set();
     if (this.provisionals.has(identity)) {
       return;
     }
     this.provisionals.add(identity);
-    this.passUp(res);
+    this.passUp(res, source);
   }
 
   /** A final response is in: the request and the provisional record are no longer needed. */

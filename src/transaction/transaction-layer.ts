@@ -7,6 +7,7 @@
 import { parseCSeq } from '../sip/cseq.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
+import { addressKey, endpointKey, isIpLiteral } from '../transport/endpoint.ts';
 import type { InboundMessage, SipTransport } from '../transport/sip-transport.ts';
 import { readTopVia } from '../transport/top-via.ts';
 import { ClientInviteTransaction } from './client-invite-transaction.ts';
@@ -35,7 +36,9 @@ export interface TransactionLayerOptions {
    * What the layer absorbed instead of throwing. Kinds: `illegal-transition`, `late-response`
    * (a response the transaction's state refuses), `bad-response` (no usable Via or status),
    * `transport-error` (a response, an ACK or a stateless message not sent), `ack-timeout`
-   * (Timer H), `tu-error` (a TU callback threw), `internal-error`.
+   * (Timer H), `tu-error` (a TU callback threw), `wrong-source-response` (a response matching a
+   * client transaction by branch but not from where its request went; given to onStrayResponse
+   * instead), `internal-error`.
    */
   readonly onError?: (event: { kind: string; detail: string }) => void;
 }
@@ -129,10 +132,13 @@ export class TransactionLayer {
   /**
    * The INVITE server transaction a CANCEL refers to (RFC 3261 9.2: same key as the INVITE's
    * but for the method), or null when there is none (the CANCEL is then answered 481).
+   * `source` is where the CANCEL came from (its own transaction's `source`): only a CANCEL from
+   * the INVITE's own transport source finds it, so a peer that copied another peer's branch and
+   * sent-by cannot cancel that peer's INVITE (see serverKey).
    */
-  findInvite(cancel: SipRequest): ServerTransaction | null {
+  findInvite(cancel: SipRequest, source: Endpoint): ServerTransaction | null {
     try {
-      const key = serverKey(cancel, readTopVia(cancel).via, parseCSeq(headerValue(cancel, 'CSeq') ?? ''), 'INVITE');
+      const key = serverKey(cancel, readTopVia(cancel).via, parseCSeq(headerValue(cancel, 'CSeq') ?? ''), source, 'INVITE');
       const txn = this.servers.get(key);
       return txn instanceof ServerInviteTransaction ? txn : null;
     } catch {
@@ -207,27 +213,36 @@ export class TransactionLayer {
     }
   }
 
-  /** 17.1.3: top Via branch + CSeq method; no match is a stray for the TU (e.g. a 2xx after Timer M). */
+  /**
+   * 17.1.3: top Via branch + CSeq method, and (not in 17.1.3) from where the request went; no
+   * match is a stray for the TU (e.g. a 2xx after Timer M). The branch is in every copy of the
+   * request, so without the source check anyone who saw one could answer it (a forged 486 ending
+   * a call, a forged 200 with their own SDP).
+   */
   private receiveResponse(res: SipResponse, inbound: InboundMessage): void {
     const branch = rfc3261Branch(readTopVia(res).via);
     const cseq = parseCSeq(headerValue(res, 'CSeq') ?? '');
     const txn = branch === null ? undefined : this.clients.get(clientKey(branch, cseq.method));
-    if (txn === undefined) {
-      this.notify('onStrayResponse', () => this.user.onStrayResponse?.(res, inbound.source));
+    if (txn !== undefined && !fromDestination(txn.to, inbound.source)) {
+      this.report(
+        'wrong-source-response',
+        `${res.status} ${cseq.method} (branch ${branch ?? ''}) came from ${endpointKey(inbound.source)}, the request went to ${endpointKey(txn.to)}`,
+      );
+    } else if (txn instanceof ClientInviteTransaction) {
+      txn.receiveResponse(res, inbound.source, inbound.connectionId);
+      return;
+    } else if (txn !== undefined) {
+      txn.receiveResponse(res, inbound.source);
       return;
     }
-    if (txn instanceof ClientInviteTransaction) {
-      txn.receiveResponse(res, inbound.connectionId);
-    } else {
-      txn.receiveResponse(res);
-    }
+    this.notify('onStrayResponse', () => this.user.onStrayResponse?.(res, inbound.source));
   }
 
   /** 17.2.3: a retransmission goes to its transaction; a new request gets one and reaches the TU. */
   private receiveRequest(req: SipRequest, inbound: InboundMessage): void {
     const via = readTopVia(req).via;
     const cseq = parseCSeq(headerValue(req, 'CSeq') ?? '');
-    const key = serverKey(req, via, cseq);
+    const key = serverKey(req, via, cseq, inbound.source);
     if (req.method === 'ACK') {
       this.receiveAck(req, key, cseq.seq, inbound);
       return;
@@ -257,6 +272,9 @@ export class TransactionLayer {
    * An ACK: with the branch of an INVITE transaction that sent a non-2xx final it is that
    * transaction's (17.2.1) and stops there; otherwise it acknowledges a 2xx (13.2.2.4): the
    * Accepted transaction it matches by dialog stops retransmitting, and the TU gets the ACK.
+   * Both matches include the source (serverKey: the INVITE's transport source; dialogAckKey: its
+   * address), so an ACK copying another peer's identifiers touches none of that peer's
+   * transactions; it still reaches the TU, which judges ACKs by their source like any request.
    */
   private receiveAck(ack: SipRequest, key: string, cseqSeq: number, inbound: InboundMessage): void {
     const byBranch = this.servers.get(key);
@@ -269,7 +287,7 @@ export class TransactionLayer {
       byBranch.acknowledge2xx();
     } else if (this.accepted.size > 0) {
       const dialog = this.accepted.get(
-        dialogAckKey(headerValue(ack, 'Call-ID') ?? '', cseqSeq, tagOf(headerValue(ack, 'From')), tagOf(headerValue(ack, 'To'))),
+        dialogAckKey(headerValue(ack, 'Call-ID') ?? '', cseqSeq, tagOf(headerValue(ack, 'From')), tagOf(headerValue(ack, 'To')), inbound.source.address),
       );
       dialog?.acknowledge2xx();
     }
@@ -290,10 +308,39 @@ export class TransactionLayer {
       parseCSeq(headerValue(req, 'CSeq') ?? '').seq,
       tagOf(headerValue(req, 'From')),
       tagOf(headerValue(res, 'To')),
+      txn.source.address,
     );
     if (this.accepted.get(key) !== txn) {
       this.accepted.set(key, txn);
       txn.dialogKeys.push(key);
     }
   }
+}
+
+/**
+ * True when a response came from where its client transaction's request went (RFC 3261 18.1.2
+ * does not ask for this; it is what keeps a third party from answering our requests):
+ * - same transport;
+ * - same address (addressKey). A host name destination cannot be compared (the socket layer
+ *   resolved it and does not say to what), so it passes: the embedded front end always resolves
+ *   names first (endpointForUri), so only other callers of `request()` get the weaker check.
+ * - UDP: the port is not compared: 18.2.2 sends the response to our Via, and a UDP server may
+ *   answer from another socket than the one the request reached (multi-homed or pooled stacks).
+ * - TCP: the port is compared too. Requests go out on the transport's connection to `to`
+ *   (EmbeddedTransport.send pools connections by remote endpoint), whose remote end is exactly
+ *   `to`, so a response from any other port came on another connection. That refuses the
+ *   18.2.2 fallback too (the server opening a new connection because ours closed): such a
+ *   request ends on Timer B/F instead, the price of not taking answers from a second connection.
+ */
+function fromDestination(to: Endpoint, source: Endpoint): boolean {
+  if (to.transport !== source.transport) {
+    return false;
+  }
+  if (!isIpLiteral(to.address)) {
+    return true;
+  }
+  if (addressKey(to.address) !== addressKey(source.address)) {
+    return false;
+  }
+  return to.transport === 'udp' || to.port === source.port;
 }

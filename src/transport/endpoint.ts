@@ -3,6 +3,8 @@
  * plain IP literals as node reports them (IPv6 without brackets) or, for outbound messages,
  * a host name the socket layer resolves.
  */
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+
 export interface Endpoint {
   readonly address: string;
   readonly port: number;
@@ -27,4 +29,32 @@ export function unbracket(host: string): string {
 /** Lower-cased, unbracketed host: how hosts are compared (RFC 3261 19.1.4: hosts compare case-insensitively). */
 export function hostKey(host: string): string {
   return unbracket(host).toLowerCase();
+}
+
+/**
+ * An IP address in one canonical form, for telling whether two packets came from the same
+ * host: brackets removed, lower-cased, an IPv4-mapped IPv6 address ("::ffff:192.0.2.1", what a
+ * dual-stack socket reports for an IPv4 peer) reduced to its IPv4 address, and other IPv6
+ * addresses compressed the way the WHATWG URL serializer does (RFC 5952), so "2001:DB8:0::1"
+ * and "2001:db8::1" are one host. Host names come back lower-cased and otherwise unchanged.
+ */
+export function addressKey(address: string): string {
+  const a = hostKey(address);
+  if (a.startsWith('::ffff:') && isIPv4(a.slice(7))) {
+    return a.slice(7);
+  }
+  if (isIPv6(a)) {
+    try {
+      const host = new URL(`http://[${a}]/`).hostname;
+      return host.slice(1, -1);
+    } catch {
+      return a;
+    }
+  }
+  return a;
+}
+
+/** True when `address` is an IPv4 or IPv6 literal (brackets allowed), false for a host name. */
+export function isIpLiteral(address: string): boolean {
+  return isIP(unbracket(address)) !== 0;
 }

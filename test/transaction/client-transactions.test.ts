@@ -142,6 +142,66 @@ t.test('INVITE 2xx: Accepted (RFC 6026), retransmitted 2xx to onRetransmitted2xx
   t.same(tu.events, ['200', 're-200', '200']);
 });
 
+t.test('responses count only from the request destination address (UDP: any port), else they are strays', async (t) => {
+  const { transport, layer, user, errors } = setup();
+  const tu = new RecordingClient();
+  const invite = request();
+  layer.request(invite, UAS, tu);
+  transport.take();
+  transport.deliver(responseTo(invite, 486, 'forged'), { ...UAS, address: '192.0.2.66' });
+  transport.deliver(responseTo(invite, 486, 'forged'), { ...UAS, transport: 'tcp' });
+  t.same(tu.events, [], 'neither a forged 486 from another address nor one over another transport reaches the TU');
+  t.same(transport.take(), [], 'and neither is ACKed');
+  t.equal(user.strays.length, 2, 'both go to onStrayResponse');
+  t.same(errors, ['wrong-source-response', 'wrong-source-response']);
+  transport.deliver(responseTo(invite, 180, 'uas'), { ...UAS, port: 6000 });
+  t.same(tu.events, ['180'], '18.2.2: a UDP answer from another port of the destination counts');
+  t.same(tu.sources, [{ ...UAS, port: 6000 }], 'onResponse learns the source');
+  transport.deliver(responseTo(invite, 200, 'uas'), UAS);
+  t.same(tu.events, ['180', '200']);
+  layer.close();
+});
+
+t.test('TCP: a response must come from the destination endpoint, port included', async (t) => {
+  const { transport, layer, user, errors } = setup();
+  const tu = new RecordingClient();
+  const req = request({ method: 'OPTIONS', transport: 'TCP' });
+  layer.request(req, UAS_TCP, tu);
+  transport.take();
+  transport.deliver(responseTo(req, 200), { ...UAS_TCP, port: 40000 }, 'tcp-9');
+  t.same(tu.events, [], 'another connection from the same host: refused');
+  t.equal(user.strays.length, 1);
+  t.same(errors, ['wrong-source-response']);
+  transport.deliver(responseTo(req, 200), UAS_TCP, 'tcp-1');
+  t.same(tu.events, ['200']);
+  layer.close();
+});
+
+t.test('a host-name destination cannot be compared: its responses are taken from anywhere', async (t) => {
+  const { transport, layer } = setup();
+  const tu = new RecordingClient();
+  const req = request({ method: 'OPTIONS' });
+  layer.request(req, { address: 'as.example.com', port: 5060, transport: 'udp' }, tu);
+  transport.take();
+  transport.deliver(responseTo(req, 200), UAS);
+  t.same(tu.events, ['200']);
+  layer.close();
+});
+
+t.test('IPv6 and IPv4-mapped forms of the destination are one address', async (t) => {
+  const { transport, layer, errors } = setup();
+  const a = new RecordingClient();
+  const first = request({ method: 'OPTIONS', branch: 'z9hG4bKv6' });
+  layer.request(first, { address: '2001:DB8:0::1', port: 5060, transport: 'udp' }, a);
+  transport.deliver(responseTo(first, 200), { address: '2001:db8::1', port: 5060, transport: 'udp' });
+  const b = new RecordingClient();
+  const second = request({ method: 'OPTIONS', branch: 'z9hG4bKmapped' });
+  layer.request(second, { address: '192.0.2.20', port: 5060, transport: 'udp' }, b);
+  transport.deliver(responseTo(second, 200), { address: '::ffff:192.0.2.20', port: 5060, transport: 'udp' });
+  t.same([a.events, b.events, errors], [['200'], ['200'], []]);
+  layer.close();
+});
+
 t.test('non-INVITE over UDP: Timer E doubles up to T2, Timer F times out', async (t) => {
   const { transport, clock, layer } = setup();
   const tu = new RecordingClient();

@@ -235,8 +235,10 @@ t.test('CANCEL gets its own transaction; findInvite finds the INVITE it refers t
   t.not(cancelTxn, inviteTxn);
   t.not(cancelTxn.id, inviteTxn.id);
   t.equal(user.requests[1]?.req.method, 'CANCEL');
-  t.equal(layer.findInvite(cancel), inviteTxn);
-  t.equal(layer.findInvite(request({ method: 'CANCEL', branch: 'z9hG4bKnone' })), null);
+  t.equal(layer.findInvite(cancel, UAC), inviteTxn);
+  t.equal(layer.findInvite(request({ method: 'CANCEL', branch: 'z9hG4bKnone' }), UAC), null);
+  t.equal(layer.findInvite(cancel, { ...UAC, address: '192.0.2.66' }), null, 'the same CANCEL from another address finds nothing');
+  t.equal(layer.findInvite(cancel, { ...UAC, port: 5071 }), null, 'nor from another port of the same address');
   cancelTxn.respond(responseTo(cancel, 200, 'r'));
   t.same(transport.take().map(label), ['200']);
   transport.deliver(request({ method: 'CANCEL' }), UAC);
@@ -258,6 +260,62 @@ t.test('matching uses branch + sent-by + method (17.2.3)', async (t) => {
   t.equal(layer.size, 4, 'same branch, different sent-by or method: different transactions');
   transport.deliver(request({ method: 'OPTIONS', viaHost: '192.0.2.99' }), { ...UAC, address: '192.0.2.99' });
   t.equal(user.requests.length, 4);
+  layer.close();
+});
+
+t.test('the transport source is part of the key: a squatter on another address or port does not own the branch', async (t) => {
+  const { transport, layer, user } = setup();
+  const squatter: Endpoint = { address: '192.0.2.66', port: 5070, transport: 'udp' };
+  // Same branch, same sent-by, same method: only the source differs.
+  arrive(transport, user, request(), squatter);
+  arrive(transport, user, request(), UAC);
+  arrive(transport, user, request(), { ...UAC, port: 5071 });
+  arrive(transport, user, request(), UAC_TCP, 'tcp-1');
+  t.equal(layer.size, 4, 'four sources, four transactions');
+  transport.deliver(request(), UAC);
+  t.equal(user.requests.length, 4, 'a retransmission from the same source is still absorbed');
+  layer.close();
+});
+
+t.test('RFC 2543 key includes the source too', async (t) => {
+  const { transport, layer, user } = setup();
+  arrive(transport, user, request({ branch: 'old1' }), { ...UAC, address: '192.0.2.66' });
+  arrive(transport, user, request({ branch: 'old1' }), UAC);
+  t.equal(layer.size, 2);
+  layer.close();
+});
+
+t.test('a non-2xx ACK from another source does not confirm the transaction', async (t) => {
+  const { transport, clock, layer, user } = setup();
+  const invite = request();
+  const txn = arrive(transport, user, invite);
+  txn.respond(responseTo(invite, 486, 'busy'));
+  transport.take();
+  transport.deliver(request({ method: 'ACK', toTag: 'busy' }), { ...UAC, address: '192.0.2.66' });
+  t.equal(user.acks.length, 1, 'not absorbed: it is no ACK of this transaction, so the TU judges it');
+  clock.advance(500);
+  t.same(transport.take().map(label), ['486'], 'Timer G still retransmits the 486');
+  transport.deliver(request({ method: 'ACK', toTag: 'busy' }), UAC);
+  t.equal(user.acks.length, 1, 'the real ACK is absorbed');
+  clock.advance(10_000);
+  t.same(transport.take(), [], 'and stops the retransmissions');
+  layer.close();
+});
+
+t.test('a 2xx ACK must come from the INVITE address; another port of it will do', async (t) => {
+  const { transport, clock, layer, user } = setup();
+  const invite = request();
+  const txn = arrive(transport, user, invite);
+  txn.respond(responseTo(invite, 200, 'ok1'));
+  transport.take();
+  transport.deliver(ackFor2xx(invite, 'ok1'), { ...UAC, address: '192.0.2.66' });
+  t.equal(user.acks.length, 1, 'the ACK reaches the TU');
+  t.equal(user.acks[0]?.source.address, '192.0.2.66', 'with its real source');
+  clock.advance(500);
+  t.same(transport.take().map(label), ['200'], 'but the 2xx is still retransmitted');
+  transport.deliver(ackFor2xx(invite, 'ok1'), { ...UAC, port: 40999, transport: 'tcp' });
+  clock.advance(10_000);
+  t.same(transport.take(), [], 'the ACK from the INVITE address (new port, even TCP) stops it');
   layer.close();
 });
 
