@@ -1,6 +1,8 @@
 /**
- * Where identities hide in a SIP message (RFC 3323, RFC 3325, TS 24.229 4.4, TS 24.607).
- * One list, used both to shield identities toward untrusted peers and to restore them.
+ * Where identities hide in a SIP message (RFC 3323, RFC 3325, TS 24.229 4.4, TS 24.607):
+ * the headers the guard rewrites or removes by name, and restores. These lists are not what
+ * protects an untrusted peer's view: every header not known to be harmless is removed anyway
+ * (src/privacy/header-allow-list.ts). They say what the guard does with the ones it knows.
  */
 
 /** Assertions only the trust domain may make (RFC 3325 9.1): never taken from an untrusted peer. */

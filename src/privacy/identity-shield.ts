@@ -14,6 +14,7 @@ import {
 import { ANONYMOUS_URI, type Pseudonymizer } from './pseudonymizer.ts';
 import { isSdpBody } from '../sip/sdp-body.ts';
 import type { IssuedIdentities } from './issued-identity.ts';
+import { OUTBOUND_ALLOWED_HEADERS, keepAllowedHeaders } from './header-allow-list.ts';
 
 export interface ShieldContext {
   readonly peerId: string;
@@ -27,13 +28,28 @@ export interface ShieldContext {
    * which were shielded when the leg was created and must not change (RFC 3261 12.2.1.1).
    */
   readonly dialogCreating: boolean;
+  /**
+   * The profile's `privacy.pass_headers`, lower-cased canonical names (`passHeaderSet`): let
+   * through on top of `OUTBOUND_ALLOWED_HEADERS` when the mode is not `pass`. Absent: none.
+   */
+  readonly passHeaders?: ReadonlySet<string>;
 }
 
-export type ShieldOutcome = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly reason: Reason };
+export type ShieldOutcome =
+  | {
+      readonly ok: true;
+      /** Canonical names of the headers the allow-list removed (not the ones removed by name), for the decision log. */
+      readonly removed: readonly string[];
+    }
+  | { readonly ok: false; readonly status: number; readonly reason: Reason };
+
+const NO_PASS_HEADERS: ReadonlySet<string> = new Set();
 
 /**
  * Treats every identity in a message bound for an untrusted peer per that peer's identity
- * mode, and honours the RFC 3323 `Privacy` values the user asked for. Mutates `msg`.
+ * mode, and honours the RFC 3323 `Privacy` values the user asked for. Unless the mode is
+ * `pass`, only the headers of `OUTBOUND_ALLOWED_HEADERS` and `ctx.passHeaders` leave: identity
+ * hides in more headers than any list of them can name (TS 24.229 4.4). Mutates `msg`.
  */
 export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOutcome {
   const privacy = privacyValues(getHeader(msg, 'Privacy'));
@@ -46,6 +62,7 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
     };
   }
   const replaceUri = uriReplacer(ctx);
+  let removed: string[] = [];
   if (ctx.mode !== 'pass') {
     if (ctx.dialogCreating && msg.kind === 'request' && isPartyUri(msg.uri)) {
       msg.uri = replaceUri(msg.uri, null);
@@ -67,6 +84,9 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
     if (isSdpBody(msg)) {
       msg.body = setOriginUsername(msg.body, '-');
     }
+    // Before the Privacy values below, so a user's `Privacy: user` still removes a header the
+    // operator lets pass (RFC 3323 4.2: the user's request binds the privacy service).
+    removed = keepAllowedHeaders(msg, OUTBOUND_ALLOWED_HEADERS, ctx.passHeaders ?? NO_PASS_HEADERS);
   }
   if (privacy.has('id')) {
     for (const name of ASSERTED_IDENTITY_HEADERS) {
@@ -92,7 +112,7 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
   }
   // The Privacy header is honoured here, at the edge of the trust domain (RFC 3323 5.3).
   removeHeader(msg, 'Privacy');
-  return { ok: true };
+  return { ok: true, removed };
 }
 
 type UriReplacer = (uri: string, displayName: string | null) => string;
