@@ -15,6 +15,7 @@ import type { ConsentRecord, ListenSpec, Peer, PeerGrants, Profile } from './pro
 import type { RawConsentRecord, RawPeer, RawProfile } from './raw-profile.ts';
 import { schemaProblems } from './schema-check.ts';
 import { semanticProblems } from './semantic-check.ts';
+import { canonicalHeaderName } from '../sip/sip-header-names.ts';
 
 export const DEFAULT_LISTEN: readonly string[] = ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'];
 
@@ -93,7 +94,8 @@ function buildProfile(raw: RawProfile, file: string): Profile {
     },
     privacy: {
       pseudonymKeyEnv: privacy.pseudonym_key_env ?? 'DC_GUARD_PSEUDONYM_KEY',
-      logIdentities: privacy.log_identities ?? 'pseudonym',
+      // Canonical spelling (compact forms expanded), as the parser stores names.
+      passHeaders: (privacy.pass_headers ?? []).map(canonicalHeaderName),
     },
     peers: (raw.peers ?? []).map(buildPeer),
     consent: { default: consent.default ?? 'allow', users },

@@ -65,8 +65,12 @@ export interface Profile {
   };
   readonly privacy: {
     readonly pseudonymKeyEnv: string;
-    /** How identities appear in the guard's own logs. */
-    readonly logIdentities: 'pseudonym' | 'clear';
+    /**
+     * Extra header names (canonical spelling, src/sip/sip-header-names.ts) that cross the
+     * guard in both directions between the core and a peer whose identity mode is not pass,
+     * on top of the built-in allow-lists (src/privacy/header-allow-list.ts). Default [].
+     */
+    readonly passHeaders: readonly string[];
   };
   readonly peers: readonly Peer[];
   readonly consent: {

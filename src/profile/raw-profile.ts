@@ -26,7 +26,7 @@ export interface RawProfile {
   };
   readonly privacy?: {
     readonly pseudonym_key_env?: string;
-    readonly log_identities?: 'pseudonym' | 'clear';
+    readonly pass_headers?: readonly string[];
   };
   readonly peers?: readonly RawPeer[];
   readonly consent?: {

@@ -1,7 +1,8 @@
 /**
  * Checks the schema cannot express: unique peer ids, real CIDRs claimed once, listen
  * addresses and SIP URIs that parse, consent entries that name defined peers, one consent
- * record per user however its identity is spelled.
+ * record per user however its identity is spelled, pass_headers that do not undo what the
+ * guard does to headers itself.
  * Runs only on data the schema accepted.
  */
 import { parseCidr } from './cidr.ts';
@@ -12,6 +13,7 @@ import type { ProfilePath, ProfileSource } from './profile-source.ts';
 import type { RawPeer, RawProfile } from './raw-profile.ts';
 import { normaliseIdentity } from '../sip/normalise-identity.ts';
 import { sipUriProblem } from './sip-uri-syntax.ts';
+import { GUARD_OWNED_HEADERS, headerKey } from '../privacy/header-allow-list.ts';
 
 export function semanticProblems(raw: RawProfile, source: ProfileSource): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
@@ -27,6 +29,8 @@ export function semanticProblems(raw: RawProfile, source: ProfileSource): Profil
       report(['sip', key], problem);
     }
   }
+
+  checkPassHeaders(raw, source, report);
 
   const peers = raw.peers ?? [];
   checkPeers(peers, source, report);
@@ -73,6 +77,36 @@ function checkListen(listen: readonly string[], source: ProfileSource, report: R
     const first = seen.get(key);
     if (first !== undefined) {
       report(path, `duplicate listen entry ${JSON.stringify(entry)} (first at line ${source.lineOf(['sip', 'listen', first])})`);
+      return;
+    }
+    seen.set(key, index);
+  });
+}
+
+/**
+ * privacy.pass_headers may add headers to the allow-lists, not take over the ones the guard
+ * writes, rewrites or always removes: those would silently do nothing or undo a protection.
+ * Names are compared as SIP compares them, case-insensitively with compact forms expanded
+ * (RFC 3261 7.3.1, 7.3.3).
+ */
+function checkPassHeaders(raw: RawProfile, source: ProfileSource, report: Report): void {
+  const initiator = headerKey(raw.guard?.initiator_header ?? 'P-DC-Initiator');
+  const seen = new Map<string, number>();
+  (raw.privacy?.pass_headers ?? []).forEach((name, index) => {
+    const path = ['privacy', 'pass_headers', index];
+    const key = headerKey(name);
+    const owned = GUARD_OWNED_HEADERS.get(key);
+    if (owned !== undefined) {
+      report(path, `${JSON.stringify(name)} cannot be passed: ${owned}`);
+      return;
+    }
+    if (key === initiator) {
+      report(path, `${JSON.stringify(name)} cannot be passed: it is guard.initiator_header, which the guard believes only from trusted peers and removes`);
+      return;
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      report(path, `duplicate header ${JSON.stringify(name)} (first at line ${source.lineOf(['privacy', 'pass_headers', first])})`);
       return;
     }
     seen.set(key, index);

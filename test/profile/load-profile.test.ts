@@ -27,7 +27,7 @@ t.test('a profile with only an empty peer list gets every default', async (t) =>
       nextHop: null,
       publicUri: null,
     },
-    privacy: { pseudonymKeyEnv: 'DC_GUARD_PSEUDONYM_KEY', logIdentities: 'pseudonym' },
+    privacy: { pseudonymKeyEnv: 'DC_GUARD_PSEUDONYM_KEY', passHeaders: [] },
     peers: [],
     consent: { default: 'allow', users: {} },
   };
@@ -98,7 +98,7 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
       '  listen: ["tcp:[::1]:5070", "udp:0.0.0.0:5060"]',
       '  next_hop: "sips:scscf.example.net:5061;transport=tcp"',
       '  public_uri: "sip:guard.example.net"',
-      'privacy: { pseudonym_key_env: MY_KEY, log_identities: clear }',
+      'privacy: { pseudonym_key_env: MY_KEY, pass_headers: [x-service-hint, b] }',
       'peers:',
       '  - id: as',
       '    trusted: false',
@@ -124,7 +124,7 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
     nextHop: 'sips:scscf.example.net:5061;transport=tcp',
     publicUri: 'sip:guard.example.net',
   });
-  t.strictSame(profile.privacy, { pseudonymKeyEnv: 'MY_KEY', logIdentities: 'clear' });
+  t.strictSame(profile.privacy, { pseudonymKeyEnv: 'MY_KEY', passHeaders: ['x-service-hint', 'Referred-By'] });
   t.strictSame(profile.peers[0], {
     id: 'as',
     trusted: false,
