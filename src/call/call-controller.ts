@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { Actor } from '../policy/actor.ts';
 import { NO_GRANTS } from '../policy/actor.ts';
 import type { Reason } from '../policy/reason.ts';
+import { admitRoute } from '../policy/route-admission.ts';
 import type { Verdict } from '../policy/verdict.ts';
 import type { VerdictEngine } from '../policy/verdict-engine.ts';
 import { captureOriginals, restoreIdentities } from '../privacy/identity-restorer.ts';
@@ -233,6 +234,12 @@ export class CallController {
     if (!route.ok) {
       return this.#refuse(req, sender, route.status, [{ code: 'dialog.unknown', detail: route.detail }], base);
     }
+    const routeRefusal = admitRoute({ senderTrusted: sender.actor.trusted, senderLabel: sender.label, via: route.via, token: route.token !== null });
+    if (routeRefusal !== null) {
+      return this.#refuse(req, sender, 403, [routeRefusal], base);
+    }
+    let target = route.target;
+    let onwardRoutes: readonly string[] = route.routes;
 
     let call: CallState;
     let linkedHop: number | null = null;
@@ -246,6 +253,12 @@ export class CallController {
       }
       call = issuerCall;
       linkedHop = issuer.hop;
+      // The call goes on where the route pointed when the guard handed it to the AS, whatever
+      // Route entries the AS wrote after the token.
+      if (issuerHop.resume !== null) {
+        target = issuerHop.resume.target;
+        onwardRoutes = issuerHop.resume.routes;
+      }
     } else {
       call = {
         id: this.#d.ids.callId(),
@@ -262,7 +275,7 @@ export class CallController {
     const report = { ...base, call: call.id };
 
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
-    const destPeer = route.asPeer ?? peerForUri(route.target, peers, profile.peers);
+    const destPeer = route.asPeer ?? peerForUri(target, peers, profile.peers);
     for (const limited of [sender.peer, destPeer]) {
       const cap = limited?.limits.concurrentCalls ?? null;
       if (limited !== undefined && cap !== null && (await this.#d.store.liveCallsOf(limited.id)) >= cap) {
@@ -270,11 +283,13 @@ export class CallController {
       }
     }
 
-    const out: SipRequest = { kind: 'request', method: req.method, uri: req.uri, headers: [...req.headers], body: req.body };
+    // URI headers (`?Route=...`, RFC 3261 19.1.1) of an untrusted Request-URI would be read as headers downstream.
+    const out: SipRequest = { kind: 'request', method: req.method, uri: sender.actor.trusted ? req.uri : withoutUriHeaders(req.uri), headers: [...req.headers], body: req.body };
     removeHeader(out, this.#initiatorHeader);
     if (!sender.actor.trusted) {
       restoreIdentities(out, { issued: call.issued, originals: linkedHop === null ? null : call.originals });
     }
+    const resume = route.asPeer === null ? null : { routes: [...route.routes], target: firstRouteUri(route.routes) ?? profile.sip.nextHop ?? out.uri };
     if (linkedHop === null) {
       (call as { servedUsers: readonly string[] }).servedUsers = servedUsersOf(out, sender.actor.trusted);
     }
@@ -329,17 +344,17 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       }
     }
     const token = route.asPeer !== null && !route.asPeer.trusted ? this.#d.ids.token() : null;
-    const routes = [...route.routes];
+    const routes = [...onwardRoutes];
     if (route.asPeer !== null) {
       // TS 24.229 5.4.3.3: the AS is the top Route entry, then whoever the request returns to.
       routes.unshift(...(token === null ? [] : [self.routeEntry({ dcg: token })]));
-      routes.unshift(`<${route.asPeer.uri ?? route.target};lr>`);
+      routes.unshift(`<${route.asPeer.uri ?? target};lr>`);
     }
     const downstream: LegState = {
       peerId: destPeer?.id ?? null,
       trusted: destTrusted,
       identity: destIdentity,
-      target: route.target,
+      target,
       callId: this.#d.ids.callId(),
       localTag: this.#d.ids.tag(),
       remoteTag: null,
@@ -387,13 +402,14 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       transactions: { [transactionKey('downstream', 1, req.method)]: txn },
       pendingOffer: null,
       phase: 'early',
+      resume,
     };
     call.hops.push(hop);
     await this.#save(call);
     await this.#index(call.id, hopIndex, upstream, downstream, token);
     return {
       kind: 'forward',
-      to: { peerId: downstream.peerId, uri: route.target },
+      to: { peerId: downstream.peerId, uri: target },
       message: forwarded,
       report: {
         ...report,
@@ -763,6 +779,11 @@ function uriHost(uri: string): string | null {
 
 function isIpLiteral(host: string): boolean {
   return isIP(host) !== 0;
+}
+
+function withoutUriHeaders(uri: string): string {
+  const q = uri.indexOf('?');
+  return q === -1 ? uri : uri.slice(0, q);
 }
 
 function contactUri(msg: SipMessage): string | null {

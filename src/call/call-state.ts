@@ -73,6 +73,12 @@ export interface HopState {
   /** The offer awaiting its answer in an ACK (late offer) or PRACK. */
   pendingOffer: PendingTransaction | null;
   phase: 'early' | 'confirmed' | 'ended';
+  /**
+   * Hops toward an AS: where the request was to go on when the guard handed it to the AS (the
+   * Route entries after the guard's own, and the target they lead to). The AS's onward request
+   * resumes there, whatever Route entries it wrote itself.
+   */
+  readonly resume: { readonly routes: readonly string[]; readonly target: string } | null;
 }
 
 export interface CallState {

@@ -172,7 +172,8 @@ export class EmbeddedGuard implements TransactionUser {
       }
     };
     this.#transactions.request(request, to, {
-      onResponse: (res) => void this.#relay(res, to, settle(res)),
+      // The layer hands over only responses from where the request went; the controller checks the peer.
+      onResponse: (res, source) => void this.#relay(res, source, settle(res)),
       onTimeout: () => fail(408),
       onTransportError: () => fail(503),
       onRetransmitted2xx: (res) => this.#reAck(res),

@@ -1,0 +1,28 @@
+import type { Reason } from './reason.ts';
+
+/** How the routing step would send a dialog-creating request on (see routing/route-decision.ts). */
+export interface RouteFacts {
+  readonly senderTrusted: boolean;
+  readonly senderLabel: string;
+  /** `as`: a Route entry of the guard's naming an AS; `route`: loose routing; `next-hop`: `sip.next_hop`; `request-uri`: the R-URI's host. */
+  readonly via: 'as' | 'route' | 'next-hop' | 'request-uri';
+  /** The request carries a route token of the guard's: it claims to come back into a call. */
+  readonly token: boolean;
+}
+
+/**
+ * Toward where may an untrusted peer's request go? Only back into the call it belongs to (its
+ * route token, whose owner the controller checks) or to the core's next hop. A Route header or
+ * Request-URI of its own choosing would make the guard an open relay into the trust domain,
+ * and `;as=` would let one AS hand a call to another.
+ */
+export function admitRoute(facts: RouteFacts): Reason | null {
+  if (facts.senderTrusted || facts.token || facts.via === 'next-hop') {
+    return null;
+  }
+  return {
+    code: 'route.not-allowed',
+    peer: facts.senderLabel,
+    detail: `an untrusted peer's request goes only back into its call or to sip.next_hop, not by ${facts.via}`,
+  };
+}
