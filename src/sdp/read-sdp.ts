@@ -4,11 +4,15 @@ import type { SdpView } from './sdp-types.ts';
 /**
  * Reads an SDP body and its data channels (RFC 8841, RFC 8864, TS 24.186 9.3).
  *
- * Throws SdpParseError when the text is not an SDP (`v=` must come first, after optional
- * whitespace). Otherwise lenient: LF, CRLF or mixed line endings, attributes in any order,
- * missing `s=`/`t=`/`o=` (origin null), several DC m-lines, duplicate stream ids (the first
- * dcmap line wins). `dcMedia` lists every DC m-line, port 0 ones included; see sdp-doc.ts for
- * how channels are classified and how `3gpp-req-app` lines are associated.
+ * Throws SdpParseError (message: line number and reason) when the text is not an SDP, or has
+ * a line a lenient peer might read but the guard would not (RFC 4566 section 5: every line is
+ * `<type>=<value>`, type one lower-case letter, directly followed by `=`): `v=` must come first
+ * (after empty lines only), no empty line but at the very end, no control characters but tab,
+ * no unreadable dcmap/dcsa stream id in a DC m-line; sdp-doc.ts lists the rules. Otherwise
+ * lenient: LF, CRLF or mixed line endings, attributes in any order, missing `s=`/`t=`/`o=`
+ * (origin null), several DC m-lines, duplicate stream ids (the first dcmap line wins).
+ * `dcMedia` lists every DC m-line, port 0 ones included; see sdp-doc.ts for how channels are
+ * classified and how `3gpp-req-app` lines are associated.
  */
 export function readSdp(raw: string): SdpView {
   return viewOf(parseDoc(raw));

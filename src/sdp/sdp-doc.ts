@@ -13,17 +13,33 @@
  *    so the two can never disagree about an association. The view returned by readSdp is tied
  *    to its document (WeakMap), so a verdict reads the text once: no sdp-transform parse on top
  *    (which alone costs several times this whole scan).
- * 3. Fail-safe structure. Lines are split exactly as sdp-transform splits them (CRLF, LF, lone
- *    CR) and only `<letter>=` lines count, so m-line indexes agree with sdp-transform; but
- *    m-line fields are split on any run of spaces/tabs and the port token may carry `/<n>`,
- *    where sdp-transform's m-line grammar (single spaces, no port count) drops the fields and a
- *    DC m-line would go unseen. sdp-transform also turns the `o=` version into a lossy number.
+ * 3. Strict lines, so nothing hides from the guard. Lines are split exactly as sdp-transform
+ *    splits them (CRLF, LF, lone CR), and every line must be an SDP line (RFC 4566 section 5,
+ *    RFC 8866 section 5: `<type>=<value>`, type exactly one lower-case letter, directly followed
+ *    by `=`). sdp-transform silently drops any other line, but a lenient peer may trim, lower-case
+ *    or otherwise read it: ` m=application ...`, `M=application ...`, `a =dcmap:...` would be a DC
+ *    m-line or channel the guard never saw. So such a line makes the whole body an SdpParseError
+ *    (the caller decides: the verdict engine fails closed for untrusted peers). Likewise refused:
+ *    an empty line anywhere but at the very end, text before `v=` other than empty lines, C0/C1
+ *    control characters other than tab (NUL, VT, FF, NEL...), U+2028/U+2029 (line breaks to some
+ *    splitters), U+FEFF, and outside the free-text lines (s=, i=, u=, e=, p=) any non-ASCII
+ *    white space (NBSP and the like, which `\s`-splitting peers read as field separators where
+ *    this reader would not). Tolerated because the guard reads them as a lenient peer would:
+ *    empty lines before `v=` and at the very end (a final CRLF CRLF), blanks after `=` and at
+ *    the end of a line, runs of spaces/tabs between fields, a port count (`5000/2`).
+ *    Inside a DC m-line, a dcmap or dcsa line whose stream id cannot be read, a dcmap line whose
+ *    label/subprotocol is ambiguous, is refused too: skipping it would hide a channel.
+ *    m-line indexes agree with sdp-transform on well-formed SDP (m-line fields are split on any
+ *    run of spaces/tabs, where sdp-transform's single-space grammar would drop the fields and a
+ *    DC m-line would go unseen; sdp-transform also turns the `o=` version into a lossy number).
  *    The property tests check that both read the same structure from well-formed SDP.
+ *    Error messages name the 1-based line number and the reason, never the line's text: an SDP
+ *    carries identities (o= username, e=, p=) and the message goes to the decision log.
  *
  * Everything is linear scanning with indexOf/charCodeAt: no regular expressions, so no
  * backtracking on hostile input.
  */
-import { parseDcmapParams } from './dcmap-params.ts';
+import { dcmapParamsProblem, parseDcmapParams } from './dcmap-params.ts';
 import { SdpParseError } from './sdp-parse-error.ts';
 import type { DcChannel, DcMedia, SdpOrigin, SdpView } from './sdp-types.ts';
 
@@ -41,7 +57,11 @@ export interface DocMedia {
   /** Doc line index one past the last line of this m-line's section. */
   readonly end: number;
   readonly type: string;
-  /** Port of the m-line; -1 when it cannot be read (callers treat it as open). */
+  /**
+   * Port of the m-line; -1 when it cannot be read (`9x`, `+9`). Such an m-line is not refused:
+   * callers treat -1 as open, so its channels are policed as an open DC m-line's, and refusing it
+   * sets the whole port token to 0.
+   */
   readonly port: number;
   readonly proto: string;
   readonly isDc: boolean;
@@ -65,27 +85,43 @@ const DC_PROTOS = new Set(['udp/dtls/sctp', 'dtls/sctp', 'tcp/dtls/sctp']);
 const BOOTSTRAP_STREAMS = new Set([0, 10, 100, 110]);
 const NO_CHANNELS: ReadonlyMap<number, DocChannel> = new Map();
 
-/** Throws SdpParseError unless `raw` is an SDP: `v=` first, after optional whitespace. */
+/**
+ * Reads `raw` into lines. Throws SdpParseError unless every line is an SDP line (see the
+ * header, point 3): `v=` first (after empty lines only), no empty line but at the very end.
+ */
 export function parseDoc(raw: string): SdpDoc {
   if (typeof raw !== 'string') {
     throw new SdpParseError('SDP body is not a string');
   }
-  let p = 0;
-  while (p < raw.length && isBlank(raw.charCodeAt(p))) {
-    p += 1;
-  }
-  if (!raw.startsWith('v=', p)) {
-    throw new SdpParseError(p >= raw.length ? 'empty SDP body' : 'SDP body does not start with a v= line');
-  }
-
   const texts: string[] = [];
   const eols: string[] = [];
   splitLines(raw, texts, eols);
 
+  // Empty lines (CR/LF only) are tolerated before v= and after the last line: they carry
+  // nothing a peer could read. Anything else before v= (blanks, a BOM) is not an SDP line.
+  let first = 0;
+  while (first < texts.length && texts[first] === '') {
+    first += 1;
+  }
+  let last = texts.length - 1;
+  while (last >= first && texts[last] === '') {
+    last -= 1;
+  }
+  if (first > last) {
+    throw new SdpParseError('empty SDP body');
+  }
+  if (!(texts[first] ?? '').startsWith('v=')) {
+    throw new SdpParseError(`SDP line ${first + 1}: SDP body does not start with a v= line (RFC 4566 section 5)`);
+  }
+
   const mLines: number[] = [];
   let originLine = -1;
-  for (let i = 0; i < texts.length; i += 1) {
+  for (let i = first; i <= last; i += 1) {
     const text = texts[i] ?? '';
+    const problem = lineProblem(text);
+    if (problem !== null) {
+      throw lineError(i, problem);
+    }
     if (text.startsWith('m=')) {
       mLines.push(i);
     } else if (originLine < 0 && mLines.length === 0 && text.startsWith('o=')) {
@@ -111,19 +147,95 @@ export function parseDoc(raw: string): SdpDoc {
   return { raw, texts, eols, originLine, origin, media };
 }
 
+/** The SdpParseError for doc line `index`: 1-based line number and reason, never the text (it may carry identities). */
+function lineError(index: number, reason: string): SdpParseError {
+  return new SdpParseError(`SDP line ${index + 1}: ${reason}`);
+}
+
+/** Line types whose value is free text (RFC 8866 5.3-5.6): non-ASCII white space may be part of a name. */
+const TEXT_TYPES = new Set(['s', 'i', 'u', 'e', 'p']);
+
+/**
+ * Why `text` is not an SDP line (RFC 4566 section 5: `<type>=<value>`, type one lower-case
+ * letter, no white space before `=`), or null when it is one. A blank right after `=` is
+ * tolerated: RFC 8866 section 5 lets a value start with white space (`s= `), and every reader
+ * here skips it, so the guard sees what a lenient peer sees.
+ */
+function lineProblem(text: string): string | null {
+  if (text.length === 0) {
+    return 'empty line inside the SDP (RFC 4566 section 5: every line is <type>=<value>)';
+  }
+  const type = text.charCodeAt(0);
+  if (type < 0x61 || type > 0x7a) {
+    if (isSpace(type) || isExoticSpace(type)) {
+      return 'white space before the type letter (RFC 4566 section 5)';
+    }
+    if (type >= 0x41 && type <= 0x5a) {
+      return 'upper-case type letter (RFC 4566 section 5: the type is one lower-case letter)';
+    }
+    return `line does not start with a lower-case type letter (found ${codePoint(type)})`;
+  }
+  const eq = text.charCodeAt(1);
+  if (eq !== 0x3d) {
+    if (isSpace(eq) || isExoticSpace(eq)) {
+      return 'white space between the type letter and "=" (RFC 4566 section 5)';
+    }
+    return text.indexOf('=') < 0 ? 'no "=": not a <type>=<value> line (RFC 4566 section 5)' : 'the type is more than one letter (RFC 4566 section 5)';
+  }
+  const freeText = TEXT_TYPES.has(text.charAt(0));
+  for (let i = 2; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || (c >= 0x7f && c <= 0x9f)) {
+      return `control character ${codePoint(c)} at column ${i + 1} (only tab is allowed inside a value)`;
+    }
+    if (c === 0x2028 || c === 0x2029 || c === 0xfeff) {
+      return `${codePoint(c)} at column ${i + 1} (a line break or invisible character to some readers)`;
+    }
+    if (!freeText && isExoticSpace(c)) {
+      return `non-ASCII white space ${codePoint(c)} at column ${i + 1} (fields are separated by space or tab only)`;
+    }
+  }
+  return null;
+}
+
+function codePoint(c: number): string {
+  return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** White space other than space/tab that JavaScript's `\s` (and many splitters) treat as a field separator. */
+function isExoticSpace(c: number): boolean {
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
 function readMedia(texts: readonly string[], index: number, line: number, end: number): DocMedia {
   const tokens = splitTokens(texts[line] ?? '', 2);
   const type = tokens[0] ?? '';
   const port = parsePort(tokens[1]);
-  const proto = tokens[2] ?? '';
+  let proto = tokens[2] ?? '';
   // Every SCTP m-line is policed as a DC m-line, whatever its fmt: the older
   // draft-ietf-mmusic-sctp-sdp form (`DTLS/SCTP 5000` + `a=sctpmap:5000 webrtc-datachannel`)
   // carries data channels too, and an SCTP association the guard does not look into is one
   // an AS could open channels on unseen.
-  const isDc = DC_PROTOS.has(proto.toLowerCase());
+  let isDc = DC_PROTOS.has(proto.toLowerCase());
+  if (port < 0 && !isDc) {
+    // An unreadable port puts the field alignment in doubt: with the port left out
+    // (`m=application  UDP/DTLS/SCTP webrtc-datachannel`) sdp-transform still reads the proto
+    // as UDP/DTLS/SCTP. So any DC proto among the fields makes it a DC m-line (policed as open).
+    for (let k = 1; k < tokens.length; k += 1) {
+      const token = tokens[k] ?? '';
+      if (DC_PROTOS.has(token.toLowerCase())) {
+        isDc = true;
+        proto = token;
+        break;
+      }
+    }
+  }
 
   // b=AS: of this m-line; when written more than once, the largest counts (the peer may use any).
+  // One the guard cannot read (`b=AS:1e9`, `b=AS:500kbps`) may be read by the peer as anything,
+  // so it makes the m-line's bandwidth null, which the policy treats as unlimited.
   let bandwidthKbps: number | null = null;
+  let unreadableBandwidth = false;
   for (let i = line + 1; i < end; i += 1) {
     const text = texts[i] ?? '';
     if (!text.startsWith('b=')) {
@@ -134,9 +246,14 @@ function readMedia(texts: readonly string[], index: number, line: number, end: n
       continue;
     }
     const value = parseDigits(text.slice(colon + 1).trim());
-    if (value !== null && (bandwidthKbps === null || value > bandwidthKbps)) {
+    if (value === null) {
+      unreadableBandwidth = true;
+    } else if (bandwidthKbps === null || value > bandwidthKbps) {
       bandwidthKbps = value;
     }
+  }
+  if (unreadableBandwidth) {
+    bandwidthKbps = null;
   }
 
   const channels = isDc ? readChannels(texts, line, end) : NO_CHANNELS;
@@ -184,9 +301,15 @@ function readChannels(texts: readonly string[], line: number, end: number): Read
     }
     const name = attributeName(text);
     if (name === 'dcmap') {
+      // Skipping a dcmap line the guard cannot read would hide a channel from it that a lenient
+      // peer (parseInt, a wrapping 16-bit id) still opens.
       const parsed = splitStreamId(text);
       if (parsed === null) {
-        continue;
+        throw lineError(i, 'a=dcmap without a readable stream id (RFC 8864 section 5.1: 1*5DIGIT, at most 65535, then a space)');
+      }
+      const ambiguity = dcmapParamsProblem(parsed.rest);
+      if (ambiguity !== null) {
+        throw lineError(i, `a=dcmap:${parsed.streamId} ${ambiguity}`);
       }
       lastDcmap = parsed.streamId;
       const existing = drafts.get(parsed.streamId);
@@ -208,11 +331,13 @@ function readChannels(texts: readonly string[], line: number, end: number): Read
         conflict: false,
       });
     } else if (name === 'dcsa') {
+      // A dcsa line the guard cannot read could carry a 3gpp-req-app the peer acts on.
       const parsed = splitStreamId(text);
-      if (parsed !== null) {
-        const app = nameAt(parsed.rest, 0) === '3gpp-req-app' ? reqAppId(parsed.rest) : null;
-        associations.push({ line: i, streamId: parsed.streamId, dcsa: parsed.rest, app });
+      if (parsed === null) {
+        throw lineError(i, 'a=dcsa without a readable stream id (RFC 8864 section 5.2: 1*5DIGIT, at most 65535, then a space)');
       }
+      const app = nameAt(parsed.rest, 0) === '3gpp-req-app' ? reqAppId(parsed.rest) : null;
+      associations.push({ line: i, streamId: parsed.streamId, dcsa: parsed.rest, app });
     } else if (name === '3gpp-req-app') {
       const app = reqAppId(text);
       if (lastDcmap === null) {
@@ -305,9 +430,16 @@ function nameAt(text: string, from: number): string {
   return (colon < 0 ? text.slice(from) : text.slice(from, colon)).trim().toLowerCase();
 }
 
-/** `a=dcmap:<id> <rest>` / `a=dcsa:<id> <rest>` → stream id and trimmed rest, or null when the id is not a number. */
+/**
+ * `a=dcmap:<id> <rest>` / `a=dcsa:<id> <rest>` → stream id and trimmed rest, or null when the id
+ * is not 1 to 5 digits (RFC 8864 5.1) of at most 65535 (an SCTP stream id is 16 bits, RFC 4960
+ * 3.3.1): a longer id would be a different channel to the guard than to a peer that wraps it.
+ */
 function splitStreamId(text: string): { streamId: number; rest: string } | null {
   const colon = text.indexOf(':');
+  if (colon < 0) {
+    return null;
+  }
   let p = colon + 1;
   while (p < text.length && isSpace(text.charCodeAt(p))) {
     p += 1;
@@ -316,10 +448,11 @@ function splitStreamId(text: string): { streamId: number; rest: string } | null 
   while (p < text.length && isDigit(text.charCodeAt(p))) {
     p += 1;
   }
-  if (p === start || (p < text.length && !isSpace(text.charCodeAt(p)))) {
+  if (p === start || p - start > 5 || (p < text.length && !isSpace(text.charCodeAt(p)))) {
     return null;
   }
-  return { streamId: Number(text.slice(start, p)), rest: text.slice(p).trim() };
+  const streamId = Number(text.slice(start, p));
+  return streamId > 65535 ? null : { streamId, rest: text.slice(p).trim() };
 }
 
 /** Whitespace-separated tokens of `text` from offset `from`. */
@@ -459,10 +592,6 @@ function isDigit(c: number): boolean {
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 11 || c === 12;
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 11 || c === 12 || c === 13 || c === 0xfeff;
 }
 
 const docs = new WeakMap<SdpView, SdpDoc>();

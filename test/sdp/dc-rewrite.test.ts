@@ -3,6 +3,7 @@ import t from 'tap';
 import { diffDcOffers } from '../../src/sdp/dc-diff.ts';
 import { alignAnswer, applyDcEdits, originVersion, sdpWithoutOrigin, setOriginUsername, setOriginVersion } from '../../src/sdp/dc-rewrite.ts';
 import { readSdp } from '../../src/sdp/read-sdp.ts';
+import { SdpParseError } from '../../src/sdp/sdp-parse-error.ts';
 import { AUDIO_ONLY, IMS_ANSWER, IMS_OFFER, PRIMER_EXAMPLE, crlf } from './fixtures/sdps.ts';
 
 const NO_EDITS = { refuseMedia: [], removeChannels: [] };
@@ -351,7 +352,7 @@ t.test('performance: linear on a hostile SDP (thousands of channels and req-app 
     lines.push('a=3gpp-req-app:com.example.x' + i);
   }
   for (let i = 0; i < 4000; i += 1) {
-    lines.push(`a=dcmap:${1000 + i} label="${'x;'.repeat(5)}";subprotocol="${'"'.repeat(i % 3)}`);
+    lines.push(`a=dcmap:${1000 + i} label="${'x;'.repeat(5)}";subprotocol="${';'.repeat(i % 3)}"`);
   }
   const raw = lines.join('\r\n') + '\r\n';
   const start = process.hrtime.bigint();
@@ -362,4 +363,11 @@ t.test('performance: linear on a hostile SDP (thousands of channels and req-app 
   t.equal(view.dcMedia[0]?.channels[3999]?.appId, 'com.example.x3999');
   t.equal(readSdp(out).dcMedia[0]?.channels.length, 2000);
   t.ok(ms < 500, `took ${ms.toFixed(1)} ms`);
+
+  // The unbalanced quotes this test used to carry are refused now (ambiguous classification); refusing is linear too.
+  const quotes = [...lines.slice(0, 4003), `a=dcmap:9999 label="${'x;"'.repeat(20000)}`];
+  const refuseStart = process.hrtime.bigint();
+  t.throws(() => readSdp(quotes.join('\r\n')), SdpParseError);
+  const refuseMs = Number(process.hrtime.bigint() - refuseStart) / 1e6;
+  t.ok(refuseMs < 500, `refusing took ${refuseMs.toFixed(1)} ms`);
 });

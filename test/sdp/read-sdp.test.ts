@@ -79,10 +79,14 @@ t.test('not an SDP: SdpParseError', async (t) => {
   }
 });
 
-t.test('lenient: whitespace before v=', async (t) => {
-  const view = readSdp('\r\n  \t' + PRIMER_EXAMPLE);
+t.test('lenient: empty lines (CR/LF only) before v=; any other white space before it is refused', async (t) => {
+  const view = readSdp('\r\n\n\r' + PRIMER_EXAMPLE);
+  t.equal(view.raw, '\r\n\n\r' + PRIMER_EXAMPLE);
   t.equal(view.mediaCount, 1);
   t.same(summary(view), ['0:bootstrap:-', '1000:application:com.example.weather']);
+  for (const prefix of ['\r\n  \t', ' ', '\t', '\ufeff', '\r\n\u00a0']) {
+    t.throws(() => readSdp(prefix + PRIMER_EXAMPLE), SdpParseError, JSON.stringify(prefix));
+  }
 });
 
 t.test('lenient: LF line endings', async (t) => {
@@ -334,10 +338,14 @@ t.test('dcsa lines attach to their stream; dcsa for a stream without dcmap is ig
   t.equal(channels(view).length, 1);
 });
 
-t.test('dcmap lines with an unreadable stream id are ignored', async (t) => {
-  const view = readSdp(sdp([[DC, 'a=dcmap:abc label="a"', 'a=dcmap:-1 label="b"', 'a=dcmap:12x label="c"', 'a=dcmap:1000']]));
-  t.same(summary(view), ['1000:application:-']);
+t.test('dcmap lines with an unreadable stream id are refused, not ignored (a lenient peer may still open them)', async (t) => {
+  for (const line of ['a=dcmap:abc label="a"', 'a=dcmap:-1 label="b"', 'a=dcmap:12x label="c"', 'a=dcmap', 'a=dcmap:', 'a=dcmap:1000;label="x"', 'a=dcmap:65536 subprotocol="http"', 'a=dcmap:000001 label="x"']) {
+    t.throws(() => readSdp(sdp([[DC, 'a=dcmap:1000', line]])), SdpParseError, line);
+  }
+  const view = readSdp(sdp([[DC, 'a=dcmap:1000', 'a=dcmap:65535 label="top"', 'a=dcmap: 7 label="spaced"']]));
+  t.same(summary(view), ['1000:application:-', '65535:application:-', '7:application:-']);
   t.equal(channels(view)[0]?.dcmapParams, '');
+  t.same(readSdp(sdp([['m=audio 4000 RTP/AVP 0', 'a=dcmap:abc label="a"']])).dcMedia, [], 'outside a DC m-line a dcmap line means nothing and is not checked');
 });
 
 t.test('dcmap lines in a non-DC m-line are not channels', async (t) => {
