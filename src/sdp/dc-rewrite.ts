@@ -3,7 +3,7 @@
  * lines are dropped or replaced, never re-serialised, so everything the guard does not touch
  * leaves byte for byte as it came, line endings included.
  */
-import { attributeName, docOf, findOriginLine, isDecimal, replaceToken, splitTokens } from './sdp-doc.ts';
+import { attributeName, docOf, findOriginLine, isDecimal, renderDoc, replaceToken, splitTokens } from './sdp-doc.ts';
 import type { SdpDoc } from './sdp-doc.ts';
 import type { DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
 
@@ -135,8 +135,8 @@ function rewrite(
   refuseMedia: readonly number[],
   removeChannels: readonly DcChannelRef[],
 ): { raw: string; refused: number[] } {
-  const dropped = new Uint8Array(doc.texts.length);
-  const replaced = new Map<number, string>();
+  // Line index → replacement text, or null to drop the line.
+  const edits = new Map<number, string | null>();
   let changed = false;
 
   const refuse = new Set<number>();
@@ -171,7 +171,7 @@ function rewrite(
     }
     for (const streamId of streams) {
       for (const line of media.channels.get(streamId)?.lines ?? []) {
-        dropped[line] = 1;
+        edits.set(line, null);
         changed = true;
       }
     }
@@ -186,14 +186,14 @@ function rewrite(
     for (let line = media.line + 1; line < media.end; line += 1) {
       const text = doc.texts[line] ?? '';
       if (text.startsWith('a=') && REFUSED_MEDIA_ATTRIBUTES.has(attributeName(text))) {
-        dropped[line] = 1;
+        edits.set(line, null);
         changed = true;
       }
     }
     if (media.port !== 0) {
       const mLine = replaceToken(doc.texts[media.line] ?? '', 2, 1, '0');
       if (mLine !== null) {
-        replaced.set(media.line, mLine);
+        edits.set(media.line, mLine);
         refused.push(index);
         changed = true;
       }
@@ -208,16 +208,9 @@ function rewrite(
   if (doc.originLine >= 0 && version !== undefined && isDecimal(version)) {
     const bumped = replaceToken(doc.texts[doc.originLine] ?? '', 2, 2, (BigInt(version) + 1n).toString());
     if (bumped !== null) {
-      replaced.set(doc.originLine, bumped);
+      edits.set(doc.originLine, bumped);
     }
   }
 
-  let out = '';
-  for (let line = 0; line < doc.texts.length; line += 1) {
-    if (dropped[line] === 1) {
-      continue;
-    }
-    out += (replaced.get(line) ?? doc.texts[line] ?? '') + (doc.eols[line] ?? '');
-  }
-  return { raw: out, refused };
+  return { raw: renderDoc(doc, edits), refused };
 }

@@ -525,6 +525,23 @@ function splitLines(raw: string, texts: string[], eols: string[]): void {
   }
 }
 
+/**
+ * The document's text with some lines replaced (a string, without line ending) or dropped
+ * (null). Every other line comes out byte for byte, and every kept line with its own line
+ * ending, so a rewrite differs from the original only in the lines it names.
+ */
+export function renderDoc(doc: SdpDoc, edits: ReadonlyMap<number, string | null>): string {
+  let out = '';
+  for (let line = 0; line < doc.texts.length; line += 1) {
+    const edit = edits.get(line);
+    if (edit === null) {
+      continue;
+    }
+    out += (edit ?? doc.texts[line] ?? '') + (doc.eols[line] ?? '');
+  }
+  return out;
+}
+
 /** Where the session-level `o=` line is: [start, end of its text, end of its line ending], or null. */
 export function findOriginLine(raw: string): { start: number; textEnd: number; lineEnd: number } | null {
   const n = raw.length;
