@@ -98,9 +98,10 @@ export function parseNameAddr(value: string): NameAddr {
     lt = s.indexOf('<');
     if (lt < 0) {
       // addr-spec without <>: the URI cannot contain ';' here, so the first ';' starts the
-      // header parameters (RFC 3261 20.10).
+      // header parameters (RFC 3261 20.10). SEMI = SWS ";" SWS (25.1): whitespace before the ';'
+      // belongs to the separator, not the URI (RFC 4475 3.1.1.1 "wsinv": `sip:a@b ;   tag = 1`).
       const semi = s.indexOf(';');
-      const uri = semi < 0 ? s : s.slice(0, semi);
+      const uri = semi < 0 ? s : s.slice(0, semi).trimEnd();
       checkUri(uri);
       return { displayName: null, uri, params: semi < 0 ? [] : parseGenericParams(s.slice(semi)) };
     }
