@@ -1,14 +1,18 @@
 /**
  * The only error the SIP message layer throws on bad input. `status` is the SIP response a
- * server sends back for an unparseable request (RFC 3261 21.4.1: 400 Bad Request), so the
- * transaction layer can answer without mapping error types.
+ * server sends back for the refused request, so the transport can answer without mapping error
+ * types: 400 Bad Request for anything unparseable (RFC 3261 21.4.1), 505 Version Not Supported
+ * for a well-formed Request-Line naming another SIP version (RFC 3261 8.2, 21.5.6).
  */
+export type SipParseStatus = 400 | 505;
+
 export class SipParseError extends Error {
-  readonly status = 400;
+  readonly status: SipParseStatus;
   override readonly name = 'SipParseError';
 
-  constructor(reason: string) {
+  constructor(reason: string, status: SipParseStatus = 400) {
     super(reason);
+    this.status = status;
   }
 }
 

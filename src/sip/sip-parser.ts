@@ -45,6 +45,28 @@ function isSipVersion(s: string): boolean {
   return s.length === 7 && s.toUpperCase() === 'SIP/2.0';
 }
 
+/** Longest version accepted as "another SIP version" for a 505; anything longer is just a bad line. */
+const MAX_VERSION = 16;
+
+/** True for any SIP-Version: "SIP" "/" 1*DIGIT "." 1*DIGIT (RFC 3261 7.1, 25.1), "SIP" case-insensitive. */
+function isSipVersionShape(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > MAX_VERSION || s.slice(0, 4).toUpperCase() !== 'SIP/') {
+    return false;
+  }
+  const dot = s.indexOf('.', 4);
+  if (dot <= 4 || dot === n - 1) {
+    return false;
+  }
+  for (let i = 4; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (i !== dot && (c < 0x30 || c > 0x39)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 function parseStartLine(line: string): StartLine {
   // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 7.2)
   if (line.length >= 8 && isSipVersion(line.slice(0, 7)) && line.charCodeAt(7) === SP) {
@@ -67,7 +89,13 @@ function parseStartLine(line: string): StartLine {
   }
   const method = line.slice(0, sp1);
   const uri = line.slice(sp1 + 1, sp2);
-  if (!isToken(method) || !isSipVersion(line.slice(sp2 + 1))) {
+  const version = line.slice(sp2 + 1);
+  if (isToken(method) && !isSipVersion(version) && isSipVersionShape(version)) {
+    // RFC 3261 8.2 / 21.5.6: a request of another SIP version is answered 505, not 400. Checked
+    // before the Request-URI, whose rules are that version's (RFC 4475 3.1.2.16 "badvers").
+    throw new SipParseError(`Version Not Supported: ${excerpt(version)}`, 505);
+  }
+  if (!isToken(method) || !isSipVersion(version)) {
     throw new SipParseError(`bad request line ${excerpt(line)}`);
   }
   checkRequestUri(uri);
@@ -170,7 +198,8 @@ function applyContentLength(body: string, contentLength: string | undefined): st
 /**
  * Parses one SIP request or response. A Buffer is read as UTF-8. Line ends may be CRLF or
  * bare LF; the body is kept exactly as received (cut to Content-Length when present).
- * Throws SipParseError (status 400) with a reason naming what is wrong.
+ * Throws SipParseError with a reason naming what is wrong: status 400, or 505 for a request
+ * of another SIP version (its headers are then not checked: they may follow that version's rules).
  */
 export function parseSipMessage(input: string | Buffer): SipMessage {
   let text: string;

@@ -1,5 +1,5 @@
 /** One Via header value (RFC 3261 20.42, 25.1 via-parm). */
-import { formatParams, parseGenericParams } from './header-values.ts';
+import { formatParams, parseGenericParams, parseParams } from './header-values.ts';
 import { isHost, isToken } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
 
@@ -25,6 +25,46 @@ function isWs(c: number): boolean {
  * Throws SipParseError when malformed; a comma-separated list is malformed (split it first).
  */
 export function parseVia(value: string): Via {
+  return parseViaWith(value, parseGenericParams);
+}
+
+/** Unquoted gen-value characters (RFC 3261 25.1: token / host): token characters plus ':' '[' ']'. */
+const LOOSE_VALUE = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~:[]') {
+  LOOSE_VALUE[c.charCodeAt(0)] = 1;
+}
+
+function isLooseValue(v: string): boolean {
+  if (v === '') {
+    return false;
+  }
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 128 || LOOSE_VALUE[c] !== 1) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Like parseVia, but the via-params are read forgivingly: empty ones (`;;`) and malformed ones
+ * are skipped instead of refusing the whole value; sent-protocol and sent-by stay strict. Only
+ * for answering a request the parser refused (RFC 4475 3.1.2.1 "badinv01": `192.0.2.15;;,;,,`
+ * must get its 400), never for accepting one. Throws SipParseError when sent-protocol or
+ * sent-by is malformed or something other than parameters follows sent-by.
+ */
+export function parseViaLoosely(value: string): Via {
+  return parseViaWith(value, (rest) => {
+    const trimmed = rest.trim();
+    if (trimmed !== '' && trimmed.charCodeAt(0) !== 0x3b /* ; */) {
+      throw new SipParseError(`expected ';' before parameters, got ${excerpt(trimmed)}`);
+    }
+    return parseParams(trimmed).filter(([name, v]) => isToken(name) && (v === null || isLooseValue(v)));
+  });
+}
+
+function parseViaWith(value: string, readParams: (rest: string) => Array<[string, string | null]>): Via {
   const s = value.trim();
   const n = s.length;
   let p = 0;
@@ -114,7 +154,7 @@ export function parseVia(value: string): Via {
     transport,
     host,
     port,
-    params: parseGenericParams(s.slice(p)),
+    params: readParams(s.slice(p)),
   };
 }
 

@@ -47,7 +47,7 @@ export interface EmbeddedTransportOptions {
   readonly udpReceiveBufferBytes?: number;
   /**
    * Everything the transport absorbed instead of throwing, for logging. Kinds: `message-refused`
-   * (a bad message was answered 400/513), `message-dropped` (not answerable: a response, an ACK,
+   * (a bad message was answered 400/505/513), `message-dropped` (not answerable: a response, an ACK,
    * no Via/Call-ID/CSeq), `framing-error` (TCP stream unreadable; the connection closes),
    * `connection-error`, `udp-error`, `tcp-error`, `send-error` (an error answer not sent),
    * `handler-error` (an onMessage handler threw), `udp-buffer`, `internal-error`.

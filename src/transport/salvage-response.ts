@@ -1,15 +1,18 @@
 /**
- * An error response for a request the parser refused (RFC 3261 21.4.1 400, 21.5.14 513), built
- * from whatever Via, From, To, Call-ID and CSeq lines can be read from the raw text. A response
- * needs those headers to be routed and matched (RFC 3261 8.2.6.2, 18.2.2), so without a usable
- * top Via, a Call-ID and a CSeq line there is no response: the caller drops the message.
+ * An error response for a request the parser refused (RFC 3261 21.4.1 400, 21.5.6 505,
+ * 21.5.14 513), built from whatever Via, From, To, Call-ID and CSeq lines can be read from the
+ * raw text. A response needs those headers to be routed and matched (RFC 3261 8.2.6.2, 18.2.2),
+ * so without a usable top Via, a Call-ID and a CSeq line there is no response: the caller drops
+ * the message. A top Via whose sent-protocol and sent-by are fine but whose parameters are not
+ * (RFC 4475 3.1.2.1 "badinv01": `Via: SIP/2.0/UDP 192.0.2.15;;,;,,`, which "should" get a 400)
+ * is usable: it is echoed repaired (see repairTopVia).
  */
 import { randomBytes } from 'node:crypto';
 import { canonicalHeaderName } from '../sip/sip-header-names.ts';
 import type { SipHeader, SipResponse } from '../sip/sip-message.ts';
 import { parseCSeq } from '../sip/cseq.ts';
 import { splitHeaderValues } from '../sip/header-values.ts';
-import { parseVia } from '../sip/via.ts';
+import { formatVia, parseVia, parseViaLoosely, viaParam } from '../sip/via.ts';
 
 /** Only the header section is searched, and at most this much of it. */
 const MAX_SCAN = 65_536;
@@ -56,6 +59,41 @@ function isAckCSeq(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The top Via line of a request whose first Via value does not parse strictly, as echoed in the
+ * error response: the first value read loosely (parseViaLoosely) and written back with only its
+ * `branch` and `rport` (what the client matches the answer by, and what routes it back to the
+ * real source port, RFC 3581 4; `received` is added by the transport). Other parameters are
+ * dropped, `maddr` above all: a message too broken to process must not choose where its answer
+ * goes. Further values on the line are kept when they parse, else dropped. Null when the first
+ * value has no readable sent-protocol and sent-by.
+ */
+function repairTopVia(values: readonly string[]): string | null {
+  let top;
+  try {
+    top = parseViaLoosely(values[0] ?? '');
+  } catch {
+    return null;
+  }
+  const params: Array<[string, string | null]> = [];
+  for (const name of ['branch', 'rport']) {
+    const value = viaParam(top, name);
+    if (value !== undefined) {
+      params.push([name, value]);
+    }
+  }
+  const out = [formatVia({ ...top, params })];
+  for (const v of values.slice(1)) {
+    try {
+      parseVia(v);
+      out.push(v);
+    } catch {
+      // junk after the top value (`,;,,`): not a Via, not echoed
+    }
+  }
+  return out.join(', ');
 }
 
 /** True when the value carries a `tag` header parameter (outside the <URI>). */
@@ -117,16 +155,21 @@ export function salvageResponse(raw: string, status: number, reason: string): Si
   for (const { name, value } of lines) {
     if (name === 'Via' && !topVia) {
       // The top Via routes the response (18.2.2): unusable means no response at all.
+      if (hasControl(value)) {
+        return null;
+      }
+      const values = splitHeaderValues(value);
+      let echoed: string | null = value;
       try {
-        if (hasControl(value)) {
-          return null;
-        }
-        parseVia(splitHeaderValues(value)[0] ?? '');
+        parseVia(values[0] ?? '');
       } catch {
+        echoed = repairTopVia(values);
+      }
+      if (echoed === null) {
         return null;
       }
       topVia = true;
-      headers.push({ name, value });
+      headers.push({ name, value: echoed });
       continue;
     }
     if (!ECHOED.has(name) || value === '' || hasControl(value)) {
