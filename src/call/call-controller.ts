@@ -5,6 +5,7 @@ import type { Reason } from '../policy/reason.ts';
 import { admitRoute } from '../policy/route-admission.ts';
 import type { Verdict } from '../policy/verdict.ts';
 import type { VerdictEngine } from '../policy/verdict-engine.ts';
+import { admitUntrustedHeaders, passHeaderSet } from '../privacy/header-allow-list.ts';
 import { captureOriginals, restoreIdentities } from '../privacy/identity-restorer.ts';
 import { shieldIdentities } from '../privacy/identity-shield.ts';
 import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
@@ -82,10 +83,13 @@ export const CONFIRMED_IDLE_MS = 4 * 3_600_000;
 export class CallController {
   readonly #d: CallControllerDeps;
   readonly #initiatorHeader: string;
+  /** `privacy.pass_headers`: headers the operator lets cross toward and from untrusted peers. */
+  readonly #passHeaders: ReadonlySet<string>;
 
   constructor(deps: CallControllerDeps) {
     this.#d = deps;
     this.#initiatorHeader = deps.profile.guard.initiatorHeader;
+    this.#passHeaders = passHeaderSet(deps.profile.privacy.passHeaders);
   }
 
   /**
@@ -166,6 +170,8 @@ export class CallController {
 
     const out: SipResponse = { kind: 'response', status: res.status, reason: res.reason, headers: [...res.headers], body: res.body };
     if (!leg.trusted) {
+      // Allow-list first: the restorer then puts back the core's own identity headers.
+      admitUntrustedHeaders(out, this.#passHeaders);
       restoreIdentities(out, { issued: call.issued, originals: null });
     }
     const reasons: Reason[] = [];
@@ -287,6 +293,7 @@ export class CallController {
     const out: SipRequest = { kind: 'request', method: req.method, uri: sender.actor.trusted ? req.uri : withoutUriHeaders(req.uri), headers: [...req.headers], body: req.body };
     removeHeader(out, this.#initiatorHeader);
     if (!sender.actor.trusted) {
+      admitUntrustedHeaders(out, this.#passHeaders);
       restoreIdentities(out, { issued: call.issued, originals: linkedHop === null ? null : call.originals });
     }
     const resume = route.asPeer === null ? null : { routes: [...route.routes], target: firstRouteUri(route.routes) ?? profile.sip.nextHop ?? out.uri };
@@ -319,6 +326,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       trusted: sender.actor.trusted,
       identity: sender.peer?.identity ?? 'anonymous',
       target: contactUri(req) ?? req.uri,
+      sourceAddress: sender.address,
       callId: getHeader(req, 'Call-ID') ?? '',
       localTag: this.#d.ids.tag(),
       remoteTag: tagOf(getHeader(req, 'From')),
@@ -331,6 +339,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       sdpSent: null,
       sdpForwarded: null,
     };
+    const downstreamCallId = this.#d.ids.callId();
     if (!destTrusted) {
       const shielded = shieldIdentities(out, {
         peerId: destPeer?.id ?? 'unknown',
@@ -338,6 +347,8 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
         pseudonymizer: this.#d.pseudonymizer,
         issued: call.issued,
         dialogCreating: true,
+        passHeaders: this.#passHeaders,
+        sdpSession: { ...self.sdpAddress(), sessionId: legSessionId(downstreamCallId) },
       });
       if (!shielded.ok) {
         return this.#refuse(req, sender, shielded.status, [...reasons, shielded.reason], report);
@@ -355,7 +366,8 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       trusted: destTrusted,
       identity: destIdentity,
       target,
-      callId: this.#d.ids.callId(),
+      sourceAddress: null,
+      callId: downstreamCallId,
       localTag: this.#d.ids.tag(),
       remoteTag: null,
       localUri: withoutTag(getHeader(out, 'From') ?? ''),
@@ -456,6 +468,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
     const out: SipRequest = { kind: 'request', method: req.method, uri: req.uri, headers: [...req.headers], body: req.body };
     removeHeader(out, this.#initiatorHeader);
     if (!from.trusted) {
+      admitUntrustedHeaders(out, this.#passHeaders);
       restoreIdentities(out, { issued: call.issued, originals: null });
     }
     let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
@@ -650,6 +663,9 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
     if (sender.peer !== undefined) {
       return false;
     }
+    if (leg.sourceAddress !== null) {
+      return leg.sourceAddress.toLowerCase() === sender.address.toLowerCase();
+    }
     const host = uriHost(leg.target);
     return host === null || !isIpLiteral(host) || host === sender.address.toLowerCase();
   }
@@ -676,7 +692,15 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
   }
 
   #shieldContext(call: CallState, leg: LegState, dialogCreating: boolean): Parameters<typeof shieldIdentities>[1] {
-    return { peerId: leg.peerId ?? 'unknown', mode: leg.identity, pseudonymizer: this.#d.pseudonymizer, issued: call.issued, dialogCreating };
+    return {
+      peerId: leg.peerId ?? 'unknown',
+      mode: leg.identity,
+      pseudonymizer: this.#d.pseudonymizer,
+      issued: call.issued,
+      dialogCreating,
+      passHeaders: this.#passHeaders,
+      sdpSession: { ...this.#d.self.sdpAddress(), sessionId: legSessionId(leg.callId) },
+    };
   }
 
   async #findLeg(
@@ -779,6 +803,19 @@ function uriHost(uri: string): string | null {
 
 function isIpLiteral(host: string): boolean {
   return isIP(host) !== 0;
+}
+
+/**
+ * The `o=` session id the guard writes toward an untrusted peer on one leg: stable for the leg
+ * (RFC 8866 5.2: it names the session), derived from the guard's own Call-ID of that leg, which
+ * carries nothing of the user.
+ */
+function legSessionId(callId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i += 1) {
+    hash = Math.imul(hash ^ callId.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return String(hash);
 }
 
 function withoutUriHeaders(uri: string): string {

@@ -18,6 +18,8 @@ export interface LegState {
   readonly identity: IdentityMode;
   /** Where requests on this leg go: the peer's URI or address. */
   readonly target: string;
+  /** Upstream legs: the transport address the dialog-creating request came from (who faces an unknown-peer leg). */
+  readonly sourceAddress: string | null;
   readonly callId: string;
   readonly localTag: string;
   remoteTag: string | null;

@@ -4,6 +4,8 @@ import type { SipMessage } from '../sip/sip-message.ts';
 import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
 import { getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
 import { setOriginUsername } from '../sdp/dc-rewrite.ts';
+import { keepSdpLines } from '../sdp/refuse-dc-media-in-text.ts';
+import { anonymiseSdpSession, type SdpSessionPrivacyContext } from './sdp-session-privacy.ts';
 import {
   ASSERTED_IDENTITY_HEADERS,
   HEADER_PRIVACY_HEADERS,
@@ -33,6 +35,11 @@ export interface ShieldContext {
    * through on top of `OUTBOUND_ALLOWED_HEADERS` when the mode is not `pass`. Absent: none.
    */
   readonly passHeaders?: ReadonlySet<string>;
+  /**
+   * What an SDP toward this peer says in `o=` instead of the user's (RFC 8866 5.2): the leg's own
+   * session id and the guard's address. Absent: only the `o=` user name is replaced.
+   */
+  readonly sdpSession?: SdpSessionPrivacyContext;
 }
 
 export type ShieldOutcome =
@@ -82,7 +89,7 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
       removeHeader(msg, name);
     }
     if (isSdpBody(msg)) {
-      msg.body = setOriginUsername(msg.body, '-');
+      msg.body = sdpTowardPeer(msg.body, ctx.sdpSession);
     }
     // Before the Privacy values below, so a user's `Privacy: user` still removes a header the
     // operator lets pass (RFC 3323 4.2: the user's request binds the privacy service).
@@ -113,6 +120,25 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
   // The Privacy header is honoured here, at the edge of the trust domain (RFC 3323 5.3).
   removeHeader(msg, 'Privacy');
   return { ok: true, removed };
+}
+
+/**
+ * `o=` keeps the user's address and session id, `s=`/`i=`/`u=`/`e=`/`p=` may name them: all are
+ * rewritten. An SDP the strict reader refuses (a trusted peer's, passed on unread) loses the
+ * lines it cannot read first; if it still cannot be read, at least its `o=` user name goes.
+ */
+function sdpTowardPeer(sdp: string, session: SdpSessionPrivacyContext | undefined): string {
+  if (session === undefined) {
+    return setOriginUsername(sdp, '-');
+  }
+  for (const candidate of [sdp, keepSdpLines(sdp)]) {
+    try {
+      return anonymiseSdpSession(candidate, session);
+    } catch {
+      // try the next candidate
+    }
+  }
+  return setOriginUsername(keepSdpLines(sdp), '-');
 }
 
 type UriReplacer = (uri: string, displayName: string | null) => string;

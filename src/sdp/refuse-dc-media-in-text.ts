@@ -4,7 +4,6 @@
  * nothing else. The structure could not be trusted, so this works on the text alone; the
  * m-line count and order (of the lines a strict reader sees) stay as they were.
  */
-const DC_MLINE = /^(m=[^ \t\r\n]+[ \t]+)(\d+)((?:\/\d+)?[ \t]+(?:UDP\/DTLS\/SCTP|DTLS\/SCTP|TCP\/DTLS\/SCTP)(?:[ \t]|$))/i;
 
 export function refuseDcMediaInText(raw: string): string {
   return refuseDcMLines(keepSdpLines(raw));
@@ -32,34 +31,47 @@ export function keepSdpLines(raw: string): string {
   return changed ? out : raw;
 }
 
+/** Free-text lines (RFC 8866 5.3-5.7) may carry UTF-8; every other line must be visible ASCII. */
+const FREE_TEXT = new Set(['s', 'i', 'u', 'e', 'p']);
+
 function isSdpLine(line: string): boolean {
   const type = line.charCodeAt(0);
   if (type < 0x61 || type > 0x7a || line.charCodeAt(1) !== 0x3d /* = */) {
     return false;
   }
+  const freeText = FREE_TEXT.has(line[0] ?? '');
   for (let i = 2; i < line.length; i += 1) {
     const c = line.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || (c > 0x7e && !freeText)) {
       return false;
     }
   }
   return true;
 }
 
+/**
+ * Default deny per m-line: one stays as it is only when it reads as `m=<media> <port> <proto> ...`
+ * with a decimal port and a proto that names no SCTP; every other m-line is written as refused
+ * (port 0), its media, proto and fmt kept where they can be read.
+ */
 function refuseDcMLines(raw: string): string {
   let changed = false;
   // Split on every line ending the SDP reader accepts (CRLF, LF, lone CR), keeping each one.
   const parts = raw.split(/(\r\n|\r|\n)/);
   const lines = parts.map((line, i) => {
-    if (i % 2 === 1) {
+    if (i % 2 === 1 || !line.startsWith('m=')) {
       return line;
     }
-    const match = DC_MLINE.exec(line);
-    if (match === null || match[2] === '0') {
+    const fields = line.slice(2).split(/[ \t]+/);
+    const [media = '', port = '', proto = '', ...fmts] = fields;
+    if (/^\d+(\/\d+)?$/.test(port) && proto !== '' && !proto.toLowerCase().includes('sctp')) {
+      return line;
+    }
+    if (port === '0') {
       return line;
     }
     changed = true;
-    return `${match[1] ?? ''}0${line.slice((match[1] ?? '').length + (match[2] ?? '').length).replace(/^\/\d+/, '')}`;
+    return `m=${media === '' ? 'application' : media} 0 ${proto === '' ? 'UDP/DTLS/SCTP' : proto} ${fmts.length === 0 ? '*' : fmts.join(' ')}`;
   });
   return changed ? lines.join('') : raw;
 }

@@ -81,7 +81,14 @@ export interface SdpDoc {
   readonly media: readonly DocMedia[];
 }
 
-const DC_PROTOS = new Set(['udp/dtls/sctp', 'dtls/sctp', 'tcp/dtls/sctp']);
+/**
+ * Any proto naming SCTP is a DC proto (RFC 8841: UDP/DTLS/SCTP, TCP/DTLS/SCTP; the older
+ * DTLS/SCTP, and SCTP or SCTP/DTLS as other stacks write them): default-deny, so an SCTP
+ * association under a spelling the guard did not list is still policed.
+ */
+function isDcProto(proto: string): boolean {
+  return proto.toLowerCase().includes('sctp');
+}
 const BOOTSTRAP_STREAMS = new Set([0, 10, 100, 110]);
 const NO_CHANNELS: ReadonlyMap<number, DocChannel> = new Map();
 
@@ -216,14 +223,14 @@ function readMedia(texts: readonly string[], index: number, line: number, end: n
   // draft-ietf-mmusic-sctp-sdp form (`DTLS/SCTP 5000` + `a=sctpmap:5000 webrtc-datachannel`)
   // carries data channels too, and an SCTP association the guard does not look into is one
   // an AS could open channels on unseen.
-  let isDc = DC_PROTOS.has(proto.toLowerCase());
+  let isDc = isDcProto(proto);
   if (port < 0 && !isDc) {
     // An unreadable port puts the field alignment in doubt: with the port left out
     // (`m=application  UDP/DTLS/SCTP webrtc-datachannel`) sdp-transform still reads the proto
     // as UDP/DTLS/SCTP. So any DC proto among the fields makes it a DC m-line (policed as open).
     for (let k = 1; k < tokens.length; k += 1) {
       const token = tokens[k] ?? '';
-      if (DC_PROTOS.has(token.toLowerCase())) {
+      if (isDcProto(token)) {
         isDc = true;
         proto = token;
         break;
@@ -318,7 +325,8 @@ function readChannels(texts: readonly string[], line: number, end: number): Read
         continue;
       }
       const params = parseDcmapParams(parsed.rest);
-      const bootstrap = params.subprotocol === 'http' && BOOTSTRAP_STREAMS.has(parsed.streamId);
+      // Subprotocol names compare case-insensitively for a lenient peer: "HTTP" is a bootstrap too.
+      const bootstrap = params.subprotocol?.toLowerCase() === 'http' && BOOTSTRAP_STREAMS.has(parsed.streamId);
       drafts.set(parsed.streamId, {
         streamId: parsed.streamId,
         dcmapParams: parsed.rest,

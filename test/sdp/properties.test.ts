@@ -55,7 +55,7 @@ t.test('readSdp classifies and associates channels as generated (attributes in w
         const model = generated.media[media.index]?.channels ?? [];
         const expected = model.map((c) => ({
           streamId: c.id,
-          kind: (c.subprotocol === 'http' || c.subprotocol === '"http"') && [0, 10, 100, 110].includes(c.id) ? 'bootstrap' : 'application',
+          kind: (c.subprotocol.toLowerCase() === 'http' || c.subprotocol.toLowerCase() === '"http"') && [0, 10, 100, 110].includes(c.id) ? 'bootstrap' : 'application',
           app: c.app === 'media' || c.app === 'dcsa' ? c.appName : null,
         }));
         for (const lead of model.filter((c) => c.app === 'leading')) {

@@ -54,7 +54,14 @@ export class EmbeddedGuard implements TransactionUser {
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
-      onError: (event) => this.#logger.warn({ ...event }, 'transaction'),
+      onError: (event) => {
+        if (event.kind === 'wrong-source-response') {
+          // A response on a transaction it does not face: refused like any wrong-peer message, and said so.
+          this.#logger.info({ action: 'drop', status: null, reasons: [{ code: 'dialog.wrong-peer', detail: event.detail }] }, 'decision');
+        } else {
+          this.#logger.warn({ ...event }, 'transaction');
+        }
+      },
     });
     this.#sweeper = setInterval(() => {
       this.#controller.expireAbandoned().then(

@@ -1,0 +1,224 @@
+import type { Test } from 'tap';
+import { getHeader } from '../../src/sip/sip-headers.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
+import { readSdp } from '../../src/sdp/read-sdp.ts';
+import type { FrontEndUnderTest, GuardUnderTest } from './flow-suite.ts';
+import { ADS, BOOTSTRAP, offer, WEATHER } from './sdp-builder.ts';
+import { addrUri, dialogRequest, inDialog, SipPeer, viaTarget } from './sip-peer.ts';
+
+/**
+ * The untrusted AS as an attacker who has read the guard's code, on the wire: weather-as
+ * (127.0.0.3, untrusted, granted com.example.weather only, no terminate) against a core
+ * caller (127.0.0.1) and callee (127.0.0.2), all scripted peers that record every byte.
+ * Written once, run on each front end. Each test uses 10 ports from `firstPort`.
+ */
+export function defineDialogAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: { skip: false | string; firstPort: number }): void {
+  const { skip } = options;
+  let nextPort = options.firstPort;
+
+  interface Lab {
+    guard: GuardUnderTest;
+    to: { address: string; port: number };
+    caller: SipPeer;
+    callee: SipPeer;
+    as: SipPeer;
+    victim: SipPeer;
+    guardUri: string;
+  }
+
+  async function lab(t: Test): Promise<Lab> {
+    const base = nextPort;
+    nextPort += 10;
+    const fe = frontEnd();
+    const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
+    const caller = await SipPeer.start('127.0.0.1', base + 1);
+    const callee = await SipPeer.start('127.0.0.2', base + 2);
+    const as = await SipPeer.start('127.0.0.3', base + 3);
+    const victim = await SipPeer.start('127.0.0.9', base + 4);
+    t.teardown(async () => {
+      for (const peer of [caller, callee, as, victim]) {
+        peer.close();
+      }
+      await guard.stop();
+    });
+    return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
+  }
+
+  /** caller -> guard -> callee (next hop), answered 180: the INVITE as the callee got it, and the caller's. */
+  async function ringingCoreCall(l: Lab, callId: string): Promise<{ sent: SipRequest; atCallee: SipRequest }> {
+    const sent = dialogRequest(l.caller, { uri: `sip:+15550002222@ims.example.net`, callId, body: offer({ channels: [BOOTSTRAP] }) });
+    l.caller.send(sent, l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 180, 'Ringing', { toTag: 'callee' });
+    await l.caller.nextResponse(180);
+    return { sent, atCallee };
+  }
+
+  const decisions = (guard: GuardUnderTest, code: string): Record<string, unknown>[] =>
+    guard.logs.filter((l) => l.msg === 'decision' && JSON.stringify(l.reasons ?? []).includes(`"${code}"`));
+
+  t.test('a response or CANCEL copied from another call by the AS changes nothing (dialog.wrong-peer)', { skip }, async (t) => {
+    const l = await lab(t);
+    const { sent, atCallee } = await ringingCoreCall(l, 'attack-486');
+
+    // 486 from the AS, with every identifier of the callee leg's INVITE.
+    l.as.send(l.as.response(atCallee, 486, 'Busy Here', { toTag: 'forged' }), viaTarget(atCallee));
+    // CANCEL from the AS of the caller's INVITE: its Via branch, Call-ID, From, To and CSeq number.
+    const cancel: SipRequest = {
+      kind: 'request',
+      method: 'CANCEL',
+      uri: sent.uri,
+      // rport, so that the answer comes back to the AS's own port rather than the caller's sent-by port.
+      headers: sent.headers
+        .filter((h) => ['Via', 'From', 'To', 'Call-ID', 'Max-Forwards'].includes(h.name))
+        .map((h) => (h.name === 'Via' ? { name: 'Via', value: `${h.value};rport` } : h))
+        .concat([{ name: 'CSeq', value: '1 CANCEL' }]),
+      body: '',
+    };
+    l.as.send(cancel, l.to);
+    const refused = await l.as.nextResponse((s) => s >= 400, 'CANCEL');
+    t.equal(refused.status, 403, 'the CANCEL of an INVITE another peer sent is refused');
+    t.notOk(await l.caller.gotWithin((m) => m.kind === 'response' && m.status >= 300), 'the caller got neither 486 nor 487');
+    t.notOk(l.callee.received.some((m) => m.kind === 'request' && m.method === 'CANCEL'), 'the callee got no CANCEL');
+
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    t.equal(ok.status, 200, 'the call goes on and is answered');
+    t.ok(decisions(l.guard, 'dialog.wrong-peer').length >= 2, 'each attempt has its decision line');
+  });
+
+  t.test("BYE, ACK and PRACK from the AS on a core call's dialog are refused and reach nobody", { skip }, async (t) => {
+    const l = await lab(t);
+    const { atCallee } = await ringingCoreCall(l, 'attack-bye');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    // The dialog as the caller sees it (guard's tag in To), which the AS copies.
+    const dialog = {
+      callId: getHeader(ok, 'Call-ID') ?? '',
+      localUri: getHeader(ok, 'From') ?? '',
+      remoteUri: getHeader(ok, 'To') ?? '',
+      remoteTarget: addrUri(getHeader(ok, 'Contact')),
+    };
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+
+    l.as.send(inDialog(l.as, dialog, { method: 'BYE', cseq: 2 }), l.to);
+    t.equal((await l.as.nextResponse((s) => s >= 200, 'BYE')).status, 403, 'BYE refused');
+    l.as.send(inDialog(l.as, dialog, { method: 'PRACK', cseq: 3, headers: [{ name: 'RAck', value: '1 1 INVITE' }] }), l.to);
+    t.equal((await l.as.nextResponse((s) => s >= 200, 'PRACK')).status, 403, 'PRACK refused');
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1, body: offer({ channels: [BOOTSTRAP, ADS] }) }), l.to);
+    const reached = (m: SipMessage): boolean => m.kind === 'request' && ['BYE', 'PRACK'].includes(m.method);
+    t.notOk(await l.callee.gotWithin(reached), 'the callee got no BYE or PRACK');
+    t.equal(l.callee.received.filter((m) => m.kind === 'request' && m.method === 'ACK').length, 1, 'nor a second ACK');
+
+    // The caller's own BYE still ends the call.
+    l.caller.send(inDialog(l.caller, dialog, { method: 'BYE', cseq: 2 }), l.to);
+    const bye = await l.callee.nextRequest('BYE');
+    l.callee.reply(bye, 200, 'OK');
+    t.equal((await l.caller.nextResponse(200, 'BYE')).status, 200);
+  });
+
+  t.test('a channel the guard stripped does not pass when the AS offers it again in a re-INVITE', { skip }, async (t) => {
+    const l = await lab(t);
+    const first = offer({ channels: [WEATHER, ADS], username: 'as' });
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'attack-reoffer', body: first }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    t.notMatch(atCallee.body, /dcmap:1002/, 'the ungranted channel is stripped from the first offer');
+    t.match(atCallee.body, /dcmap:1000/, 'the granted one passes');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: atCallee.body.replace(/o=\S+/, 'o=bob') });
+    const ok = await l.as.nextResponse(200, 'INVITE');
+    const dialog = {
+      callId: getHeader(ok, 'Call-ID') ?? '',
+      localUri: getHeader(ok, 'From') ?? '',
+      remoteUri: getHeader(ok, 'To') ?? '',
+      remoteTarget: addrUri(getHeader(ok, 'Contact')),
+    };
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+
+    // The same offer again, version 2: "the channel was there before" from the AS's side only.
+    l.as.send(inDialog(l.as, dialog, { method: 'INVITE', cseq: 2, body: offer({ channels: [WEATHER, ADS], username: 'as', version: 2 }) }), l.to);
+    const answer = await l.as.nextResponse((s) => s >= 200, 'INVITE');
+    const reInvite = l.callee.received.find((m): m is SipRequest => m.kind === 'request' && m.method === 'INVITE' && m !== atCallee);
+    t.notMatch(reInvite?.body ?? '', /dcmap:1002/, 'the callee never gets the ungranted channel');
+    t.ok(answer.status === 488 || reInvite !== undefined, 'the re-offer is refused (488) or forwarded without it');
+    t.ok(decisions(l.guard, 'dc.app-not-granted').length >= 2, 'the re-offer is policed and logged again');
+  });
+
+  t.test("an answer from the AS the guard cannot verify does not reach the caller as it came", { skip }, async (t) => {
+    const l = await lab(t);
+    const seen = new Set<string>();
+    for (const [name, hidden, dcRefused] of [
+      // Unreadable: the lines the guard cannot read are dropped and the rest verified.
+      ['a DC m-line hidden behind a leading blank', ' m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=dcmap:1002 label="ads"\r\n', false],
+      ['a DC m-line with an upper-case type letter', 'M=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=dcmap:1002 label="ads"\r\n', false],
+      // Another m-line count: answered on the AS's behalf with every DC m-line refused.
+      ['an m-line more than the offer', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=dcmap:1002 label="ads"\r\n', true],
+    ] as const) {
+      const callId = `attack-answer-${name.length}`;
+      const sent = dialogRequest(l.caller, {
+        uri: 'sip:+15550002222@ims.example.net',
+        callId,
+        route: [`<${l.guardUri};lr;as=weather-as>`, `<sip:127.0.0.2:${l.callee.port};lr>`],
+        body: offer({ channels: [BOOTSTRAP] }),
+      });
+      l.caller.send(sent, l.to);
+      const atAs = await l.as.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE' && !seen.has(getHeader(m, 'Call-ID') ?? ''));
+      seen.add(getHeader(atAs, 'Call-ID') ?? '');
+      const forged = `${offer({ channels: [BOOTSTRAP], username: 'as' })}${hidden}`;
+      l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: forged });
+      const ok = await l.caller.next<SipResponse>((m) => m.kind === 'response' && m.status === 200 && getHeader(m, 'Call-ID') === callId);
+      t.notMatch(ok.body, /dcmap:1002|application 9/, `${name}: nothing of it reaches the caller`);
+      const view = readSdp(ok.body);
+      t.equal(view.mediaCount, readSdp(sent.body).mediaCount, `${name}: as many m-lines as the offer (RFC 3264 6)`);
+      if (dcRefused) {
+        t.ok(view.dcMedia.every((m) => m.port === 0), `${name}: every DC m-line refused`);
+      }
+    }
+    t.ok(decisions(l.guard, 'sdp.unparseable').length >= 2, 'each unreadable answer is logged');
+    t.ok(decisions(l.guard, 'sdp.answer-unverifiable').length >= 1, 'the answer written on the AS behalf is logged');
+  });
+
+  t.test('the AS cannot use the guard as a relay to an address of its choosing', { skip }, async (t) => {
+    const l = await lab(t);
+    const victimRoute = `<sip:${l.victim.ip}:${l.victim.port};lr>`;
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'attack-relay-1', route: [victimRoute], body: offer({ channels: [WEATHER] }) }), l.to);
+    const refused = await l.as.nextResponse((s) => s >= 300, 'INVITE');
+    t.equal(refused.status, 403, 'a Route of its own: 403');
+    t.match(getHeader(refused, 'Warning') ?? '', /route\.not-allowed/);
+
+    l.as.send(dialogRequest(l.as, { uri: `sip:${l.victim.ip}:${l.victim.port}`, callId: 'attack-relay-2', route: [`<${l.guardUri};lr;as=weather-as>`] }), l.to);
+    t.equal((await l.as.nextResponse((s) => s >= 300, 'INVITE')).status, 403, 'handing a call to an AS by ;as=: 403');
+
+    // URI headers have no place in a Request-URI (RFC 3261 19.1.1): refused (400) or stripped.
+    const headered = `sip:+15550002222@ims.example.net?Route=%3Csip:${l.victim.ip}:${l.victim.port};lr%3E`;
+    l.as.send(dialogRequest(l.as, { uri: headered, to: 'sip:+15550002222@ims.example.net', callId: 'attack-relay-3' }), l.to);
+    const outcome = await Promise.race([
+      l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 400 && getHeader(m, 'Call-ID') === 'attack-relay-3').then((res) => ({ refused: res.status })),
+      l.callee.nextRequest('INVITE').then((req) => ({ forwarded: req })),
+    ]);
+    if ('forwarded' in outcome) {
+      t.notMatch(outcome.forwarded.uri, /\?/, 'Request-URI headers are stripped; the request goes to the next hop');
+      l.callee.reply(outcome.forwarded, 486, 'Busy Here', { toTag: 'c' });
+    } else {
+      t.equal(outcome.refused, 400, 'a Request-URI with headers is refused');
+    }
+    t.notOk(await l.victim.gotWithin(() => true), 'the victim never got anything');
+  });
+
+  t.test("an INVITE squatting on the caller's branch does not swallow the caller's real INVITE", { skip }, async (t) => {
+    const l = await lab(t);
+    const branch = l.caller.branch();
+    const squat = dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'squat-as', branch, fromTag: 'squat' });
+    // The caller's sent-by in the AS's Via: the transaction key the caller's INVITE will have.
+    squat.headers[0] = { name: 'Via', value: `SIP/2.0/UDP ${l.caller.ip}:${l.caller.port};branch=${branch}` };
+    l.as.send(squat, l.to);
+    const squatted = await l.callee.nextRequest('INVITE');
+    t.equal(squatted.body, '', "the AS's INVITE (no body) went on as its own call");
+    l.caller.send(dialogRequest(l.caller, { uri: 'sip:+15550002222@ims.example.net', callId: 'squat-real', branch, body: offer({ channels: [BOOTSTRAP] }) }), l.to);
+    const real = await l.callee.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE' && m.body.includes('dcmap'));
+    t.ok(real, "the caller's INVITE reached the callee as a new request");
+    l.callee.reply(real, 486, 'Busy Here', { toTag: 'c' });
+    t.equal((await l.caller.nextResponse(486, 'INVITE')).status, 486, 'and its answer came back to the caller');
+  });
+}
