@@ -182,7 +182,8 @@ function applyContentLength(body: string, contentLength: string | undefined): st
     throw new SipParseError(`bad Content-Length header ${excerpt(contentLength)}`);
   }
   const declared = Number(contentLength);
-  const actual = Buffer.byteLength(body, 'utf8');
+  // The body is a byte string (one char per byte): its length is its byte count.
+  const actual = body.length;
   if (actual < declared) {
     throw new SipParseError(`body shorter than Content-Length (${actual} < ${declared})`);
   }
@@ -192,7 +193,7 @@ function applyContentLength(body: string, contentLength: string | undefined): st
   if (declared === 0) {
     return '';
   }
-  return Buffer.from(body, 'utf8').subarray(0, declared).toString('utf8');
+  return body.slice(0, declared);
 }
 
 /**
@@ -202,14 +203,44 @@ function applyContentLength(body: string, contentLength: string | undefined): st
  * of another SIP version (its headers are then not checked: they may follow that version's rules).
  */
 export function parseSipMessage(input: string | Buffer): SipMessage {
-  let text: string;
+  let bytes: Buffer;
   if (typeof input === 'string') {
-    text = input;
+    bytes = Buffer.from(input, 'utf8');
   } else if (Buffer.isBuffer(input)) {
-    text = input.toString('utf8');
+    bytes = input;
   } else {
     throw new SipParseError('input is neither a string nor a Buffer');
   }
+  // Scanned as latin1 (one char per byte), so the body comes out as the exact bytes that came in
+  // (an application/isup part is binary); the start line and header values are then read as UTF-8.
+  const message = parseText(bytes.toString('latin1'));
+  return hasHighBytes(message) ? utf8Headers(message) : message;
+}
+
+function hasHighBytes(msg: SipMessage): boolean {
+  const high = (text: string): boolean => {
+    for (let i = 0; i < text.length; i += 1) {
+      if (text.charCodeAt(i) > 0x7f) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return (msg.kind === 'request' ? high(msg.uri) : high(msg.reason)) || msg.headers.some((h) => high(h.value));
+}
+
+function fromLatin1(text: string): string {
+  return Buffer.from(text, 'latin1').toString('utf8');
+}
+
+function utf8Headers(msg: SipMessage): SipMessage {
+  const headers = msg.headers.map((h) => ({ name: h.name, value: fromLatin1(h.value) }));
+  return msg.kind === 'request'
+    ? { ...msg, uri: fromLatin1(msg.uri), headers }
+    : { ...msg, reason: fromLatin1(msg.reason), headers };
+}
+
+function parseText(text: string): SipMessage {
   const n = text.length;
 
   // CRLFs before the start line are ignored (RFC 3261 7.5); they are also keep-alives (RFC 5626 3.5.1).

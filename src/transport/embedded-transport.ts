@@ -20,7 +20,7 @@ import net from 'node:net';
 import type { SipMessage } from '../sip/sip-message.ts';
 import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
-import { serializeSipMessage } from '../sip/sip-serializer.ts';
+import { encodeSipMessage } from '../sip/sip-serializer.ts';
 import { annotateTopVia } from './annotate-via.ts';
 import type { Endpoint } from './endpoint.ts';
 import { endpointKey, hostKey, unbracket } from './endpoint.ts';
@@ -211,7 +211,7 @@ export class EmbeddedTransport implements SipTransport {
     if (this.phase !== 'started') {
       throw new Error('transport is not running');
     }
-    const data = Buffer.from(serializeSipMessage(message), 'utf8');
+    const data = encodeSipMessage(message);
     if (to.transport === 'udp') {
       await this.sendDatagram(this.udpSocketFor(message, to), data, to);
       return;
@@ -344,7 +344,7 @@ export class EmbeddedTransport implements SipTransport {
       return;
     }
     const to = responseDestination(res, 'udp');
-    const data = Buffer.from(serializeSipMessage(res), 'utf8');
+    const data = encodeSipMessage(res);
     this.sendDatagram(listener, data, to).catch((err: unknown) => this.report('send-error', describe(err), to));
   }
 
@@ -584,7 +584,7 @@ export class EmbeddedTransport implements SipTransport {
         if (res === null) {
           conn.socket.end();
         } else {
-          conn.socket.end(Buffer.from(serializeSipMessage(res), 'utf8'));
+          conn.socket.end(encodeSipMessage(res));
         }
         setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
         return;
@@ -600,7 +600,7 @@ export class EmbeddedTransport implements SipTransport {
           // The framing held, so the connection stays usable: answer and read on.
           const res = this.errorResponse(event.data, err.status, err.message, conn.remote);
           if (res !== null) {
-            this.write(conn, Buffer.from(serializeSipMessage(res), 'utf8')).catch((e: unknown) =>
+            this.write(conn, encodeSipMessage(res)).catch((e: unknown) =>
               this.report('send-error', describe(e), conn.remote),
             );
           }

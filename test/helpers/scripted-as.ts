@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { parseNameAddr } from '../../src/sip/name-addr.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
-import { serializeSipMessage } from '../../src/sip/sip-serializer.ts';
+import { encodeSipMessage } from '../../src/sip/sip-serializer.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { parseUri } from '../../src/sip/sip-uri.ts';
 
@@ -42,7 +42,7 @@ export class ScriptedAs {
   }
 
   #send(msg: SipMessage, to: { address: string; port: number }): void {
-    this.#socket.send(serializeSipMessage(msg), to.port, to.address);
+    this.#socket.send(encodeSipMessage(msg), to.port, to.address);
   }
 
   #receive(msg: SipMessage, from: { address: string; port: number }): void {

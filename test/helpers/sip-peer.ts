@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { getHeader, getHeaderValues } from '../../src/sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
-import { serializeSipMessage } from '../../src/sip/sip-serializer.ts';
+import { encodeSipMessage } from '../../src/sip/sip-serializer.ts';
 
 const WAIT_MS = 3_000;
 
@@ -66,7 +66,7 @@ export class SipPeer {
   }
 
   send(msg: SipMessage | string | Buffer, to: { address: string; port: number }): void {
-    const data = typeof msg === 'string' || Buffer.isBuffer(msg) ? msg : serializeSipMessage(msg);
+    const data = typeof msg === 'string' || Buffer.isBuffer(msg) ? msg : encodeSipMessage(msg);
     this.#socket.send(data, to.port, to.address);
   }
 

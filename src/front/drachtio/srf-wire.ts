@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Inbound } from '../../call/call-controller.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { parseCSeq } from '../../sip/cseq.ts';
@@ -26,6 +27,16 @@ export function inboundOf(msg: SrfMessage): Inbound {
 }
 
 /** drachtio-server's text of a message, read by the guard's own strict parser. Throws SipParseError. */
+/**
+ * drachtio-srf takes a body as a JS string and writes it as UTF-8; the guard keeps bodies as
+ * byte strings (see sip-parser.ts). A body that came through drachtio-server was UTF-8 text
+ * already (drachtio hands the application text), so the bytes map back; a binary body cannot
+ * cross drachtio-srf unchanged, which is drachtio's limit, not the guard's.
+ */
+function bodyText(body: string): string {
+  return Buffer.from(body, 'latin1').toString('utf8');
+}
+
 export function parseRaw(raw: string): SipMessage {
   return parseSipMessage(raw);
 }
@@ -59,7 +70,7 @@ export function standaloneRequest(req: SipRequest, destination: string): SrfRequ
   const routes = getHeaderValues(req, 'Route');
   return {
     uri: withRouteHeaders(sendableRequestUri(req.uri, destination), routes),
-    opts: { method: req.method, proxy: destination, headers: headerObject(req.headers, SERVER_OWNED), body: req.body },
+    opts: { method: req.method, proxy: destination, headers: headerObject(req.headers, SERVER_OWNED), body: bodyText(req.body) },
   };
 }
 
@@ -68,18 +79,18 @@ export function standaloneRequest(req: SipRequest, destination: string): SrfRequ
  * once it has sent a request of its own, the next CSeq (the controller's is used before that).
  */
 export function dialogRequest(req: SipRequest, dialogId: string): SrfRequestSpec {
-  return { uri: req.uri, opts: { method: req.method, stackDialogId: dialogId, headers: headerObject(req.headers, SERVER_OWNED), body: req.body } };
+  return { uri: req.uri, opts: { method: req.method, stackDialogId: dialogId, headers: headerObject(req.headers, SERVER_OWNED), body: bodyText(req.body) } };
 }
 
 /** What goes with an ACK or CANCEL drachtio-srf builds from the request it answers (the dialog writes the rest). */
 export function ackOptions(ack: SipRequest): SrfSendOptions {
   const skip = new Set([...SERVER_OWNED, 'CSeq', 'From', 'To', 'Call-ID']);
-  return { headers: headerObject(ack.headers, skip), body: ack.body };
+  return { headers: headerObject(ack.headers, skip), body: bodyText(ack.body) };
 }
 
 /** Status, reason and headers for `res.send`: To carries the guard's tag; the rest of the echo is drachtio-server's. */
 export function responseSpec(res: SipResponse): { status: number; reason: string; opts: SrfSendOptions } {
-  return { status: res.status, reason: res.reason, opts: { headers: headerObject(res.headers, ECHOED_IN_RESPONSE), body: res.body } };
+  return { status: res.status, reason: res.reason, opts: { headers: headerObject(res.headers, ECHOED_IN_RESPONSE), body: bodyText(res.body) } };
 }
 
 /**
