@@ -3,6 +3,7 @@ import type { Actor } from '../policy/actor.ts';
 import { NO_GRANTS } from '../policy/actor.ts';
 import type { Reason } from '../policy/reason.ts';
 import { admitRoute } from '../policy/route-admission.ts';
+import { ACCEPTED_BODY_TYPES, admitBody, type BodyAdmission } from '../policy/body-admission.ts';
 import type { Verdict } from '../policy/verdict.ts';
 import type { VerdictEngine } from '../policy/verdict-engine.ts';
 import { admitUntrustedHeaders, passHeaderSet } from '../privacy/header-allow-list.ts';
@@ -19,7 +20,8 @@ import { parseCSeq } from '../sip/cseq.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
 import { parseUri } from '../sip/sip-uri.ts';
 import { tagOf, withoutTag } from '../sip/dialog-tags.ts';
-import { isSdpBody } from '../sip/sdp-body.ts';
+import { classifyMessageBody, firstSdp, isSdpBody, mapSdpParts, removeBodyParts, setSdpBody } from '../sip/sdp-body.ts';
+import type { BodyClass } from '../sip/sip-body.ts';
 import { getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { CallStore, LegAddress } from '../state/call-store.ts';
@@ -70,6 +72,7 @@ interface Sender {
 }
 
 const DEFAULT_MAX_FORWARDS = 70;
+const NO_BODY: BodyClass = { kind: 'none' };
 /** An INVITE unanswered this long is gone (RFC 3261 Timer C is "greater than 3 minutes"). */
 export const EARLY_IDLE_MS = 200_000;
 /** A confirmed call silent this long is treated as lost: IMS session timers refresh far more often. */
@@ -177,22 +180,30 @@ export class CallController {
     const reasons: Reason[] = [];
     let wouldHave: DecisionReport['wouldHave'] = null;
     const answerer = this.#actorOfLeg(leg);
-    if (isSdpBody(out)) {
-      if (txn.forwardedOffer !== null) {
-        const answered = this.#decideAnswer(call, txn, out.body, answerer, res.status < 300);
-        reasons.push(...answered.reasons);
-        wouldHave = answered.wouldHave;
-        out.body = answered.body;
-      } else {
-        // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
-        const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, hopIndex, leg.peerId) : hop[txn.inboundSide].sdpForwarded;
-        const verdict = this.#decideOffer(call, answerer, out.body, cseq.method, hop.phase === 'early', baseline);
-        reasons.push(...verdict.reasons);
-        wouldHave = monitorDifference(verdict, out.body);
-        if (verdict.enforced && verdict.sdp !== null) {
-          out.body = verdict.sdp;
-        }
-        hop.pendingOffer = { ...txn, forwardedOffer: out.body, created: verdict.created, openedMedia: verdict.openedMedia, initiatorId: leg.peerId ?? sender.label };
+    const admitted = this.#admitBody(out, answerer);
+    const answersOffer = txn.forwardedOffer !== null && (isSdpBody(out) || (!admitted.ok && res.status >= 200 && res.status < 300));
+    if (answersOffer) {
+      const answered = this.#policeAnswer(call, txn, out, answerer, res.status < 300, admitted);
+      reasons.push(...answered.reasons);
+      wouldHave = answered.wouldHave;
+    } else if (!admitted.ok) {
+      // A body the guard cannot vouch for that answers nothing: the response goes on without it.
+      removeBodyParts(out, () => false);
+      reasons.push(admitted.reason);
+    } else if (isSdpBody(out)) {
+      // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
+      const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, hopIndex, leg.peerId) : hop[txn.inboundSide].sdpForwarded;
+      const policed = this.#policeOffer(call, answerer, out, cseq.method, hop.phase === 'early', baseline);
+      if (policed !== null) {
+        reasons.push(...admitted.reasons, ...policed.verdict.reasons);
+        wouldHave = policed.wouldHave;
+        hop.pendingOffer = {
+          ...txn,
+          forwardedOffer: firstSdp(out),
+          created: policed.verdict.created,
+          openedMedia: policed.verdict.openedMedia,
+          initiatorId: leg.peerId ?? sender.label,
+        };
       }
     }
 
@@ -208,9 +219,7 @@ export class CallController {
     if (!back.trusted) {
       shieldIdentities(relayed, this.#shieldContext(call, back, false));
     }
-    if (isSdpBody(relayed)) {
-      relayed.body = stampOrigin(back, relayed.body);
-    }
+    mapSdpParts(relayed, (sdp, i) => (i === 0 ? stampOrigin(back, sdp) : sdp));
 
     if (res.status >= 200) {
       delete hop.transactions[transactionKey(side, txn.outboundCseq, txn.method)];
@@ -308,16 +317,20 @@ export class CallController {
       call.originals = captureOriginals(out);
     }
 
-    let verdict: Verdict | null = null;
-    if (isSdpBody(out)) {
-      const baseline = linkedHop === null ? null : partnerOffer(call, linkedHop, 'downstream', req.method);
-verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baseline);
+    if (!sender.actor.trusted) {
+      const admitted = this.#admitBody(out, sender.actor);
+      if (!admitted.ok) {
+        return this.#refuse(req, sender, admitted.status, [...reasons, admitted.reason], report, [{ name: 'Accept', value: ACCEPTED_BODY_TYPES }]);
+      }
+      reasons.push(...admitted.reasons);
+    }
+    const baseline = linkedHop === null ? null : partnerOffer(call, linkedHop, 'downstream', req.method);
+    const policed = this.#policeOffer(call, initiator, out, req.method, true, baseline);
+    const verdict = policed?.verdict ?? null;
+    if (verdict !== null) {
       reasons.push(...verdict.reasons);
       if (verdict.enforced && verdict.action === 'reject') {
         return this.#refuse(req, sender, verdict.status ?? 403, [...reasons], { ...report, initiator: initiator.id });
-      }
-      if (verdict.enforced && verdict.sdp !== null) {
-        out.body = verdict.sdp;
       }
     }
 
@@ -391,16 +404,14 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       copied: endToEndHeaders(out.headers),
       body: out.body,
     });
-    if (isSdpBody(forwarded)) {
-      forwarded.body = stampOrigin(downstream, forwarded.body);
-    }
+    mapSdpParts(forwarded, (sdp, i) => (i === 0 ? stampOrigin(downstream, sdp) : sdp));
     const txn: PendingTransaction = {
       method: req.method,
       inboundSide: 'upstream',
       outboundCseq: 1,
       branch,
       echo: echoHeaders(req),
-      forwardedOffer: isSdpBody(forwarded) ? forwarded.body : null,
+      forwardedOffer: firstSdp(forwarded),
       created: verdict?.enforced === false ? [] : (verdict?.created ?? []),
       openedMedia: verdict?.enforced === false ? [] : (verdict?.openedMedia ?? []),
       initiatorId: initiator.id,
@@ -429,7 +440,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
         action: 'forward',
         status: null,
         reasons,
-        wouldHave: verdict === null ? null : monitorDifference(verdict, req.body),
+        wouldHave: policed?.wouldHave ?? null,
       },
     };
   }
@@ -472,24 +483,33 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       restoreIdentities(out, { issued: call.issued, originals: null });
     }
     let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
-    if (isSdpBody(out)) {
-      const pending = req.method === 'ACK' || req.method === 'PRACK' ? hop.pendingOffer : null;
-      if (pending !== null) {
-        const answered = this.#decideAnswer(call, pending, out.body, this.#actorOfLeg(from), true);
-        reasons.push(...answered.reasons);
-        out.body = answered.body;
-        hop.pendingOffer = null;
-      } else if (req.method !== 'ACK') {
-        // The baseline is what the guard itself forwarded toward this leg (or, when the AS relays
-        // an offer the guard handed it on the partner hop, that offer): never the peer's own last SDP.
-        const baseline = partnerOfferFor(call, hopIndex, from.peerId, req.method) ?? to.sdpForwarded;
-        verdict = this.#decideOffer(call, initiator, out.body, req.method, false, baseline);
-        reasons.push(...verdict.reasons);
+    let wouldHave: DecisionReport['wouldHave'] = verdict === null ? null : monitorDifference(verdict, req.body);
+    const admitted = this.#admitBody(out, from.trusted ? { trusted: true, id: sender.label } : sender.actor);
+    const pending = req.method === 'ACK' || req.method === 'PRACK' ? hop.pendingOffer : null;
+    if (pending !== null && (isSdpBody(out) || !admitted.ok)) {
+      const answered = this.#policeAnswer(call, pending, out, this.#actorOfLeg(from), true, admitted);
+      reasons.push(...answered.reasons);
+      hop.pendingOffer = null;
+    } else if (!admitted.ok && req.method === 'ACK') {
+      // An ACK cannot be refused (RFC 3261 17.1.1.3): it goes on without the body.
+      removeBodyParts(out, () => false);
+      reasons.push(admitted.reason);
+    } else if (!admitted.ok) {
+      return this.#refuse(req, sender, admitted.status, [...reasons, admitted.reason], reportAs, [{ name: 'Accept', value: ACCEPTED_BODY_TYPES }], from.localTag);
+    } else if (req.method === 'ACK' && !from.trusted && out.body.length > 0) {
+      // An ACK that answers no pending offer carries no SDP a receiver should read: default deny.
+      removeBodyParts(out, () => false);
+    } else if (isSdpBody(out) && req.method !== 'ACK') {
+      // The baseline is what the guard itself forwarded toward this leg (or, when the AS relays
+      // an offer the guard handed it on the partner hop, that offer): never the peer's own last SDP.
+      const baseline = partnerOfferFor(call, hopIndex, from.peerId, req.method) ?? to.sdpForwarded;
+      const policed = this.#policeOffer(call, initiator, out, req.method, false, baseline);
+      if (policed !== null) {
+        verdict = policed.verdict;
+        wouldHave = policed.wouldHave;
+        reasons.push(...admitted.reasons, ...verdict.reasons);
         if (verdict.enforced && verdict.action === 'reject') {
           return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
-        }
-        if (verdict.enforced && verdict.sdp !== null) {
-          out.body = verdict.sdp;
         }
         offer = { created: verdict.enforced ? verdict.created : [], openedMedia: verdict.enforced ? verdict.openedMedia : [] };
       }
@@ -519,9 +539,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       copied,
       body: out.body,
     });
-    if (isSdpBody(forwarded)) {
-      forwarded.body = stampOrigin(to, forwarded.body);
-    }
+    mapSdpParts(forwarded, (sdp, i) => (i === 0 ? stampOrigin(to, sdp) : sdp));
     if (!isAck) {
       const toSide = otherSide(side);
       hop.transactions[transactionKey(toSide, cseq, req.method)] = {
@@ -530,7 +548,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
         outboundCseq: cseq,
         branch,
         echo: echoHeaders(req),
-        forwardedOffer: offer !== null && isSdpBody(forwarded) ? forwarded.body : null,
+        forwardedOffer: offer === null ? null : firstSdp(forwarded),
         created: offer?.created ?? [],
         openedMedia: offer?.openedMedia ?? [],
         initiatorId: initiator.id,
@@ -542,7 +560,7 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       // RFC 3261 12.2.1.1: an in-dialog request goes to the first route-set entry, else the remote target.
       to: { peerId: to.peerId, uri: firstRouteUri(to.routeSet) ?? to.remoteTarget },
       message: forwarded,
-      report: { ...reportAs, action: 'forward', status: null, reasons, wouldHave: verdict === null ? null : monitorDifference(verdict, req.body) },
+      report: { ...reportAs, action: 'forward', status: null, reasons, wouldHave },
     };
   }
 
@@ -584,6 +602,76 @@ verdict = this.#decideOffer(call, initiator, out.body, req.method, true, baselin
       message: forwarded,
       report: { ...base, call: call.id, initiator: sender.label, action: 'forward', status: null, reasons: [], wouldHave: null },
     };
+  }
+
+  /** An untrusted peer's body is admitted whole or not at all (body-admission.ts). */
+  #admitBody(msg: SipMessage, sender: Pick<Actor, 'trusted' | 'id'>): BodyAdmission {
+    const { guard } = this.#d.profile;
+    return admitBody({
+      body: sender.trusted ? NO_BODY : classifyMessageBody(msg),
+      contentEncoding: getHeader(msg, 'Content-Encoding'),
+      senderTrusted: sender.trusted,
+      senderLabel: sender.id,
+      // Monitor mode reports what enforce would refuse and passes it.
+      failOpen: guard.fail === 'open' || guard.mode === 'monitor',
+    });
+  }
+
+  /**
+   * Every SDP part of `msg` policed as an offer (one verdict each, same baseline): the parts are
+   * rewritten in place, and one verdict stands for them all (a refusal of any refuses the offer).
+   */
+  #policeOffer(
+    call: CallState,
+    initiator: Actor,
+    msg: SipMessage,
+    method: string,
+    initial: boolean,
+    baseline: string | null,
+  ): { verdict: Verdict; wouldHave: DecisionReport['wouldHave'] } | null {
+    const verdicts: Verdict[] = [];
+    let wouldHave: DecisionReport['wouldHave'] = null;
+    mapSdpParts(msg, (sdp) => {
+      const verdict = this.#decideOffer(call, initiator, sdp, method, initial, baseline);
+      wouldHave ??= monitorDifference(verdict, sdp);
+      verdicts.push(verdict);
+      return verdict.enforced && verdict.sdp !== null ? verdict.sdp : sdp;
+    });
+    const [first, ...others] = verdicts;
+    if (first === undefined) {
+      return null;
+    }
+    const refusal = verdicts.find((v) => v.action === 'reject');
+    const reasons = [...first.reasons, ...others.flatMap((v) => v.reasons)];
+    return { verdict: { ...(refusal ?? first), reasons, created: first.created, openedMedia: first.openedMedia }, wouldHave };
+  }
+
+  /**
+   * Every SDP part of `msg` policed as an answer to `offer`. A body the guard cannot admit from
+   * the answerer is replaced by an answer written on its behalf, every m-line refused.
+   */
+  #policeAnswer(
+    call: CallState,
+    offer: Pick<PendingTransaction, 'forwardedOffer' | 'created' | 'openedMedia'>,
+    msg: SipMessage,
+    answerer: Actor,
+    commit: boolean,
+    admitted: BodyAdmission,
+  ): { reasons: Reason[]; wouldHave: DecisionReport['wouldHave'] } {
+    if (!admitted.ok) {
+      const answered = this.#decideAnswer(call, offer, '', answerer, commit);
+      setSdpBody(msg, answered.body);
+      return { reasons: [admitted.reason, ...answered.reasons], wouldHave: answered.wouldHave };
+    }
+    const reasons: Reason[] = [...admitted.reasons];
+    let wouldHave: DecisionReport['wouldHave'] = null;
+    mapSdpParts(msg, (sdp, i) => {
+      const answered = this.#decideAnswer(call, offer, sdp, answerer, commit && i === 0);
+      reasons.push(...answered.reasons);
+      wouldHave ??= answered.wouldHave;
+      return answered.body;
+    });
+    return { reasons, wouldHave };
   }
 
   /**

@@ -14,7 +14,8 @@ import {
   USER_PRIVACY_HEADERS,
 } from './identity-headers.ts';
 import { ANONYMOUS_URI, type Pseudonymizer } from './pseudonymizer.ts';
-import { isSdpBody } from '../sip/sdp-body.ts';
+import { mapSdpParts, removeBodyParts } from '../sip/sdp-body.ts';
+import { UNTRUSTED_BODY_TYPES } from '../policy/body-admission.ts';
 import type { IssuedIdentities } from './issued-identity.ts';
 import { OUTBOUND_ALLOWED_HEADERS, keepAllowedHeaders } from './header-allow-list.ts';
 
@@ -88,9 +89,9 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
     for (const name of OPAQUE_IDENTITY_HEADERS) {
       removeHeader(msg, name);
     }
-    if (isSdpBody(msg)) {
-      msg.body = sdpTowardPeer(msg.body, ctx.sdpSession);
-    }
+    // Bodies of other types (application/isup, IMS XML) carry numbers and locations: removed.
+    removeBodyParts(msg, (type) => UNTRUSTED_BODY_TYPES.has(type));
+    mapSdpParts(msg, (sdp) => sdpTowardPeer(sdp, ctx.sdpSession));
     // Before the Privacy values below, so a user's `Privacy: user` still removes a header the
     // operator lets pass (RFC 3323 4.2: the user's request binds the privacy service).
     removed = keepAllowedHeaders(msg, OUTBOUND_ALLOWED_HEADERS, ctx.passHeaders ?? NO_PASS_HEADERS);

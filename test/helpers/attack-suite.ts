@@ -4,7 +4,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-mess
 import { readSdp } from '../../src/sdp/read-sdp.ts';
 import type { FrontEndUnderTest, GuardUnderTest } from './flow-suite.ts';
 import { ADS, BOOTSTRAP, offer, WEATHER } from './sdp-builder.ts';
-import { addrUri, dialogRequest, inDialog, SipPeer, viaTarget } from './sip-peer.ts';
+import { addrUri, ALL_BYTES, dialogRequest, inDialog, multipart, SipPeer, viaTarget } from './sip-peer.ts';
 
 /**
  * The untrusted AS as an attacker who has read the guard's code, on the wire: weather-as
@@ -220,5 +220,102 @@ export function defineDialogAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.ok(real, "the caller's INVITE reached the callee as a new request");
     l.callee.reply(real, 486, 'Busy Here', { toTag: 'c' });
     t.equal((await l.caller.nextResponse(486, 'INVITE')).status, 486, 'and its answer came back to the caller');
+  });
+}
+
+/**
+ * The AS hides an offer where the guard might not look (RFC 5621 multipart, odd types) and
+ * binary bodies cross the guard byte for byte. Same lab as defineDialogAttacks.
+ */
+export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: { skip: false | string; firstPort: number }): void {
+  const { skip } = options;
+  let nextPort = options.firstPort;
+
+  async function lab(t: Test): Promise<{ guard: GuardUnderTest; to: { address: string; port: number }; caller: SipPeer; callee: SipPeer; as: SipPeer; guardUri: string }> {
+    const base = nextPort;
+    nextPort += 10;
+    const fe = frontEnd();
+    const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
+    const caller = await SipPeer.start('127.0.0.1', base + 1);
+    const callee = await SipPeer.start('127.0.0.2', base + 2);
+    const as = await SipPeer.start('127.0.0.3', base + 3);
+    t.teardown(async () => {
+      for (const peer of [caller, callee, as]) {
+        peer.close();
+      }
+      await guard.stop();
+    });
+    return { guard, to: { address: fe.guardIp, port }, caller, callee, as, guardUri: `sip:${fe.guardIp}:${port}` };
+  }
+
+  const ungranted = offer({ channels: [WEATHER, ADS], username: 'as' });
+
+  t.test('every SDP part from the AS is policed, whatever the body looks like', { skip }, async (t) => {
+    const l = await lab(t);
+    const cases: { name: string; contentType: string; body: string }[] = [
+      { name: 'odd case and parameters', contentType: 'Application/SDP; charset=utf-8', body: ungranted },
+      { name: 'multipart/mixed', contentType: 'multipart/mixed;boundary=b1', body: multipart('b1', [['application/sdp', ungranted], ['application/dtmf-relay', 'Signal=5\r\nDuration=160']]) },
+      { name: 'multipart/alternative, two SDPs', contentType: 'multipart/alternative; boundary="b2"', body: multipart('b2', [['application/sdp', offer({ channels: [WEATHER] })], ['application/sdp', ungranted]]) },
+      {
+        name: 'nested multipart',
+        contentType: 'multipart/mixed;boundary=outer',
+        body: multipart('outer', [['multipart/alternative;boundary=inner', multipart('inner', [['APPLICATION/sdp', ungranted]]).slice(0, -2)]]),
+      },
+    ];
+    for (const [i, c] of cases.entries()) {
+      l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: `body-${i}`, contentType: c.contentType, body: c.body }), l.to);
+      const atCallee = await l.callee.nextRequest('INVITE');
+      t.notMatch(atCallee.body, /dcmap:1002/, `${c.name}: the ungranted channel is stripped`);
+      t.match(atCallee.body, /dcmap:1000/, `${c.name}: the granted one passes`);
+      if (c.name === 'multipart/mixed') {
+        t.match(atCallee.body, /--b1\r\nContent-Type: application\/dtmf-relay\r\n\r\nSignal=5\r\nDuration=160\r\n--b1--\r\n$/, 'the other part is byte-exact');
+      }
+      l.callee.reply(atCallee, 486, 'Busy Here', { toTag: `c${i}` });
+    }
+  });
+
+  t.test('a body from the AS the guard cannot classify is refused with 415', { skip }, async (t) => {
+    const l = await lab(t);
+    const cases: { name: string; contentType: string | null; body: string }[] = [
+      { name: 'no Content-Type', contentType: null, body: ungranted },
+      { name: 'a type a lenient receiver reads as SDP', contentType: 'text/plain', body: ungranted },
+      { name: 'an unknown part beside the SDP', contentType: 'multipart/mixed;boundary=x', body: multipart('x', [['application/sdp', offer({ channels: [WEATHER] })], ['application/x-sdp', ungranted]]) },
+      { name: 'a multipart without its close delimiter', contentType: 'multipart/mixed;boundary=y', body: `--y\r\nContent-Type: application/sdp\r\n\r\n${ungranted}` },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const callId = `refused-body-${i}`;
+      l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId, contentType: c.contentType, body: c.body }), l.to);
+      const res = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === callId);
+      t.ok(res.status === 415 || res.status === 400, `${c.name}: refused (${res.status})`);
+      if (res.status === 415) {
+        t.match(getHeader(res, 'Accept') ?? '', /application\/sdp/, `${c.name}: the 415 says what is accepted`);
+      }
+    }
+    t.notOk(await l.callee.gotWithin((m) => m.kind === 'request'), 'none reached the callee');
+  });
+
+  t.test('a binary part crosses between trusted peers byte for byte; toward the AS it is removed', { skip }, async (t) => {
+    const l = await lab(t);
+    const sdp = offer({ channels: [BOOTSTRAP] });
+    const body = multipart('sipi', [['application/sdp', sdp], ['application/isup; version=itu-t92+', ALL_BYTES]]);
+    l.caller.send(dialogRequest(l.caller, { uri: 'sip:+15550002222@ims.example.net', callId: 'binary-core', contentType: 'multipart/mixed;boundary=sipi', body }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    t.equal(atCallee.body, body, 'the multipart body arrives byte-exact, the ISUP part with every byte value');
+    l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
+
+    l.caller.send(
+      dialogRequest(l.caller, {
+        uri: 'sip:+15550002222@ims.example.net',
+        callId: 'binary-to-as',
+        route: [`<${l.guardUri};lr;as=weather-as>`, `<sip:127.0.0.2:${l.callee.port};lr>`],
+        contentType: 'multipart/mixed;boundary=sipi',
+        body,
+      }),
+      l.to,
+    );
+    const atAs = await l.as.nextRequest('INVITE');
+    t.notOk(atAs.body.includes(ALL_BYTES.slice(0, 32)), 'the ISUP part (it carries both numbers) does not reach the AS');
+    t.match(atAs.body, /m=audio/, 'the SDP does');
+    t.notMatch(atAs.body, /o=alice|192\.0\.2\.10 *\r?\ns=/, "the SDP's o= no longer names the user");
   });
 }

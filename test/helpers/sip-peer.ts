@@ -129,6 +129,14 @@ export class SipPeer {
   }
 }
 
+/** A multipart body (RFC 2046 5.1.1) of the given parts, each `[Content-Type, content]`, CRLF throughout. */
+export function multipart(boundary: string, parts: readonly (readonly [string, string])[]): string {
+  return `${parts.map(([type, content]) => `--${boundary}\r\nContent-Type: ${type}\r\n\r\n${content}\r\n`).join('')}--${boundary}--\r\n`;
+}
+
+/** Every byte value once: a binary part (ISUP-like) as the byte string bodies are kept in. */
+export const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
+
 export function cseqMethod(msg: SipMessage): string {
   return (getHeader(msg, 'CSeq') ?? '').trim().split(/\s+/)[1] ?? '';
 }
@@ -150,7 +158,7 @@ export function viaTarget(req: SipRequest): { address: string; port: number } {
 /** An INVITE (or other dialog-creating request) as a caller writes it. */
 export function dialogRequest(
   from: SipPeer,
-  opts: { method?: string; uri: string; to?: string; callId: string; fromTag?: string; route?: string[]; body?: string; headers?: SipHeader[]; branch?: string; cseq?: number },
+  opts: { method?: string; uri: string; to?: string; callId: string; fromTag?: string; contentType?: string | null; route?: string[]; body?: string; headers?: SipHeader[]; branch?: string; cseq?: number },
 ): SipRequest {
   const method = opts.method ?? 'INVITE';
   const headers: SipHeader[] = [
@@ -163,7 +171,7 @@ export function dialogRequest(
     { name: 'CSeq', value: `${opts.cseq ?? 1} ${method}` },
     { name: 'Contact', value: from.contact },
     ...(opts.headers ?? []),
-    ...(opts.body === undefined ? [] : [{ name: 'Content-Type', value: 'application/sdp' }]),
+    ...(opts.body === undefined || opts.contentType === null ? [] : [{ name: 'Content-Type', value: opts.contentType ?? 'application/sdp' }]),
   ];
   return { kind: 'request', method, uri: opts.uri, headers, body: opts.body ?? '' };
 }
