@@ -19,6 +19,7 @@ import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
 import { parseUri } from '../sip/sip-uri.ts';
+import { SUPPORTED_EXTENSIONS, unsupportedExtensions } from '../sip/required-extensions.ts';
 import { tagOf, withoutTag } from '../sip/dialog-tags.ts';
 import { classifyMessageBody, firstSdp, isSdpBody, mapSdpParts, removeBodyParts, setSdpBody } from '../sip/sdp-body.ts';
 import type { BodyClass } from '../sip/sip-body.ts';
@@ -114,6 +115,13 @@ export class CallController {
     const maxForwards = Number(getHeader(req, 'Max-Forwards') ?? DEFAULT_MAX_FORWARDS);
     if (Number.isFinite(maxForwards) && maxForwards <= 0 && req.method !== 'ACK') {
       return this.#refuse(req, sender, 483, [], base);
+    }
+    // RFC 3261 8.2.2.3: an extension the guard would have to act on and does not know is refused.
+    const unsupported = unsupportedExtensions(req, SUPPORTED_EXTENSIONS);
+    if (unsupported.length > 0) {
+      return this.#refuse(req, sender, 420, [{ code: 'sip.extension-unsupported', detail: unsupported.join(', ').slice(0, 200) }], base, [
+        { name: 'Unsupported', value: unsupported.join(', ') },
+      ]);
     }
     const toTag = tagOf(getHeader(req, 'To'));
     if (req.method === 'CANCEL') {

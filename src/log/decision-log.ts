@@ -3,9 +3,16 @@ import type { Logger } from './logger.ts';
 
 /**
  * One line per decision that matters to an operator: every dialog-creating request, every
- * rejection, and every message whose verdict carries a reason. Plain relays of in-dialog
+ * rejection, every message whose verdict carries a reason, and every relayed CANCEL, BYE,
+ * re-INVITE, UPDATE and REFER. Plain relays of in-dialog
  * traffic go to debug, so the log stays one line per call decision at 1,000 calls/s.
  */
+/**
+ * In-dialog requests that end or change someone's call, or cancel it: each relay of one is a
+ * decision an operator must be able to find afterwards, even when nothing was refused.
+ */
+const BYPASS_RELEVANT = new Set(['CANCEL', 'BYE', 'INVITE', 'UPDATE', 'REFER']);
+
 export function logDecision(logger: Logger, outcome: ControllerOutcome, dialogCreating: boolean): void {
   const { report } = outcome;
   const to = outcome.kind === 'drop' ? null : (outcome.to.peerId ?? outcome.to.uri);
@@ -22,7 +29,7 @@ export function logDecision(logger: Logger, outcome: ControllerOutcome, dialogCr
   };
   if (report.action === 'reject' || report.reasons.length > 0 || report.wouldHave !== null) {
     logger.info(fields, 'decision');
-  } else if (dialogCreating) {
+  } else if (dialogCreating || BYPASS_RELEVANT.has(report.message)) {
     logger.info(fields, 'decision');
   } else {
     logger.debug(fields, 'relay');

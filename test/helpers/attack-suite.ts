@@ -206,6 +206,24 @@ export function defineDialogAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.notOk(await l.victim.gotWithin(() => true), 'the victim never got anything');
   });
 
+  t.test('a request that requires an extension the guard does not support gets 420 with Unsupported', { skip }, async (t) => {
+    const l = await lab(t);
+    for (const [name, value] of [
+      ['Require', 'x-evil-ext'],
+      ['Proxy-Require', 'sec-agree'],
+    ] as const) {
+      const callId = `ext-${name}`;
+      l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId, headers: [{ name, value }] }), l.to);
+      const res = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === callId);
+      t.equal(res.status, 420, `${name}: ${value} gets 420`);
+      t.equal(getHeader(res, 'Unsupported'), value, 'naming the extension');
+    }
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'ext-100rel', headers: [{ name: 'Require', value: '100rel' }] }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    t.equal(getHeader(atCallee, 'Require'), '100rel', 'one it supports passes on');
+    l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
+  });
+
   t.test("an INVITE squatting on the caller's branch does not swallow the caller's real INVITE", { skip }, async (t) => {
     const l = await lab(t);
     const branch = l.caller.branch();

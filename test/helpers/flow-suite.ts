@@ -135,6 +135,10 @@ export function defineCallFlows(t: Test, frontEnd: () => FrontEndUnderTest, opti
     passed(t, 'caller', uac);
     passed(t, 'callee', uas);
     await endedClean(t, guard);
+    t.ok(
+      guard.logs.some((l) => l.msg === 'decision' && l.level === 30 && l.message === 'CANCEL' && l.action === 'forward'),
+      'the relayed CANCEL has its info-level decision line',
+    );
   });
 
   t.test('an unknown peer gets 403', { skip }, async (t) => {

@@ -4,6 +4,7 @@ import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builder
 import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Profile } from '../../profile/profile-types.ts';
+import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { Scheduler } from '../../transaction/scheduler.ts';
@@ -125,7 +126,7 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   async #handleRequest(req: SipRequest, txn: ServerTransaction): Promise<void> {
-    const dialogCreating = DIALOG_CREATING.has(req.method) && !/;\s*tag=/i.test(getHeader(req, 'To') ?? '');
+    const dialogCreating = DIALOG_CREATING.has(req.method) && tagOf(getHeader(req, 'To')) === null;
     if (this.#draining && dialogCreating) {
       txn.respond(responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]));
       return;
