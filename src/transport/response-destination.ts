@@ -35,12 +35,14 @@ function portValue(v: string | null | undefined): number | null {
  *   address for opening a new connection when that one is gone: `received` (else the sent-by
  *   host) and the sent-by port (default 5060). `rport` is not used here: it names the client's
  *   ephemeral source port, which does not accept connections.
- * - Unreliable (UDP), in 18.2.2 order:
- *   1. `maddr`: that address, sent-by port or 5060;
- *   2. `received`: that address, port from `rport` when it has a value (RFC 3581 4), else the
+ * - Unreliable (UDP), in 18.2.2 order but for `maddr`:
+ *   1. `received`: that address, port from `rport` when it has a value (RFC 3581 4), else the
  *      sent-by port or 5060;
- *   3. otherwise the sent-by host (resolved by the socket layer; RFC 3263 SRV lookups are not
+ *   2. otherwise the sent-by host (resolved by the socket layer; RFC 3263 SRV lookups are not
  *      done) and the `rport` value, sent-by port or 5060.
+ *   `maddr` is not honoured, against 18.2.2: it would let any peer that knows the guard's
+ *   address have it send 100s, finals and 2xx retransmissions to a third party (a reflector).
+ *   A multicast SIP deployment is no place for this element.
  *
  * Throws SipParseError when the response has no parseable Via.
  */
@@ -51,10 +53,6 @@ export function responseDestination(res: SipResponse, connectionTransport: 'udp'
   const hasReceived = typeof received === 'string' && received.length > 0;
   if (connectionTransport === 'tcp') {
     return { address: hasReceived ? unbracket(received) : unbracket(via.host), port: sentByPort, transport: 'tcp' };
-  }
-  const maddr = viaParam(via, 'maddr');
-  if (typeof maddr === 'string' && maddr.length > 0) {
-    return { address: unbracket(maddr), port: sentByPort, transport: 'udp' };
   }
   const rport = portValue(viaParam(via, 'rport'));
   if (hasReceived) {

@@ -203,6 +203,15 @@ export function defineDialogAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     } else {
       t.equal(outcome.refused, 400, 'a Request-URI with headers is refused');
     }
+    // maddr in its Via would have the guard's answers sent to a third party (a reflector).
+    const reflected = await SipPeer.start(l.victim.ip, l.as.port);
+    t.teardown(() => reflected.close());
+    const viaMaddr = dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'attack-maddr', route: [victimRoute] });
+    viaMaddr.headers[0] = { name: 'Via', value: `${l.as.via()};maddr=${l.victim.ip}` };
+    l.as.send(viaMaddr, l.to);
+    const toAs = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === 'attack-maddr');
+    t.equal(toAs.status, 403, 'the answer to a Via with maddr comes back to the sender');
+    t.notOk(reflected.received.length > 0, 'not to the address maddr names');
     t.notOk(await l.victim.gotWithin(() => true), 'the victim never got anything');
   });
 

@@ -32,8 +32,8 @@ t.test('responseDestination over UDP', async (t) => {
   );
   t.same(
     responseDestination(res('SIP/2.0/UDP 10.0.0.1:5070;maddr=239.1.1.1;received=198.51.100.2;rport=4'), 'udp'),
-    { address: '239.1.1.1', port: 5070, transport: 'udp' },
-    'maddr first',
+    { address: '198.51.100.2', port: 4, transport: 'udp' },
+    'maddr ignored: a peer may not point the guard\'s responses at a third party',
   );
   t.same(
     responseDestination(res('SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.9'), 'udp'),
