@@ -1,26 +1,17 @@
 import type { Reason } from '../policy/reason.ts';
+import { LEG_HEADERS } from '../privacy/header-allow-list.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { LegState } from './call-state.ts';
 
 /**
  * Headers that belong to one hop or one dialog (RFC 3261 16.6, 12.2) and so never cross the
- * B2BUA: the guard writes its own on each leg. Everything else is end-to-end and is copied.
+ * B2BUA: the guard writes its own on each leg (the privacy allow-list's list, but for
+ * Content-Type, which travels with the body). Everything else is end-to-end and is copied.
  */
-const LEG_HEADERS = new Set([
-  'Via',
-  'Route',
-  'Record-Route',
-  'Contact',
-  'From',
-  'To',
-  'Call-ID',
-  'CSeq',
-  'Max-Forwards',
-  'Content-Length',
-]);
+const HOP_HEADERS = new Set(LEG_HEADERS.filter((name) => name !== 'Content-Type'));
 
 export function endToEndHeaders(headers: readonly SipHeader[], drop: ReadonlySet<string> = new Set()): SipHeader[] {
-  return headers.filter((h) => !LEG_HEADERS.has(h.name) && !drop.has(h.name.toLowerCase()));
+  return headers.filter((h) => !HOP_HEADERS.has(h.name) && !drop.has(h.name.toLowerCase()));
 }
 
 /** Headers a response echoes from its request (RFC 3261 8.2.6.2). */

@@ -18,7 +18,6 @@ export type ReasonCode =
   | 'dialog.wrong-peer'
   | 'route.not-allowed'
   | 'body.unsupported-type'
-  | 'body.malformed'
   | 'sip.extension-unsupported'
   | 'sdp.unparseable'
   | 'sdp.mline-count'

@@ -6,6 +6,16 @@ import type { FrontEndUnderTest, GuardUnderTest } from './flow-suite.ts';
 import { ADS, BOOTSTRAP, offer, WEATHER } from './sdp-builder.ts';
 import { addrUri, ALL_BYTES, dialogRequest, inDialog, multipart, SipPeer, viaTarget } from './sip-peer.ts';
 
+/** The dialog a 2xx to its INVITE set up, as the caller sees it (RFC 3261 12.1.2). */
+function callerDialog(ok: SipResponse): Parameters<typeof inDialog>[1] {
+  return {
+    callId: getHeader(ok, 'Call-ID') ?? '',
+    localUri: getHeader(ok, 'From') ?? '',
+    remoteUri: getHeader(ok, 'To') ?? '',
+    remoteTarget: addrUri(getHeader(ok, 'Contact')),
+  };
+}
+
 /**
  * The untrusted AS as an attacker who has read the guard's code, on the wire: weather-as
  * (127.0.0.3, untrusted, granted com.example.weather only, no terminate) against a core
@@ -103,12 +113,7 @@ export function defineDialogAttacks(
     l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }) });
     const ok = await l.caller.nextResponse(200, 'INVITE');
     // The dialog as the caller sees it (guard's tag in To), which the AS copies.
-    const dialog = {
-      callId: getHeader(ok, 'Call-ID') ?? '',
-      localUri: getHeader(ok, 'From') ?? '',
-      remoteUri: getHeader(ok, 'To') ?? '',
-      remoteTarget: addrUri(getHeader(ok, 'Contact')),
-    };
+    const dialog = callerDialog(ok);
     l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
     await l.callee.nextRequest('ACK');
 
@@ -137,12 +142,7 @@ export function defineDialogAttacks(
     t.match(atCallee.body, /dcmap:1000/, 'the granted one passes');
     l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: atCallee.body.replace(/o=\S+/, 'o=bob') });
     const ok = await l.as.nextResponse(200, 'INVITE');
-    const dialog = {
-      callId: getHeader(ok, 'Call-ID') ?? '',
-      localUri: getHeader(ok, 'From') ?? '',
-      remoteUri: getHeader(ok, 'To') ?? '',
-      remoteTarget: addrUri(getHeader(ok, 'Contact')),
-    };
+    const dialog = callerDialog(ok);
     l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1 }), l.to);
     await l.callee.nextRequest('ACK');
 
