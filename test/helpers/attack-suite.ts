@@ -77,18 +77,33 @@ export function defineDialogAttacks(
   const decisions = (guard: GuardUnderTest, code: string): Record<string, unknown>[] =>
     guard.logs.filter((l) => l.msg === 'decision' && JSON.stringify(l.reasons ?? []).includes(`"${code}"`));
 
-  t.test('a response or CANCEL copied from another call by the AS changes nothing (dialog.wrong-peer)', { skip }, async (t) => {
-    const l = await lab(t);
-    const { sent, atCallee } = await ringingCoreCall(l, 'attack-486');
+  const ownStack = options.guardOwnsStack !== false;
 
+  t.test('a response copied from another call by the AS changes nothing (dialog.wrong-peer)', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atCallee } = await ringingCoreCall(l, 'attack-486');
     // 486 from the AS, with every identifier of the callee leg's INVITE.
     l.as.send(l.as.response(atCallee, 486, 'Busy Here', { toTag: 'forged' }), viaTarget(atCallee));
-    // CANCEL from the AS of the caller's INVITE: its Via branch, Call-ID, From, To and CSeq number.
+    t.notOk(await l.caller.gotWithin((m) => m.kind === 'response' && m.status >= 300), 'the caller did not get the 486');
+    t.ok(decisions(l.guard, 'dialog.wrong-peer').length >= 1, 'the attempt has its decision line');
+    if (!ownStack) {
+      // drachtio-server's transaction took the 486 as final before the guard saw it: the call
+      // toward the callee is over in the stack, whatever the guard relays (see README, Front ends).
+      return;
+    }
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }) });
+    t.equal((await l.caller.nextResponse(200, 'INVITE')).status, 200, 'the call goes on and is answered');
+  });
+
+  t.test('a CANCEL of a call the AS is not party to reaches nobody (dialog.wrong-peer)', { skip }, async (t) => {
+    const l = await lab(t);
+    const { sent, atCallee } = await ringingCoreCall(l, 'attack-cancel');
+    // CANCEL from the AS of the caller's INVITE: its Via branch, Call-ID, From, To and CSeq number;
+    // rport, so that the answer comes back to the AS's own port rather than the caller's sent-by port.
     const cancel: SipRequest = {
       kind: 'request',
       method: 'CANCEL',
       uri: sent.uri,
-      // rport, so that the answer comes back to the AS's own port rather than the caller's sent-by port.
       headers: sent.headers
         .filter((h) => ['Via', 'From', 'To', 'Call-ID', 'Max-Forwards'].includes(h.name))
         .map((h) => (h.name === 'Via' ? { name: 'Via', value: `${h.value};rport` } : h))
@@ -96,15 +111,16 @@ export function defineDialogAttacks(
       body: '',
     };
     l.as.send(cancel, l.to);
-    const refused = await l.as.nextResponse((s) => s >= 400, 'CANCEL');
-    t.equal(refused.status, 403, 'the CANCEL of an INVITE another peer sent is refused');
-    t.notOk(await l.caller.gotWithin((m) => m.kind === 'response' && m.status >= 300), 'the caller got neither 486 nor 487');
-    t.notOk(l.callee.received.some((m) => m.kind === 'request' && m.method === 'CANCEL'), 'the callee got no CANCEL');
-
-    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }) });
-    const ok = await l.caller.nextResponse(200, 'INVITE');
-    t.equal(ok.status, 200, 'the call goes on and is answered');
-    t.ok(decisions(l.guard, 'dialog.wrong-peer').length >= 2, 'each attempt has its decision line');
+    if (ownStack) {
+      t.equal((await l.as.nextResponse((s) => s >= 400, 'CANCEL')).status, 403, 'the CANCEL of an INVITE another peer sent is refused');
+      t.notOk(await l.caller.gotWithin((m) => m.kind === 'response' && m.status >= 300), 'the caller got no 487');
+    }
+    t.notOk(await l.callee.gotWithin((m) => m.kind === 'request' && m.method === 'CANCEL'), 'the callee got no CANCEL');
+    t.ok(decisions(l.guard, 'dialog.wrong-peer').length >= 1, 'the attempt has its decision line');
+    if (ownStack) {
+      l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }) });
+      t.equal((await l.caller.nextResponse(200, 'INVITE')).status, 200, 'the call goes on and is answered');
+    }
   });
 
   t.test("BYE, ACK and PRACK from the AS on a core call's dialog are refused and reach nobody", { skip }, async (t) => {
@@ -117,15 +133,20 @@ export function defineDialogAttacks(
     l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
     await l.callee.nextRequest('ACK');
 
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1, body: offer({ channels: [BOOTSTRAP, ADS] }) }), l.to);
+    l.as.send(inDialog(l.as, dialog, { method: 'PRACK', cseq: 3, headers: [{ name: 'RAck', value: '1 1 INVITE' }] }), l.to);
+    if (ownStack) {
+      t.equal((await l.as.nextResponse((s) => s >= 200, 'PRACK')).status, 403, 'PRACK refused');
+    }
+    // Last: drachtio-server forgets its dialog on any BYE, before the guard answers it.
     l.as.send(inDialog(l.as, dialog, { method: 'BYE', cseq: 2 }), l.to);
     t.equal((await l.as.nextResponse((s) => s >= 200, 'BYE')).status, 403, 'BYE refused');
-    l.as.send(inDialog(l.as, dialog, { method: 'PRACK', cseq: 3, headers: [{ name: 'RAck', value: '1 1 INVITE' }] }), l.to);
-    t.equal((await l.as.nextResponse((s) => s >= 200, 'PRACK')).status, 403, 'PRACK refused');
-    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1, body: offer({ channels: [BOOTSTRAP, ADS] }) }), l.to);
     const reached = (m: SipMessage): boolean => m.kind === 'request' && ['BYE', 'PRACK'].includes(m.method);
     t.notOk(await l.callee.gotWithin(reached), 'the callee got no BYE or PRACK');
     t.equal(l.callee.received.filter((m) => m.kind === 'request' && m.method === 'ACK').length, 1, 'nor a second ACK');
-
+    if (!ownStack) {
+      return;
+    }
     // The caller's own BYE still ends the call.
     l.caller.send(inDialog(l.caller, dialog, { method: 'BYE', cseq: 2 }), l.to);
     const bye = await l.callee.nextRequest('BYE');
@@ -268,8 +289,18 @@ export function defineDialogAttacks(
  * The AS hides an offer where the guard might not look (RFC 5621 multipart, odd types) and
  * binary bodies cross the guard byte for byte. Same lab as defineDialogAttacks.
  */
-export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: { skip: false | string; firstPort: number }): void {
+export function defineBodyAttacks(
+  t: Test,
+  frontEnd: () => FrontEndUnderTest,
+  options: {
+    skip: false | string;
+    firstPort: number;
+    /** False where bodies cross a text-only API (drachtio-srf): the binary part is then printable. */
+    bytesClean?: boolean;
+  },
+): void {
   const { skip } = options;
+  const isup = options.bytesClean === false ? 'ISUP IAM 0123456789 calling=15550001111' : ALL_BYTES;
   let nextPort = options.firstPort;
 
   async function lab(t: Test): Promise<{ guard: GuardUnderTest; to: { address: string; port: number }; caller: SipPeer; callee: SipPeer; as: SipPeer; guardUri: string }> {
@@ -338,7 +369,7 @@ export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, op
   t.test('a binary part crosses between trusted peers byte for byte; toward the AS it is removed', { skip }, async (t) => {
     const l = await lab(t);
     const sdp = offer({ channels: [BOOTSTRAP] });
-    const body = multipart('sipi', [['application/sdp', sdp], ['application/isup; version=itu-t92+', ALL_BYTES]]);
+    const body = multipart('sipi', [['application/sdp', sdp], ['application/isup; version=itu-t92+', isup]]);
     l.caller.send(dialogRequest(l.caller, { uri: 'sip:+15550002222@ims.example.net', callId: 'binary-core', contentType: 'multipart/mixed;boundary=sipi', body }), l.to);
     const atCallee = await l.callee.nextRequest('INVITE');
     t.equal(atCallee.body, body, 'the multipart body arrives byte-exact, the ISUP part with every byte value');
@@ -355,7 +386,7 @@ export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, op
       l.to,
     );
     const atAs = await l.as.nextRequest('INVITE');
-    t.notOk(atAs.body.includes(ALL_BYTES.slice(0, 32)), 'the ISUP part (it carries both numbers) does not reach the AS');
+    t.notOk(atAs.body.includes(isup.slice(0, 32)), 'the ISUP part (it carries both numbers) does not reach the AS');
     t.match(atAs.body, /m=audio/, 'the SDP does');
     t.notMatch(atAs.body, /o=alice|192\.0\.2\.10 *\r?\ns=/, "the SDP's o= no longer names the user");
   });

@@ -42,6 +42,7 @@ import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import { unbracket } from '../../transport/endpoint.ts';
+import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
 import { createSrf, type SrfAck, type SrfApp, type SrfInboundRequest, type SrfInboundResponse, type SrfSentRequest, type SrfServerResponse } from './srf-port.ts';
@@ -256,14 +257,19 @@ export class DrachtioGuard {
     }
   }
 
-  /** CANCEL: drachtio-server has answered it (and the INVITE 487); the controller relays it downstream. */
-  async #handleCancel(raw: string, source: Inbound): Promise<void> {
+  /**
+   * CANCEL: drachtio-server has answered it (and the INVITE 487); the controller relays it
+   * downstream. drachtio-srf hands the CANCEL over without its transport source, so the source
+   * is the one its top Via says (RFC 3261 18.2.1: `received` when it differs from sent-by), not
+   * the INVITE's: whoever sent it is checked against the INVITE's peer like on the embedded stack.
+   */
+  async #handleCancel(raw: string, inviteSource: Inbound): Promise<void> {
     try {
       const cancel = parseRaw(raw);
       if (cancel.kind !== 'request') {
         return;
       }
-      const outcome = await this.#controller.handleRequest(cancel, source);
+      const outcome = await this.#controller.handleRequest(cancel, { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address });
       logDecision(this.#logger, outcome, false);
       if (outcome.kind !== 'forward') {
         return;
