@@ -15,6 +15,7 @@ import type { IdentityMode, Peer, Profile } from '../profile/profile-types.ts';
 import type { GuardSelf } from '../routing/guard-self.ts';
 import { decideRoute, peerForUri } from '../routing/route-decision.ts';
 import { readSdp, readSdpOrNull } from '../sdp/read-sdp.ts';
+import { refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
@@ -74,6 +75,9 @@ interface Sender {
 
 const DEFAULT_MAX_FORWARDS = 70;
 const NO_BODY: BodyClass = { kind: 'none' };
+const UNMETERED_IN_DIALOG = new Set(['ACK', 'PRACK', 'BYE', 'CANCEL']);
+/** How often an AS may bring one call back through its route token, one at a time (serial retries). */
+const MAX_RETURNS_PER_TOKEN = 3;
 /** An INVITE unanswered this long is gone (RFC 3261 Timer C is "greater than 3 minutes"). */
 export const EARLY_IDLE_MS = 200_000;
 /** A confirmed call silent this long is treated as lost: IMS session timers refresh far more often. */
@@ -203,6 +207,10 @@ export class CallController {
       const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, hopIndex, leg.peerId) : hop[txn.inboundSide].sdpForwarded;
       const policed = this.#policeOffer(call, answerer, out, cseq.method, hop.phase === 'early', baseline);
       if (policed !== null) {
+        if (policed.verdict.enforced && policed.verdict.action === 'reject') {
+          // A response cannot be refused: its offer goes on with every DC m-line refused.
+          mapSdpParts(out, (sdp) => refuseDcMediaInText(sdp));
+        }
         reasons.push(...admitted.reasons, ...policed.verdict.reasons);
         wouldHave = policed.wouldHave;
         hop.pendingOffer = {
@@ -223,7 +231,8 @@ export class CallController {
         headers.unshift({ name: 'Contact', value: this.#d.self.contact() });
       }
     }
-    const relayed = responseOnLeg(txn.echo, res.status, res.reason, back.localTag, headers, out.body);
+    // A reason phrase is free text (a name, a number): toward an untrusted peer, the standard one.
+    const relayed = responseOnLeg(txn.echo, res.status, back.trusted ? res.reason : reasonPhrase(res.status), back.localTag, headers, out.body);
     if (!back.trusted) {
       shieldIdentities(relayed, this.#shieldContext(call, back, false));
     }
@@ -235,6 +244,9 @@ export class CallController {
         hop.phase = 'confirmed';
       }
       const endsHop = (cseq.method === 'INVITE' && res.status >= 300 && hop.phase === 'early') || cseq.method === 'BYE';
+      if (cseq.method === 'BYE') {
+        hop.endedByBye = true;
+      }
       if (endsHop || (hop.phase === 'early' && cseq.method !== 'INVITE' && Object.keys(hop.transactions).length === 0)) {
         hop.phase = 'ended';
       }
@@ -273,6 +285,12 @@ export class CallController {
       // Only the AS the call was handed to may bring it back: a token from anyone else is a hijack attempt.
       if (issuer === undefined || issuerCall === undefined || issuerHop === undefined || issuerHop.downstream.peerId !== (sender.peer?.id ?? null)) {
         return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'route token matches no call handed to this peer' }], base);
+      }
+      // One live return per token (an AS retrying serially after a failure is a new return), and
+      // a few in all: a token must not mint calls under the caller's identity without end.
+      const returns = issuerCall.hops.filter((h) => h.linkedHop === issuer.hop);
+      if (returns.some((h) => h.phase !== 'ended') || returns.length >= MAX_RETURNS_PER_TOKEN) {
+        return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'route token already brought its call back' }], base);
       }
       call = issuerCall;
       linkedHop = issuer.hop;
@@ -433,6 +451,7 @@ export class CallController {
       transactions: { [transactionKey('downstream', 1, req.method)]: txn },
       pendingOffer: null,
       phase: 'early',
+      endedByBye: false,
       resume,
     };
     call.hops.push(hop);
@@ -468,6 +487,11 @@ export class CallController {
     }
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
     const reportAs = { ...report, initiator: initiator.id };
+    // Requests that make the core work (re-offers, INFO, MESSAGE …) count against the peer's rate
+    // like new calls; ending or completing what is under way (ACK, PRACK, BYE) never does.
+    if (sender.peer !== undefined && !sender.actor.trusted && !UNMETERED_IN_DIALOG.has(req.method) && !this.#d.limiter.take(sender.peer)) {
+      return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], reportAs, [{ name: 'Retry-After', value: '1' }], from.localTag);
+    }
 
     let verdict: Verdict | null = null;
     // An AS relaying a hang-up from the other side of the call (a BYE the guard handed it, or
@@ -566,7 +590,7 @@ export class CallController {
     return {
       kind: 'forward',
       // RFC 3261 12.2.1.1: an in-dialog request goes to the first route-set entry, else the remote target.
-      to: { peerId: to.peerId, uri: firstRouteUri(to.routeSet) ?? to.remoteTarget },
+      to: { peerId: to.peerId, uri: this.#inDialogDestination(to) },
       message: forwarded,
       report: { ...reportAs, action: 'forward', status: null, reasons, wouldHave },
     };
@@ -617,7 +641,7 @@ export class CallController {
     const { guard } = this.#d.profile;
     return admitBody({
       body: sender.trusted ? NO_BODY : classifyMessageBody(msg),
-      contentEncoding: getHeader(msg, 'Content-Encoding'),
+      contentEncodings: getHeaderValues(msg, 'Content-Encoding'),
       senderTrusted: sender.trusted,
       senderLabel: sender.id,
       // Monitor mode reports what enforce would refuse and passes it.
@@ -746,6 +770,25 @@ export class CallController {
     const peer = this.#d.peers.byAddress(source.address);
     const label = peer?.id ?? `unknown:${source.address}`;
     return { peer, address: source.address, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
+  }
+
+  /**
+   * Where an in-dialog request on `leg` goes (RFC 3261 12.2.1.1: first route-set entry, else the
+   * remote target). Both come from the peer's own Contact and Record-Route: an untrusted peer
+   * could point them at any host, and the guard's request would arrive there from a trusted
+   * address. So toward an untrusted peer the destination must be one of that peer's own
+   * addresses, else the guard sends to the peer's `uri`.
+   */
+  #inDialogDestination(leg: LegState): string {
+    const wanted = firstRouteUri(leg.routeSet) ?? leg.remoteTarget;
+    if (leg.trusted || leg.peerId === null) {
+      return wanted;
+    }
+    const host = uriHost(wanted);
+    if (host !== null && isIpLiteral(host) && this.#d.peers.byAddress(host)?.id === leg.peerId) {
+      return wanted;
+    }
+    return this.#d.peers.byId(leg.peerId)?.uri ?? leg.target;
   }
 
   /**

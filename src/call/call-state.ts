@@ -75,6 +75,8 @@ export interface HopState {
   /** The offer awaiting its answer in an ACK (late offer) or PRACK. */
   pendingOffer: PendingTransaction | null;
   phase: 'early' | 'confirmed' | 'ended';
+  /** The hop ended by a BYE the guard relayed (not by a failure): a partner AS then relays a hang-up. */
+  endedByBye: boolean;
   /**
    * Hops toward an AS: where the request was to go on when the guard handed it to the AS (the
    * Route entries after the guard's own, and the target they lead to). The AS's onward request

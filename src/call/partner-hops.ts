@@ -65,8 +65,15 @@ export function relaysPartnerBye(call: CallState, hopIndex: number, asPeerId: st
   return partnerHops(call, hopIndex).some(
     ({ hop }) =>
       (hop.upstream.peerId === asPeerId || hop.downstream.peerId === asPeerId) &&
-      (hop.phase === 'ended' || Object.values(hop.transactions).some((txn) => txn.method === 'BYE')),
+      // Only a hang-up: a partner hop that failed (404) or was refused gives the AS no BYE to relay.
+      (hop.endedByBye || Object.entries(hop.transactions).some(([key, txn]) => txn.method === 'BYE' && byeToward(hop, key, asPeerId))),
   );
+}
+
+/** A BYE transaction the guard sent toward the AS (keys are `${outboundSide}:${cseq}:${method}`). */
+function byeToward(hop: HopState, key: string, asPeerId: string): boolean {
+  const side = key.startsWith('upstream:') ? 'upstream' : 'downstream';
+  return hop[side].peerId === asPeerId;
 }
 
 export function latestTransaction(hop: HopState, side: LegSide, method: string): PendingTransaction | undefined {

@@ -14,8 +14,8 @@ export const ACCEPTED_BODY_TYPES = [...UNTRUSTED_BODY_TYPES, 'multipart/mixed', 
 
 export interface BodyFacts {
   readonly body: BodyClass;
-  /** The message's Content-Encoding, if any (RFC 3261 20.12). */
-  readonly contentEncoding: string | undefined;
+  /** Every Content-Encoding value of the message, all its lines (RFC 3261 20.12: a list). */
+  readonly contentEncodings: readonly string[];
   readonly senderTrusted: boolean;
   readonly senderLabel: string;
   /** `guard.fail: open`: a body the guard cannot vouch for passes, with its reason logged. */
@@ -44,8 +44,8 @@ export function admitBody(facts: BodyFacts): BodyAdmission {
 }
 
 function bodyProblem(facts: BodyFacts): string | null {
-  const coding = facts.contentEncoding?.trim().toLowerCase();
-  if (coding !== undefined && coding !== '' && coding !== 'identity') {
+  const coding = facts.contentEncodings.map((c) => c.trim().toLowerCase()).find((c) => c !== '' && c !== 'identity');
+  if (coding !== undefined) {
     return `Content-Encoding ${coding.slice(0, 40)}: an encoded body cannot be policed`;
   }
   if (facts.body.kind === 'invalid') {

@@ -95,6 +95,7 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
     // Before the Privacy values below, so a user's `Privacy: user` still removes a header the
     // operator lets pass (RFC 3323 4.2: the user's request binds the privacy service).
     removed = keepAllowedHeaders(msg, OUTBOUND_ALLOWED_HEADERS, ctx.passHeaders ?? NO_PASS_HEADERS);
+    reasonsWithoutText(msg);
   }
   if (privacy.has('id')) {
     for (const name of ASSERTED_IDENTITY_HEADERS) {
@@ -142,6 +143,30 @@ function sdpTowardPeer(sdp: string, session: SdpSessionPrivacyContext | undefine
   return setOriginUsername(keepSdpLines(sdp), '-');
 }
 
+/**
+ * Reason (RFC 3326) is allowed for its cause code, but its `text` is free text ("forwarded from
+ * +1555…"): toward an untrusted peer only the protocol and `cause` remain.
+ */
+function reasonsWithoutText(msg: SipMessage): void {
+  const values = getHeaderValues(msg, 'Reason');
+  if (values.length === 0) {
+    return;
+  }
+  const kept: string[] = [];
+  for (const value of values) {
+    const protocol = value.split(';', 1)[0]?.trim() ?? '';
+    const cause = /;\s*cause\s*=\s*(\d{1,5})/i.exec(value)?.[1];
+    if (/^[A-Za-z0-9.!%*_+`'~-]+$/.test(protocol)) {
+      kept.push(cause === undefined ? protocol : `${protocol};cause=${cause}`);
+    }
+  }
+  if (kept.length === 0) {
+    removeHeader(msg, 'Reason');
+  } else {
+    setHeader(msg, 'Reason', kept.join(', '));
+  }
+}
+
 type UriReplacer = (uri: string, displayName: string | null) => string;
 
 function uriReplacer(ctx: ShieldContext): UriReplacer {
@@ -176,7 +201,7 @@ function rewriteNameAddr(msg: SipMessage, name: string, replaceUri: UriReplacer,
       formatNameAddr({
         displayName: mode === 'pseudonym' || addr.displayName === null ? null : 'Anonymous',
         uri: replaceUri(stripUriHeaders(addr.uri), addr.displayName),
-        params: addr.params.filter(([param]) => !IDENTITY_HEADER_PARAMS.has(param.toLowerCase())),
+        params: addr.params.filter(([param]) => SAFE_HEADER_PARAMS.has(param.toLowerCase())),
       }),
     );
   }
@@ -187,8 +212,12 @@ function rewriteNameAddr(msg: SipMessage, name: string, replaceUri: UriReplacer,
   }
 }
 
-/** Header parameters that name the party again (RFC 3325 Remote-Party-ID screen/party, TS 24.229 orig). */
-const IDENTITY_HEADER_PARAMS = new Set(['party', 'screen', 'id-type', 'privacy']);
+/**
+ * Header parameters that may stay on a rewritten identity (an allow-list: `+sip.instance` holds
+ * an IMEI, a vendor `x-msisdn` the number): the dialog tag, History-Info's index and its
+ * rc/mp/np tags (RFC 7044), Diversion's counter, reason and limit (RFC 5806).
+ */
+const SAFE_HEADER_PARAMS = new Set(['tag', 'index', 'rc', 'mp', 'np', 'counter', 'reason', 'limit']);
 
 /** History-Info URIs carry `?Reason=...` and `?Privacy=...` embedded headers: the identity is what precedes them. */
 function stripUriHeaders(uri: string): string {

@@ -56,22 +56,37 @@ function isSdpLine(line: string): boolean {
  */
 function refuseDcMLines(raw: string): string {
   let changed = false;
+  let refusing = false;
+  let out = '';
   // Split on every line ending the SDP reader accepts (CRLF, LF, lone CR), keeping each one.
   const parts = raw.split(/(\r\n|\r|\n)/);
-  const lines = parts.map((line, i) => {
-    if (i % 2 === 1 || !line.startsWith('m=')) {
-      return line;
+  for (let i = 0; i < parts.length; i += 2) {
+    const line = parts[i] ?? '';
+    const eol = parts[i + 1] ?? '';
+    if (line.startsWith('m=')) {
+      const refused = refusedMLine(line);
+      refusing = refused !== null;
+      changed ||= refusing && refused !== line;
+      out += (refused ?? line) + eol;
+    } else if (refusing && line.startsWith('a=')) {
+      // A refused stream keeps no attributes (RFC 3264 6): the channel map, SCTP port and the rest go.
+      changed = true;
+    } else {
+      out += line + eol;
     }
-    const fields = line.slice(2).split(/[ \t]+/);
-    const [media = '', port = '', proto = '', ...fmts] = fields;
-    if (/^\d+(\/\d+)?$/.test(port) && proto !== '' && !proto.toLowerCase().includes('sctp')) {
-      return line;
-    }
-    if (port === '0') {
-      return line;
-    }
-    changed = true;
-    return `m=${media === '' ? 'application' : media} 0 ${proto === '' ? 'UDP/DTLS/SCTP' : proto} ${fmts.length === 0 ? '*' : fmts.join(' ')}`;
-  });
-  return changed ? lines.join('') : raw;
+  }
+  return changed ? out : raw;
+}
+
+/** The m-line as refused (port 0), or null when it reads as a non-DC m-line with a port (kept). */
+function refusedMLine(line: string): string | null {
+  const fields = line.slice(2).split(/[ \t]+/);
+  const [media = '', port = '', proto = '', ...fmts] = fields;
+  if (/^\d+(\/\d+)?$/.test(port) && port !== '0' && proto !== '' && !proto.toLowerCase().includes('sctp')) {
+    return null;
+  }
+  if (port === '0') {
+    return line;
+  }
+  return `m=${media === '' ? 'application' : media} 0 ${proto === '' ? 'UDP/DTLS/SCTP' : proto} ${fmts.length === 0 ? '*' : fmts.join(' ')}`;
 }

@@ -321,8 +321,9 @@ function readChannels(texts: readonly string[], line: number, end: number): Read
       lastDcmap = parsed.streamId;
       const existing = drafts.get(parsed.streamId);
       if (existing !== undefined) {
-        existing.lines.push(i); // a duplicate stream id: the first dcmap line wins
-        continue;
+        // One reader keeps the first line, another the last: stream 0 could be an app channel to
+        // the guard and an HTTP bootstrap to the UE. Ambiguous, so unreadable (RFC 8864 5.1: unique).
+        throw lineError(i, `a=dcmap:${parsed.streamId} names a stream id already mapped in this m-line`);
       }
       const params = parseDcmapParams(parsed.rest);
       // Subprotocol names compare case-insensitively for a lenient peer: "HTTP" is a bootstrap too.

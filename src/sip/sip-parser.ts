@@ -34,7 +34,9 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Headers every request and response must carry (RFC 3261 8.1.1, 8.2.6.2). */
 const MANDATORY = ['To', 'From', 'Call-ID', 'CSeq', 'Via'] as const;
 /** Headers that may appear only once (RFC 3261 7.3.1: not defined as comma lists). */
-const SINGLE = new Set(['To', 'From', 'Call-ID', 'CSeq', 'Content-Length']);
+// Content-Type and Content-Disposition are single-valued too: with two, one receiver reads the
+// first and another the last, so a body could be policed as one type and read as another.
+const SINGLE = new Set(['To', 'From', 'Call-ID', 'CSeq', 'Content-Length', 'Content-Type', 'Content-Disposition']);
 
 type StartLine =
   | { kind: 'request'; method: string; uri: string }

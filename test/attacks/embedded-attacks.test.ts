@@ -1,5 +1,5 @@
 import t from 'tap';
-import { defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
 import type { FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
 
@@ -17,3 +17,4 @@ const embedded: FrontEndUnderTest = {
 
 defineDialogAttacks(t, () => embedded, { skip: false, firstPort: 31010 });
 defineBodyAttacks(t, () => embedded, { skip: false, firstPort: 31110 });
+defineAsLoopAttacks(t, () => embedded, { skip: false, firstPort: 31210 });

@@ -6,6 +6,11 @@ import type { FrontEndUnderTest, GuardUnderTest } from './flow-suite.ts';
 import { ADS, BOOTSTRAP, offer, WEATHER } from './sdp-builder.ts';
 import { addrUri, ALL_BYTES, dialogRequest, inDialog, multipart, SipPeer, viaTarget } from './sip-peer.ts';
 
+/** The guard's decision lines that carry reason `code`. */
+function decisions(guard: GuardUnderTest, code: string): Record<string, unknown>[] {
+  return guard.logs.filter((l) => l.msg === 'decision' && JSON.stringify(l.reasons ?? []).includes(`"${code}"`));
+}
+
 /** The dialog a 2xx to its INVITE set up, as the caller sees it (RFC 3261 12.1.2). */
 function callerDialog(ok: SipResponse): Parameters<typeof inDialog>[1] {
   return {
@@ -74,8 +79,6 @@ export function defineDialogAttacks(
     return { sent, atCallee };
   }
 
-  const decisions = (guard: GuardUnderTest, code: string): Record<string, unknown>[] =>
-    guard.logs.filter((l) => l.msg === 'decision' && JSON.stringify(l.reasons ?? []).includes(`"${code}"`));
 
   const ownStack = options.guardOwnsStack !== false;
 
@@ -366,6 +369,23 @@ export function defineBodyAttacks(
     t.notOk(await l.callee.gotWithin((m) => m.kind === 'request'), 'none reached the callee');
   });
 
+  t.test('two Content-Types, or one stream id mapped twice, do not let an SDP be read two ways', { skip }, async (t) => {
+    const l = await lab(t);
+    const twoTypes = dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'two-types', contentType: 'application/dtmf-relay', body: ungranted });
+    twoTypes.headers.push({ name: 'Content-Type', value: 'application/sdp' });
+    l.as.send(twoTypes, l.to);
+    const refused = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === 'two-types');
+    t.equal(refused.status, 400, 'a second Content-Type: 400');
+
+    // Stream 0 an app channel to a first-wins reader, an HTTP bootstrap to a last-wins one.
+    const twice = offer({ channels: [WEATHER] }).replace('a=dcmap:1000', 'a=dcmap:0').concat('a=dcmap:0 subprotocol="http"\r\n');
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'dcmap-twice', body: twice }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    t.ok(readSdp(atCallee.body).dcMedia.every((m) => m.port === 0), 'the DC m-line reaches the callee refused');
+    l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
+    t.notOk(l.callee.received.some((m) => m.kind === 'request' && getHeader(m, 'Call-ID')?.includes('two-types') === true), 'the two-type INVITE reached nobody');
+  });
+
   t.test('a binary part crosses between trusted peers byte for byte; toward the AS it is removed', { skip }, async (t) => {
     const l = await lab(t);
     const sdp = offer({ channels: [BOOTSTRAP] });
@@ -389,5 +409,133 @@ export function defineBodyAttacks(
     t.notOk(atAs.body.includes(isup.slice(0, 32)), 'the ISUP part (it carries both numbers) does not reach the AS');
     t.match(atAs.body, /m=audio/, 'the SDP does');
     t.notMatch(atAs.body, /o=alice|192\.0\.2\.10 *\r?\ns=/, "the SDP's o= no longer names the user");
+  });
+}
+
+/**
+ * The AS in the loop (the core hands it a call with `;as=weather-as`; it brings the call back
+ * with the guard's route token): what it answers, what it sends back, where it points the dialog.
+ */
+export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: { skip: false | string; firstPort: number }): void {
+  const { skip } = options;
+  let nextPort = options.firstPort;
+
+  async function lab(t: Test): Promise<{ guard: GuardUnderTest; to: { address: string; port: number }; caller: SipPeer; callee: SipPeer; as: SipPeer; victim: SipPeer; guardUri: string }> {
+    const base = nextPort;
+    nextPort += 10;
+    const fe = frontEnd();
+    const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
+    const peers = await Promise.all([
+      SipPeer.start('127.0.0.1', base + 1),
+      SipPeer.start('127.0.0.2', base + 2),
+      SipPeer.start('127.0.0.3', base + 3),
+      SipPeer.start('127.0.0.9', base + 4),
+    ]);
+    const [caller, callee, as, victim] = peers as [SipPeer, SipPeer, SipPeer, SipPeer];
+    t.teardown(async () => {
+      for (const peer of peers) {
+        peer.close();
+      }
+      await guard.stop();
+    });
+    return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
+  }
+
+  type Lab = Awaited<ReturnType<typeof lab>>;
+
+  /** The caller hands a call to the AS; resolves with the INVITE the AS got and the Route set it is to go on with. */
+  async function handToAs(l: Lab, callId: string, extra: { headers?: SipRequest['headers']; body?: string } = {}): Promise<{ atAs: SipRequest; onward: string[] }> {
+    l.caller.send(
+      dialogRequest(l.caller, {
+        uri: 'sip:+15550002222@ims.example.net',
+        callId,
+        route: [`<${l.guardUri};lr;as=weather-as>`, `<sip:127.0.0.2:${l.callee.port};lr>`],
+        ...(extra.headers === undefined ? {} : { headers: extra.headers }),
+        ...(extra.body === undefined ? {} : { body: extra.body }),
+      }),
+      l.to,
+    );
+    const atAs = await l.as.nextRequest('INVITE');
+    const routes = atAs.headers.filter((h) => h.name === 'Route').flatMap((h) => h.value.split(/,(?=\s*<)/).map((r) => r.trim()));
+    return { atAs, onward: routes.slice(1) };
+  }
+
+  t.test('an offer the AS puts in a 200 to an offerless re-INVITE is policed like its own re-INVITE', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-late-offer', { body: offer({ channels: [BOOTSTRAP] }) });
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [BOOTSTRAP], username: 'as' }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.as.nextRequest('ACK');
+    // A session refresh without SDP: the AS answers with an offer that drops the core's bootstrap and adds its own.
+    l.caller.send(inDialog(l.caller, dialog, { method: 'INVITE', cseq: 2 }), l.to);
+    const reInvite = await l.as.nextRequest('INVITE');
+    l.as.reply(reInvite, 200, 'OK', { body: offer({ channels: [ADS], username: 'as', version: 2, bandwidth: 50_000 }) });
+    const answer = await l.caller.next<SipResponse>((m) => m.kind === 'response' && m.status === 200 && (getHeader(m, 'CSeq') ?? '').startsWith('2 '));
+    const view = readSdp(answer.body);
+    t.ok(view.dcMedia.every((m) => m.port === 0 || m.channels.every((c) => c.appId === 'com.example.weather')), 'no ungranted channel reaches the caller open');
+    t.ok(decisions(l.guard, 'dialog.modify-not-granted').length + decisions(l.guard, 'dc.app-not-granted').length >= 1, 'and the refusal is logged');
+  });
+
+  t.test('a route token brings its call back once; a failed return gives the AS no BYE to relay', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs, onward } = await handToAs(l, 'loop-token');
+    const back = (callId: string, uri: string): SipRequest => dialogRequest(l.as, { uri, callId, route: onward, fromTag: callId });
+    l.as.send(back('as-return-1', atAs.uri), l.to);
+    const first = await l.callee.nextRequest('INVITE');
+    l.as.send(back('as-return-2', 'tel:+19005550199'), l.to);
+    const second = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === 'as-return-2');
+    t.equal(second.status, 403, 'a second call on a token whose return is live: 403');
+
+    // The return fails; the AS answers the caller itself and then tries to end the call.
+    l.callee.reply(first, 404, 'Not Found', { toTag: 'c' });
+    await l.as.next((m) => m.kind === 'response' && m.status === 404);
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as' });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.as.nextRequest('ACK');
+    const asDialog = {
+      callId: getHeader(atAs, 'Call-ID') ?? '',
+      localUri: `${getHeader(atAs, 'To') ?? ''};tag=as`,
+      remoteUri: getHeader(atAs, 'From') ?? '',
+      remoteTarget: addrUri(getHeader(atAs, 'Contact')),
+    };
+    l.as.send(inDialog(l.as, asDialog, { method: 'BYE', cseq: 1 }), l.to);
+    t.equal((await l.as.nextResponse((s) => s >= 200, 'BYE')).status, 403, 'BYE without terminate: 403, the failed return relayed no hang-up');
+    t.notOk(await l.caller.gotWithin((m) => m.kind === 'request' && m.method === 'BYE'), 'the caller got no BYE');
+  });
+
+  t.test('identity in header parameters and Reason text does not reach the AS', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-params', {
+      headers: [
+        { name: 'P-Asserted-Identity', value: '"Alice Smith" <sip:+15550001111@ims.example.net>;x-imsi=310150123456789' },
+        { name: 'Reason', value: 'SIP;cause=302;text="forwarded from +15550001111 (Alice Smith)"' },
+        { name: 'Accept-Contact', value: '*;+sip.instance="<urn:gsma:imei:35209900-176148-1>"' },
+      ],
+    });
+    const wire = atAs.headers.map((h) => `${h.name}: ${h.value}`).join('\n');
+    t.notMatch(wire, /15550001111|310150123456789|35209900|Alice/, 'no number, IMSI, IMEI or name');
+    t.match(getHeader(atAs, 'Reason') ?? '', /^SIP;cause=302$/, 'Reason keeps its cause only');
+  });
+
+  t.test("the AS cannot point the caller's in-dialog requests at another host", { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-contact', { body: offer({ channels: [BOOTSTRAP] }) });
+    const elsewhere = `sip:${l.victim.ip}:${l.victim.port}`;
+    l.as.reply(atAs, 200, 'OK', {
+      toTag: 'as',
+      body: offer({ channels: [BOOTSTRAP], username: 'as' }),
+      headers: [{ name: 'Record-Route', value: `<${elsewhere};lr>` }],
+    });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'BYE', cseq: 2 }), l.to);
+    const bye = await l.as.nextRequest('BYE');
+    t.ok(bye, "the caller's BYE goes to the AS's own address");
+    t.notOk(await l.victim.gotWithin(() => true), 'nothing reaches the host the AS named');
   });
 }

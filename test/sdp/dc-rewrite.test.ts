@@ -136,10 +136,9 @@ t.test('applyDcEdits: a leading req-app goes with the channel it was associated 
   );
 });
 
-t.test('applyDcEdits: duplicate dcmap lines of a removed stream all go', async (t) => {
+t.test('applyDcEdits: a stream mapped twice never gets that far: the SDP is unreadable', async (t) => {
   const raw = 'v=0\no=- 1 1 IN IP4 x\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\na=dcmap:0 subprotocol="http"\na=dcmap:1000 label="a"\na=dcmap:1000 label="b"\n';
-  const out = applyDcEdits(readSdp(raw), { refuseMedia: [], removeChannels: [{ mediaIndex: 0, streamId: 1000 }] });
-  t.equal(out, 'v=0\no=- 1 2 IN IP4 x\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\na=dcmap:0 subprotocol="http"\n');
+  t.throws(() => readSdp(raw), /stream id already mapped/);
 });
 
 t.test('applyDcEdits: mixed line endings stay as they were, line by line', async (t) => {

@@ -197,13 +197,10 @@ t.test('lenient: quoted label containing ;', async (t) => {
   t.match(channels(view)[0], { label: 'a;b', subprotocol: 'x;y', dcmapParams: 'label="a;b";subprotocol="x;y";ordered=true', appId: 'com.example.ab' });
 });
 
-t.test('lenient: duplicate stream ids keep the first dcmap', async (t) => {
-  const view = readSdp(sdp([[DC, 'a=dcmap:1000 label="first"', 'a=3gpp-req-app:com.example.first', 'a=dcmap:1000 label="second"', 'a=3gpp-req-app:com.example.second']]));
-  t.equal(channels(view).length, 1);
-  t.match(channels(view)[0], { streamId: 1000, label: 'first', appId: null }, 'the two req-app lines both belong to 1000 and disagree');
-  const same = readSdp(sdp([[DC, 'a=dcmap:1000 label="first"', 'a=3gpp-req-app:com.example.first', 'a=dcmap:0 subprotocol="http"', 'a=dcmap:1000 label="second"']]));
-  t.same(summary(same), ['1000:application:com.example.first', '0:bootstrap:-']);
-  t.equal(channels(same)[0]?.label, 'first');
+t.test('strict: a stream id mapped twice in one m-line is unreadable (first-wins and last-wins readers disagree)', async (t) => {
+  t.throws(() => readSdp(sdp([[DC, 'a=dcmap:1000 label="first"', 'a=3gpp-req-app:com.example.first', 'a=dcmap:1000 label="second"']])), SdpParseError);
+  // The attack: an app channel to a first-wins reader, an HTTP bootstrap to a last-wins one.
+  t.throws(() => readSdp(sdp([[DC, 'a=dcmap:0 label="weather";subprotocol="x-app"', 'a=3gpp-req-app:com.example.weather', 'a=dcmap:0 subprotocol="http"']])), /stream id already mapped/);
 });
 
 t.test('lenient: trailing whitespace', async (t) => {
