@@ -431,7 +431,7 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
       SipPeer.start('127.0.0.3', base + 3),
       SipPeer.start('127.0.0.9', base + 4),
     ]);
-    const [caller, callee, as, victim] = peers as [SipPeer, SipPeer, SipPeer, SipPeer];
+    const [caller, callee, as, victim] = peers;
     t.teardown(async () => {
       for (const peer of peers) {
         peer.close();
