@@ -12,6 +12,7 @@ export type ReasonCode =
   | 'dc.cap-bandwidth'
   | 'dc.answer-not-offered'
   | 'dc.answer-port-refused'
+  | 'dc.answer-app-changed'
   | 'dialog.modify-not-granted'
   | 'dialog.terminate-not-granted'
   | 'dialog.unknown'

@@ -152,6 +152,18 @@ export class VerdictEngine {
         reasons.push({ ...refusal, mediaIndex: added.mediaIndex, streamId: added.streamId });
       }
     }
+    // A channel changed in place is what it became: the grant that covers it is checked again
+    // (modify: own lets a peer change its channel, not turn it into another application).
+    for (const change of diff.changed) {
+      if (refusedMedia.has(change.mediaIndex)) {
+        continue;
+      }
+      const refusal = this.#refuseAddition(facts, change.after, Number.NEGATIVE_INFINITY);
+      if (refusal !== null) {
+        refusedChannels.push({ mediaIndex: change.mediaIndex, streamId: change.streamId });
+        reasons.push({ ...refusal, mediaIndex: change.mediaIndex, streamId: change.streamId });
+      }
+    }
     const openedMedia = openedBy(initiator.id, diff.openedMedia.filter((index) => !refusedMedia.has(index)));
 
     if (reasons.length === 0) {
@@ -281,6 +293,9 @@ function alignmentReasons(aligned: ReturnType<typeof alignAnswer>): Reason[] {
   }
   for (const ref of aligned.removedChannels) {
     reasons.push({ code: 'dc.answer-not-offered', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
+  }
+  for (const ref of aligned.changedChannels) {
+    reasons.push({ code: 'dc.answer-app-changed', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
   }
   return reasons;
 }

@@ -5,7 +5,7 @@
  */
 import { attributeName, docOf, findOriginLine, isDecimal, renderDoc, replaceToken, splitTokens } from './sdp-doc.ts';
 import type { SdpDoc } from './sdp-doc.ts';
-import type { DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
+import type { DcChannel, DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
 
 /**
  * Attributes dropped from a refused m-line: the channels and their SCTP association
@@ -48,12 +48,13 @@ export function applyDcEdits(sdp: SdpView, edits: DcEdits): string {
 export function alignAnswer(
   forwardedOffer: SdpView,
   answer: SdpView,
-): { raw: string; refusedMedia: number[]; removedChannels: DcChannelRef[]; problem: string | null } {
+): { raw: string; refusedMedia: number[]; removedChannels: DcChannelRef[]; changedChannels: DcChannelRef[]; problem: string | null } {
   if (answer.mediaCount !== forwardedOffer.mediaCount) {
     return {
       raw: answer.raw,
       refusedMedia: [],
       removedChannels: [],
+      changedChannels: [],
       problem: `answer has ${answer.mediaCount} m-line(s) but the forwarded offer has ${forwardedOffer.mediaCount} (RFC 3264 section 6: same number, same order)`,
     };
   }
@@ -67,19 +68,36 @@ export function alignAnswer(
     }
   }
   const removedChannels: DcChannelRef[] = [];
+  const changedChannels: DcChannelRef[] = [];
   for (const media of answerDoc.media) {
     const offered = offerDoc.media[media.index];
-    for (const streamId of media.channels.keys()) {
-      if (offered === undefined || !offered.channels.has(streamId)) {
+    for (const [streamId, answered] of media.channels) {
+      const was = offered?.channels.get(streamId);
+      if (was === undefined) {
         removedChannels.push({ mediaIndex: media.index, streamId });
+      } else if (movedElsewhere(was.channel, answered.channel)) {
+        changedChannels.push({ mediaIndex: media.index, streamId });
       }
     }
   }
-  if (refuse.length === 0 && removedChannels.length === 0) {
-    return { raw: answer.raw, refusedMedia: [], removedChannels, problem: null };
+  if (refuse.length === 0 && removedChannels.length === 0 && changedChannels.length === 0) {
+    return { raw: answer.raw, refusedMedia: [], removedChannels, changedChannels, problem: null };
   }
-  const result = rewrite(answerDoc, refuse, removedChannels);
-  return { raw: result.raw, refusedMedia: result.refused, removedChannels, problem: null };
+  const result = rewrite(answerDoc, refuse, [...removedChannels, ...changedChannels]);
+  return { raw: result.raw, refusedMedia: result.refused, removedChannels, changedChannels, problem: null };
+}
+
+/**
+ * TS 26.114 6.2.10.3: an answer echoes each offered channel but for its status. One that turns
+ * the offered stream into another application (a different a=3gpp-req-app), or a bootstrap into
+ * an application channel or back, redirects the user's channel: it is removed. An answer that
+ * leaves out the a=3gpp-req-app line answers the offered channel as it was.
+ */
+function movedElsewhere(offered: DcChannel, answered: DcChannel): boolean {
+  if (answered.appId !== null && answered.appId !== offered.appId) {
+    return true;
+  }
+  return answered.kind !== offered.kind && answered.subprotocol !== null;
 }
 
 /** `raw` with the `o=` session version set to `version` (a decimal string). */

@@ -478,6 +478,39 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.ok(decisions(l.guard, 'dialog.modify-not-granted').length + decisions(l.guard, 'dc.app-not-granted').length >= 1, 'and the refusal is logged');
   });
 
+  t.test('the AS cannot turn a channel into another application, in its re-offer or in its answer', { skip }, async (t) => {
+    const l = await lab(t);
+    // The answer: the core offers a bootstrap; the AS answers stream 0 as an app of its own.
+    const { atAs } = await handToAs(l, 'loop-morph', { body: offer({ channels: [BOOTSTRAP] }) });
+    const morphed = offer({ channels: [{ stream: 0, sub: 'x-app', label: 'evil', app: 'com.evil.x' }], username: 'as' });
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: morphed });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    t.notMatch(ok.body, /com\.evil\.x/, 'the answer does not redirect the bootstrap stream');
+    t.ok(decisions(l.guard, 'dc.answer-app-changed').length >= 1, 'logged');
+
+    // The re-offer: the AS owns a granted weather channel and turns it into ads in place.
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'morph-reoffer', body: offer({ channels: [WEATHER], username: 'as' }) }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: atCallee.body.replace(/o=\S+/, 'o=bob') });
+    const answered = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status === 200 && getHeader(m, 'Call-ID') === 'morph-reoffer');
+    const dialog = callerDialog(answered);
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+    const ads = offer({ channels: [{ ...WEATHER, app: 'com.example.ads' }], username: 'as', version: 2 });
+    l.as.send(inDialog(l.as, dialog, { method: 'INVITE', cseq: 2, body: ads }), l.to);
+    const outcome = await Promise.race([
+      l.as.next((m) => m.kind === 'response' && m.status >= 300 && (getHeader(m, 'CSeq') ?? '').startsWith('2 ')).then(() => null),
+      l.callee.nextRequest('INVITE'),
+    ]);
+    if (outcome !== null) {
+      l.callee.reply(outcome, 200, 'OK', { body: outcome.body.replace(/o=\S+/, 'o=bob') });
+    }
+    t.notOk(
+      l.callee.received.some((m) => m.kind === 'request' && m.body.includes('com.example.ads')),
+      'the callee never gets the channel as com.example.ads',
+    );
+  });
+
   t.test('a route token brings its call back once; a failed return gives the AS no BYE to relay', { skip }, async (t) => {
     const l = await lab(t);
     const { atAs, onward } = await handToAs(l, 'loop-token');

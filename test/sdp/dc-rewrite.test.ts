@@ -183,7 +183,7 @@ t.test('alignAnswer: nothing to do returns the same string', async (t) => {
   const answer = readSdp(IMS_ANSWER);
   const aligned = alignAnswer(readSdp(IMS_OFFER), answer);
   t.equal(aligned.raw, answer.raw);
-  t.same(aligned, { raw: IMS_ANSWER, refusedMedia: [], removedChannels: [], problem: null });
+  t.same(aligned, { raw: IMS_ANSWER, refusedMedia: [], removedChannels: [], changedChannels: [], problem: null });
 });
 
 t.test('alignAnswer: the offer went out with the DC m-line refused (exact text)', async (t) => {
@@ -241,6 +241,7 @@ t.test('alignAnswer: an answer with only channels the offer lacked gets the m-li
     raw: 'v=0\no=- 5 6 IN IP4 y\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\n',
     refusedMedia: [0],
     removedChannels: [{ mediaIndex: 0, streamId: 1000 }],
+    changedChannels: [],
     problem: null,
   });
 });
@@ -252,6 +253,7 @@ t.test('alignAnswer: port 0 wherever the offer had port 0, audio included', asyn
     raw: 'v=0\r\no=- 9 10 IN IP4 y\r\nm=audio 0 RTP/AVP 0\r\na=sendrecv\r\nm=video 6002 RTP/AVP 96\r\n',
     refusedMedia: [0],
     removedChannels: [],
+    changedChannels: [],
     problem: null,
   });
 });
@@ -369,4 +371,14 @@ t.test('performance: linear on a hostile SDP (thousands of channels and req-app 
   t.throws(() => readSdp(quotes.join('\r\n')), SdpParseError);
   const refuseMs = Number(process.hrtime.bigint() - refuseStart) / 1e6;
   t.ok(refuseMs < 500, `refusing took ${refuseMs.toFixed(1)} ms`);
+});
+
+t.test('alignAnswer: an answer that turns an offered channel into another application loses it (TS 26.114 6.2.10.3)', async (t) => {
+  const offer = readSdp('v=0\no=- 1 1 IN IP4 x\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\na=dcmap:0 subprotocol="http"\na=dcmap:1000 label="w"\na=3gpp-req-app:com.example.weather\n');
+  const answer = readSdp('v=0\no=- 5 5 IN IP4 y\nm=application 7000 UDP/DTLS/SCTP webrtc-datachannel\na=dcmap:0 subprotocol="x-app"\na=3gpp-req-app:com.evil.x\na=dcmap:1000 label="w"\n');
+  const aligned = alignAnswer(offer, answer);
+  t.same(aligned.changedChannels, [{ mediaIndex: 0, streamId: 0 }], 'the bootstrap turned app: removed');
+  t.same(aligned.removedChannels, []);
+  t.notMatch(aligned.raw, /com\.evil\.x|dcmap:0 /);
+  t.match(aligned.raw, /dcmap:1000 label="w"/, 'an answer without the req-app line answers the channel as offered');
 });
