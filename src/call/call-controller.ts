@@ -8,6 +8,7 @@ import type { Verdict } from '../policy/verdict.ts';
 import type { VerdictEngine } from '../policy/verdict-engine.ts';
 import { admitUntrustedHeaders, passHeaderSet } from '../privacy/header-allow-list.ts';
 import { captureOriginals, restoreIdentities } from '../privacy/identity-restorer.ts';
+import type { Flow } from '../privacy/issued-identity.ts';
 import { shieldIdentities } from '../privacy/identity-shield.ts';
 import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
 import type { PeerDirectory } from '../profile/peer-directory.ts';
@@ -68,6 +69,8 @@ interface Sender {
   readonly peer: Peer | undefined;
   /** Transport source address, as the socket reported it. */
   readonly address: string;
+  /** The transport source as a SIP URI (`sip:addr:port`, `;transport=tcp` on TCP). */
+  readonly uri: string;
   /** Peer id, or `unknown:<address>`. */
   readonly label: string;
   readonly actor: Actor;
@@ -187,7 +190,7 @@ export class CallController {
     if (!leg.trusted) {
       // Allow-list first: the restorer then puts back the core's own identity headers.
       admitUntrustedHeaders(out, this.#passHeaders);
-      restoreIdentities(out, { issued: call.issued, originals: null });
+      restoreIdentities(out, { issued: call.issued, originals: null, flow: flowFrom(side) });
     }
     const reasons: Reason[] = [];
     let wouldHave: DecisionReport['wouldHave'] = null;
@@ -234,7 +237,7 @@ export class CallController {
     // A reason phrase is free text (a name, a number): toward an untrusted peer, the standard one.
     const relayed = responseOnLeg(txn.echo, res.status, back.trusted ? res.reason : reasonPhrase(res.status), back.localTag, headers, out.body);
     if (!back.trusted) {
-      shieldIdentities(relayed, this.#shieldContext(call, back, false));
+      shieldIdentities(relayed, this.#shieldContext(call, back, backSide, false));
     }
     mapSdpParts(relayed, (sdp, i) => (i === 0 ? stampOrigin(back, sdp) : sdp));
 
@@ -329,7 +332,7 @@ export class CallController {
     removeHeader(out, this.#initiatorHeader);
     if (!sender.actor.trusted) {
       admitUntrustedHeaders(out, this.#passHeaders);
-      restoreIdentities(out, { issued: call.issued, originals: linkedHop === null ? null : call.originals });
+      restoreIdentities(out, { issued: call.issued, originals: linkedHop === null ? null : call.originals, flow: 'down' });
     }
     const resume = route.asPeer === null ? null : { routes: [...route.routes], target: firstRouteUri(route.routes) ?? profile.sip.nextHop ?? out.uri };
     if (linkedHop === null) {
@@ -366,6 +369,7 @@ export class CallController {
       identity: sender.peer?.identity ?? 'anonymous',
       target: contactUri(req) ?? req.uri,
       sourceAddress: sender.address,
+      sourceUri: sender.uri,
       callId: getHeader(req, 'Call-ID') ?? '',
       localTag: this.#d.ids.tag(),
       remoteTag: tagOf(getHeader(req, 'From')),
@@ -386,6 +390,7 @@ export class CallController {
         pseudonymizer: this.#d.pseudonymizer,
         issued: call.issued,
         dialogCreating: true,
+        flow: 'down',
         passHeaders: this.#passHeaders,
         sdpSession: { ...self.sdpAddress(), sessionId: legSessionId(downstreamCallId) },
       });
@@ -406,6 +411,7 @@ export class CallController {
       identity: destIdentity,
       target,
       sourceAddress: null,
+      sourceUri: null,
       callId: downstreamCallId,
       localTag: this.#d.ids.tag(),
       remoteTag: null,
@@ -512,7 +518,7 @@ export class CallController {
     removeHeader(out, this.#initiatorHeader);
     if (!from.trusted) {
       admitUntrustedHeaders(out, this.#passHeaders);
-      restoreIdentities(out, { issued: call.issued, originals: null });
+      restoreIdentities(out, { issued: call.issued, originals: null, flow: flowFrom(side) });
     }
     let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
     let wouldHave: DecisionReport['wouldHave'] = verdict === null ? null : monitorDifference(verdict, req.body);
@@ -547,7 +553,7 @@ export class CallController {
       }
     }
     if (!to.trusted) {
-      const shielded = shieldIdentities(out, this.#shieldContext(call, to, false));
+      const shielded = shieldIdentities(out, this.#shieldContext(call, to, otherSide(side), false));
       if (!shielded.ok) {
         return this.#refuse(req, sender, shielded.status, [...reasons, shielded.reason], reportAs, [], from.localTag);
       }
@@ -769,7 +775,9 @@ export class CallController {
   #sender(source: Inbound): Sender {
     const peer = this.#d.peers.byAddress(source.address);
     const label = peer?.id ?? `unknown:${source.address}`;
-    return { peer, address: source.address, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
+    const host = source.address.includes(':') ? `[${source.address}]` : source.address;
+    const uri = `sip:${host}:${source.port}${source.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    return { peer, address: source.address, uri, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
   }
 
   /**
@@ -781,14 +789,20 @@ export class CallController {
    */
   #inDialogDestination(leg: LegState): string {
     const wanted = firstRouteUri(leg.routeSet) ?? leg.remoteTarget;
-    if (leg.trusted || leg.peerId === null) {
+    if (leg.trusted) {
       return wanted;
     }
     const host = uriHost(wanted);
-    if (host !== null && isIpLiteral(host) && this.#d.peers.byAddress(host)?.id === leg.peerId) {
-      return wanted;
+    if (host !== null && isIpLiteral(host)) {
+      const own = leg.peerId === null ? host === leg.sourceAddress?.toLowerCase() : this.#d.peers.byAddress(host)?.id === leg.peerId;
+      if (own) {
+        return wanted;
+      }
     }
-    return this.#d.peers.byId(leg.peerId)?.uri ?? leg.target;
+    // Never the peer's own Contact: its configured uri, else where its request came from, else
+    // (a leg the guard opened) where the guard sent it.
+    const configured = leg.peerId === null ? null : (this.#d.peers.byId(leg.peerId)?.uri ?? null);
+    return configured ?? leg.sourceUri ?? leg.target;
   }
 
   /**
@@ -830,13 +844,15 @@ export class CallController {
     return { actor: actorOf(peer), reasons: [] };
   }
 
-  #shieldContext(call: CallState, leg: LegState, dialogCreating: boolean): Parameters<typeof shieldIdentities>[1] {
+  #shieldContext(call: CallState, leg: LegState, legSide: LegSide, dialogCreating: boolean): Parameters<typeof shieldIdentities>[1] {
     return {
       peerId: leg.peerId ?? 'unknown',
       mode: leg.identity,
       pseudonymizer: this.#d.pseudonymizer,
       issued: call.issued,
       dialogCreating,
+      // Sent on a hop's downstream leg, a message goes toward the callee's side.
+      flow: legSide === 'downstream' ? 'down' : 'up',
       passHeaders: this.#passHeaders,
       sdpSession: { ...this.#d.self.sdpAddress(), sessionId: legSessionId(leg.callId) },
     };
@@ -942,6 +958,11 @@ function uriHost(uri: string): string | null {
 
 function isIpLiteral(host: string): boolean {
   return isIP(host) !== 0;
+}
+
+/** Which way a message received on a leg of `side` crosses the call: from the upstream leg it goes down. */
+function flowFrom(side: LegSide): Flow {
+  return side === 'upstream' ? 'down' : 'up';
 }
 
 /**

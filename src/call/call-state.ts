@@ -20,6 +20,8 @@ export interface LegState {
   readonly target: string;
   /** Upstream legs: the transport address the dialog-creating request came from (who faces an unknown-peer leg). */
   readonly sourceAddress: string | null;
+  /** Upstream legs: that source as a URI: where in-dialog requests go when the peer's own Contact may not be trusted. */
+  readonly sourceUri: string | null;
   readonly callId: string;
   readonly localTag: string;
   remoteTag: string | null;

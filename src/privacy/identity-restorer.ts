@@ -3,7 +3,7 @@ import { withoutTag } from '../sip/dialog-tags.ts';
 import { formatNameAddr, parseNameAddr } from '../sip/name-addr.ts';
 import { appendHeader, getHeader, getHeaderValues, removeHeader, setHeader } from '../sip/sip-headers.ts';
 import { ASSERTED_IDENTITY_HEADERS, RESTORABLE_HEADERS, URI_IDENTITY_HEADERS } from './identity-headers.ts';
-import type { IssuedIdentities, IssuedIdentity } from './issued-identity.ts';
+import type { Flow, IssuedIdentities, IssuedIdentity } from './issued-identity.ts';
 import { ANONYMOUS_URI } from './pseudonymizer.ts';
 
 /**
@@ -33,6 +33,8 @@ export interface RestoreContext {
   readonly issued: Readonly<IssuedIdentities>;
   /** Present when the message is an untrusted AS's onward request for a call the guard handed it. */
   readonly originals: IdentityOriginals | null;
+  /** Which way the message crosses the call: only pseudonyms handed to the AS that way map back. */
+  readonly flow: Flow;
 }
 
 /**
@@ -41,7 +43,10 @@ export interface RestoreContext {
  * come back as they were. Mutates `msg`.
  */
 export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
-  const mapBack = (uri: string): IssuedIdentity | undefined => ctx.issued[uri];
+  const mapBack = (uri: string): IssuedIdentity | undefined => {
+    const issued = ctx.issued[uri];
+    return issued !== undefined && issued.flows.includes(ctx.flow) ? issued : undefined;
+  };
   if (ctx.originals !== null && msg.kind === 'request') {
     restoreFromOriginals(msg, ctx.originals, mapBack);
     return;
@@ -56,8 +61,10 @@ export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
     // Only an assertion the trust domain itself made, handed back, survives.
     mapValues(msg, name, mapBack, true);
   }
+  // History-Info, Diversion, P-Called-Party-ID, P-Served-User assert identities too: an
+  // untrusted peer's own values of them are dropped like its P-Asserted-Identity.
   for (const name of URI_IDENTITY_HEADERS) {
-    mapValues(msg, name, mapBack, false);
+    mapValues(msg, name, mapBack, true);
   }
 }
 

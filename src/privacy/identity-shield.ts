@@ -16,7 +16,7 @@ import {
 import { ANONYMOUS_URI, type Pseudonymizer } from './pseudonymizer.ts';
 import { mapSdpParts, removeBodyParts } from '../sip/sdp-body.ts';
 import { UNTRUSTED_BODY_TYPES } from '../policy/body-admission.ts';
-import type { IssuedIdentities } from './issued-identity.ts';
+import type { Flow, IssuedIdentities } from './issued-identity.ts';
 import { OUTBOUND_ALLOWED_HEADERS, keepAllowedHeaders } from './header-allow-list.ts';
 
 export interface ShieldContext {
@@ -31,6 +31,8 @@ export interface ShieldContext {
    * which were shielded when the leg was created and must not change (RFC 3261 12.2.1.1).
    */
   readonly dialogCreating: boolean;
+  /** Which way the message crosses the call (see issued-identity.ts): the pseudonyms it issues are bound to it. */
+  readonly flow: Flow;
   /**
    * The profile's `privacy.pass_headers`, lower-cased canonical names (`passHeaderSet`): let
    * through on top of `OUTBOUND_ALLOWED_HEADERS` when the mode is not `pass`. Absent: none.
@@ -174,11 +176,12 @@ function uriReplacer(ctx: ShieldContext): UriReplacer {
     if (ctx.mode !== 'pseudonym' || ctx.pseudonymizer === null) {
       return ANONYMOUS_URI;
     }
-    if (uri in ctx.issued || uri === ANONYMOUS_URI) {
+    if (uri === ANONYMOUS_URI) {
       return uri;
     }
     const pseudonym = ctx.pseudonymizer.uri(uri, ctx.peerId);
-    ctx.issued[pseudonym] = { uri, displayName };
+    const flows = ctx.issued[pseudonym]?.flows ?? [];
+    ctx.issued[pseudonym] = { uri, displayName, flows: flows.includes(ctx.flow) ? flows : [...flows, ctx.flow] };
     return pseudonym;
   };
 }

@@ -90,14 +90,15 @@ export function alignAnswer(
 /**
  * TS 26.114 6.2.10.3: an answer echoes each offered channel but for its status. One that turns
  * the offered stream into another application (a different a=3gpp-req-app), or a bootstrap into
- * an application channel or back, redirects the user's channel: it is removed. An answer that
- * leaves out the a=3gpp-req-app line answers the offered channel as it was.
+ * an application channel or back (another subprotocol, or none), redirects the user's channel:
+ * it is removed. An answer that leaves out the a=3gpp-req-app line answers the offered channel
+ * as it was.
  */
 function movedElsewhere(offered: DcChannel, answered: DcChannel): boolean {
   if (answered.appId !== null && answered.appId !== offered.appId) {
     return true;
   }
-  return answered.kind !== offered.kind && answered.subprotocol !== null;
+  return answered.kind !== offered.kind;
 }
 
 /** `raw` with the `o=` session version set to `version` (a decimal string). */

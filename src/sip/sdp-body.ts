@@ -9,7 +9,23 @@ import { getHeader, removeHeader, setHeader } from './sip-headers.ts';
 import type { SipMessage } from './sip-message.ts';
 
 export function classifyMessageBody(msg: SipMessage): BodyClass {
-  return classifyBody(getHeader(msg, 'Content-Type'), msg.body);
+  return classified(getHeader(msg, 'Content-Type'), msg.body);
+}
+
+/**
+ * One message's body is looked at several times on its way through the controller (admitted,
+ * policed, stamped, recorded): the last classification is kept, so the same body is taken apart
+ * once. Strings compare by reference first, so the hit costs next to nothing.
+ */
+let last: { readonly type: string | undefined; readonly body: string; readonly result: BodyClass } | null = null;
+
+function classified(type: string | undefined, body: string): BodyClass {
+  if (last !== null && last.body === body && last.type === type) {
+    return last.result;
+  }
+  const result = classifyBody(type, body);
+  last = { type, body, result };
+  return result;
 }
 
 /** True when the message carries at least one SDP part (RFC 3264 offers and answers). */
@@ -39,8 +55,14 @@ export function mapSdpParts(msg: SipMessage, rewrite: (sdp: string, index: numbe
     return;
   }
   const type = getHeader(msg, 'Content-Type');
-  const body = classifyBody(type, msg.body);
+  const body = classified(type, msg.body);
   if (body.kind !== 'parts' || !body.parts.some((p) => p.isSdp)) {
+    return;
+  }
+  const only = body.parts.length === 1 && body.parts[0]?.content === msg.body ? body.parts[0] : undefined;
+  if (only !== undefined) {
+    // A single SDP body: no multipart to re-assemble.
+    msg.body = rewrite(only.content, 0);
     return;
   }
   let sdpIndex = 0;
@@ -64,7 +86,7 @@ export function removeBodyParts(msg: SipMessage, keep: (type: string) => boolean
     return [];
   }
   const type = getHeader(msg, 'Content-Type');
-  const body = classifyBody(type, msg.body);
+  const body = classified(type, msg.body);
   if (body.kind === 'none') {
     return [];
   }

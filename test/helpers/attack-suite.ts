@@ -554,6 +554,49 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.match(getHeader(atAs, 'Reason') ?? '', /^SIP;cause=302$/, 'Reason keeps its cause only');
   });
 
+  t.test('the AS cannot make the core see an identity of its choosing', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-assert', {
+      headers: [{ name: 'P-Asserted-Identity', value: '"Alice" <sip:+15550001111@ims.example.net>' }],
+    });
+    const callerPseudonym = getHeader(atAs, 'P-Asserted-Identity') ?? '';
+    t.match(callerPseudonym, /pseudonym\.invalid/, 'the AS got a pseudonym for the caller');
+    // Its 200 asserts the caller's own pseudonym as the answerer, and diversion history of its own.
+    l.as.reply(atAs, 200, 'OK', {
+      toTag: 'as',
+      headers: [
+        { name: 'P-Asserted-Identity', value: callerPseudonym },
+        { name: 'Diversion', value: '<tel:+19998887777>;reason=unconditional;counter=1' },
+        { name: 'History-Info', value: '<sip:+19998887777@ims.example.net>;index=1' },
+        { name: 'P-Called-Party-ID', value: '<sip:+19998887777@ims.example.net>' },
+      ],
+    });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    t.equal(getHeader(ok, 'P-Asserted-Identity'), undefined, "the caller's pseudonym does not come back as the answerer's identity");
+    for (const name of ['Diversion', 'History-Info', 'P-Called-Party-ID']) {
+      t.equal(getHeader(ok, name), undefined, `the AS's own ${name} does not reach the caller`);
+    }
+  });
+
+  t.test('on a call the AS originates, its Contact does not choose where the callee\'s requests go', { skip }, async (t) => {
+    const l = await lab(t);
+    const invite = dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'as-contact' });
+    invite.headers = invite.headers.map((h) => (h.name === 'Contact' ? { name: 'Contact', value: `<sip:${l.victim.ip}:${l.victim.port}>` } : h));
+    l.as.send(invite, l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee' });
+    await l.as.nextResponse(200, 'INVITE');
+    const calleeDialog = {
+      callId: getHeader(atCallee, 'Call-ID') ?? '',
+      localUri: `${getHeader(atCallee, 'To') ?? ''};tag=callee`,
+      remoteUri: getHeader(atCallee, 'From') ?? '',
+      remoteTarget: addrUri(getHeader(atCallee, 'Contact')),
+    };
+    l.callee.send(inDialog(l.callee, calleeDialog, { method: 'BYE', cseq: 1 }), l.to);
+    t.ok(await l.as.nextRequest('BYE'), "the callee's BYE goes to the AS");
+    t.notOk(await l.victim.gotWithin(() => true), 'not to the host its Contact named');
+  });
+
   t.test("the AS cannot point the caller's in-dialog requests at another host", { skip }, async (t) => {
     const l = await lab(t);
     const { atAs } = await handToAs(l, 'loop-contact', { body: offer({ channels: [BOOTSTRAP] }) });

@@ -179,7 +179,7 @@ t.test('pass_headers: identities appear only in the headers the profile lists, a
         .replace(/^Contact: .*$/m, 'Contact: <sip:127.0.0.10:5060>');
       const msg = parseSipMessage(text) as SipRequest;
       const passHeaders = passHeaderSet(passed.map((n) => n.toUpperCase()));
-      const outcome = shieldIdentities(msg, { peerId: 'weather-as', mode, pseudonymizer, issued: {}, dialogCreating: true, passHeaders });
+      const outcome = shieldIdentities(msg, { peerId: 'weather-as', mode, pseudonymizer, issued: {}, dialogCreating: true, flow: 'down', passHeaders });
       if (!outcome.ok) {
         throw new Error('shield refused');
       }

@@ -85,6 +85,7 @@ function context(mode: IdentityMode, passHeaders?: ReadonlySet<string>): ShieldC
     pseudonymizer: new Pseudonymizer(Buffer.alloc(32, 7)),
     issued: {},
     dialogCreating: true,
+    flow: 'down',
     ...(passHeaders === undefined ? {} : { passHeaders }),
   };
 }
@@ -293,7 +294,7 @@ t.test('admitUntrustedHeaders before restoreIdentities: the core gets its own ch
   const originals = captureOriginals(original);
   const onward = fromAs(DANGEROUS_INBOUND);
   admitUntrustedHeaders(onward, new Set());
-  restoreIdentities(onward, { issued: {}, originals });
+  restoreIdentities(onward, { issued: {}, originals, flow: 'down' });
   const wire = serializeSipMessage(onward);
   t.match(wire, /P-Charging-Vector: icid-value=real-icid/);
   t.match(wire, /utran-cell-id-3gpp=REALCELL/);
@@ -316,7 +317,7 @@ t.test('admitUntrustedHeaders on a response: an AS cannot serve a user or charge
     ].join('\r\n'),
   ) as SipResponse;
   admitUntrustedHeaders(res, new Set());
-  restoreIdentities(res, { issued: {}, originals: null });
+  restoreIdentities(res, { issued: {}, originals: null, flow: 'up' });
   t.strictSame(
     res.headers.map((h) => h.name),
     ['Via', 'From', 'To', 'Call-ID', 'CSeq'],
