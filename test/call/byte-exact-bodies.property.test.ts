@@ -17,9 +17,9 @@ import type { ControllerOutcome } from '../../src/call/controller-outcome.ts';
 import { getHeader } from '../../src/sip/sip-headers.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import { encodeSipMessage } from '../../src/sip/sip-serializer.ts';
-import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
+import type { SipMessage } from '../../src/sip/sip-message.ts';
 import { labProfile } from '../helpers/profile-fixture.ts';
-import { CALLEE_CORE, CORE, controllerFor, inDialogRequest, responseTo } from '../helpers/controller-fixture.ts';
+import { asRequest, asResponse, CALLEE_CORE, CORE, controllerFor, inDialogRequest, responseTo } from '../helpers/controller-fixture.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Bodies. An SDP's o= version is left as a placeholder: each leg keeps its own version sequence
@@ -131,19 +131,6 @@ async function deliver(controller: CallController, bytesIn: Buffer, from: Inboun
   return parsed.kind === 'request' ? controller.handleRequest(parsed, from) : controller.handleResponse(parsed, from);
 }
 
-function asRequest(m: SipMessage): SipRequest {
-  if (m.kind !== 'request') {
-    throw new Error('not a request');
-  }
-  return m;
-}
-
-function asResponse(m: SipMessage): SipResponse {
-  if (m.kind !== 'response') {
-    throw new Error('not a response');
-  }
-  return m;
-}
 
 /** The body left as it came: in the message the guard forwards, and after the wire encoding. */
 function expectSame(outcome: ControllerOutcome, body: Body | null, version: number, what: string): SipMessage {

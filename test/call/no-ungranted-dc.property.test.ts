@@ -21,9 +21,9 @@ import { readSdp } from '../../src/sdp/read-sdp.ts';
 import type { SdpView } from '../../src/sdp/sdp-types.ts';
 import { firstSdp } from '../../src/sip/sdp-body.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
-import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
+import type { SipMessage } from '../../src/sip/sip-message.ts';
 import { labProfile } from '../helpers/profile-fixture.ts';
-import { CALLEE_CORE, CORE, WEATHER_AS, controllerFor, forwarded, inDialogRequest, responseTo, send } from '../helpers/controller-fixture.ts';
+import { asRequest, asResponse, CALLEE_CORE, CORE, WEATHER_AS, controllerFor, forwarded, inDialogRequest, responseTo, send } from '../helpers/controller-fixture.ts';
 import type { Inbound } from '../../src/call/call-controller.ts';
 
 const GRANTED_APP = 'com.example.weather';
@@ -470,19 +470,6 @@ function initialInvite(opts: { via: string; callId: string; fromTag: string; bod
   ].join('\r\n');
 }
 
-function asRequest(m: SipMessage): SipRequest {
-  if (m.kind !== 'request') {
-    throw new Error('not a request');
-  }
-  return m;
-}
-
-function asResponse(m: SipMessage): SipResponse {
-  if (m.kind !== 'response') {
-    throw new Error('not a response');
-  }
-  return m;
-}
 
 /** One call: set up in the scenario's direction, then its steps; throws on the first violation. */
 async function runScenario(s: Scenario, n: number, stats: Stats): Promise<void> {

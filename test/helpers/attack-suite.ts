@@ -6,6 +6,36 @@ import type { FrontEndUnderTest, GuardUnderTest } from './flow-suite.ts';
 import { ADS, BOOTSTRAP, offer, WEATHER } from './sdp-builder.ts';
 import { addrUri, ALL_BYTES, dialogRequest, inDialog, multipart, SipPeer, viaTarget } from './sip-peer.ts';
 
+/** One guard and the scripted peers of a test, on 10 ports from `base`: caller, callee, the AS, and a bystander. */
+interface Lab {
+  readonly guard: GuardUnderTest;
+  readonly to: { readonly address: string; readonly port: number };
+  readonly caller: SipPeer;
+  readonly callee: SipPeer;
+  readonly as: SipPeer;
+  /** 127.0.0.9: a host nobody should send anything to. */
+  readonly victim: SipPeer;
+  readonly guardUri: string;
+}
+
+async function startLab(t: Test, fe: FrontEndUnderTest, base: number): Promise<Lab> {
+  const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
+  const peers = await Promise.all([
+    SipPeer.start('127.0.0.1', base + 1),
+    SipPeer.start('127.0.0.2', base + 2),
+    SipPeer.start('127.0.0.3', base + 3),
+    SipPeer.start('127.0.0.9', base + 4),
+  ]);
+  const [caller, callee, as, victim] = peers;
+  t.teardown(async () => {
+    for (const peer of peers) {
+      peer.close();
+    }
+    await guard.stop();
+  });
+  return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
+}
+
 /** The guard's decision lines that carry reason `code`. */
 function decisions(guard: GuardUnderTest, code: string): Record<string, unknown>[] {
   return guard.logs.filter((l) => l.msg === 'decision' && JSON.stringify(l.reasons ?? []).includes(`"${code}"`));
@@ -41,33 +71,11 @@ export function defineDialogAttacks(
   const stackSkip = options.guardOwnsStack === false ? 'transactions and Via handling belong to the SIP stack in front of the guard' : skip;
   let nextPort = options.firstPort;
 
-  interface Lab {
-    guard: GuardUnderTest;
-    to: { address: string; port: number };
-    caller: SipPeer;
-    callee: SipPeer;
-    as: SipPeer;
-    victim: SipPeer;
-    guardUri: string;
-  }
-
-  async function lab(t: Test): Promise<Lab> {
+  const lab = (t: Test): Promise<Lab> => {
     const base = nextPort;
     nextPort += 10;
-    const fe = frontEnd();
-    const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
-    const caller = await SipPeer.start('127.0.0.1', base + 1);
-    const callee = await SipPeer.start('127.0.0.2', base + 2);
-    const as = await SipPeer.start('127.0.0.3', base + 3);
-    const victim = await SipPeer.start('127.0.0.9', base + 4);
-    t.teardown(async () => {
-      for (const peer of [caller, callee, as, victim]) {
-        peer.close();
-      }
-      await guard.stop();
-    });
-    return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
-  }
+    return startLab(t, frontEnd(), base);
+  };
 
   /** caller -> guard -> callee (next hop), answered 180: the INVITE as the callee got it, and the caller's. */
   async function ringingCoreCall(l: Lab, callId: string): Promise<{ sent: SipRequest; atCallee: SipRequest }> {
@@ -306,22 +314,11 @@ export function defineBodyAttacks(
   const isup = options.bytesClean === false ? 'ISUP IAM 0123456789 calling=15550001111' : ALL_BYTES;
   let nextPort = options.firstPort;
 
-  async function lab(t: Test): Promise<{ guard: GuardUnderTest; to: { address: string; port: number }; caller: SipPeer; callee: SipPeer; as: SipPeer; guardUri: string }> {
+  const lab = (t: Test): Promise<Lab> => {
     const base = nextPort;
     nextPort += 10;
-    const fe = frontEnd();
-    const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
-    const caller = await SipPeer.start('127.0.0.1', base + 1);
-    const callee = await SipPeer.start('127.0.0.2', base + 2);
-    const as = await SipPeer.start('127.0.0.3', base + 3);
-    t.teardown(async () => {
-      for (const peer of [caller, callee, as]) {
-        peer.close();
-      }
-      await guard.stop();
-    });
-    return { guard, to: { address: fe.guardIp, port }, caller, callee, as, guardUri: `sip:${fe.guardIp}:${port}` };
-  }
+    return startLab(t, frontEnd(), base);
+  };
 
   const ungranted = offer({ channels: [WEATHER, ADS], username: 'as' });
 
@@ -420,28 +417,11 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
   const { skip } = options;
   let nextPort = options.firstPort;
 
-  async function lab(t: Test): Promise<{ guard: GuardUnderTest; to: { address: string; port: number }; caller: SipPeer; callee: SipPeer; as: SipPeer; victim: SipPeer; guardUri: string }> {
+  const lab = (t: Test): Promise<Lab> => {
     const base = nextPort;
     nextPort += 10;
-    const fe = frontEnd();
-    const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
-    const peers = await Promise.all([
-      SipPeer.start('127.0.0.1', base + 1),
-      SipPeer.start('127.0.0.2', base + 2),
-      SipPeer.start('127.0.0.3', base + 3),
-      SipPeer.start('127.0.0.9', base + 4),
-    ]);
-    const [caller, callee, as, victim] = peers;
-    t.teardown(async () => {
-      for (const peer of peers) {
-        peer.close();
-      }
-      await guard.stop();
-    });
-    return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
-  }
-
-  type Lab = Awaited<ReturnType<typeof lab>>;
+    return startLab(t, frontEnd(), base);
+  };
 
   /** The caller hands a call to the AS; resolves with the INVITE the AS got and the Route set it is to go on with. */
   async function handToAs(l: Lab, callId: string, extra: { headers?: SipRequest['headers']; body?: string } = {}): Promise<{ atAs: SipRequest; onward: string[] }> {

@@ -94,3 +94,17 @@ export function inDialogRequest(
   }
   return `${lines.join('\r\n')}\r\n\r\n${opts.body ?? ''}`;
 }
+
+export function asRequest(m: SipMessage): SipRequest {
+  if (m.kind !== 'request') {
+    throw new Error('not a request');
+  }
+  return m;
+}
+
+export function asResponse(m: SipMessage): SipResponse {
+  if (m.kind !== 'response') {
+    throw new Error('not a response');
+  }
+  return m;
+}
