@@ -7,6 +7,7 @@ import { TransactionLayer } from '../../src/transaction/transaction-layer.ts';
 import { EmbeddedTransport } from '../../src/transport/embedded-transport.ts';
 import type { Endpoint } from '../../src/transport/endpoint.ts';
 import { RecordingClient, RecordingUser } from './fixtures/transaction-fakes.ts';
+import { until } from '../transport/fixtures/loopback-peers.ts';
 
 function echo(req: SipRequest, status: number, tag: string): SipResponse {
   return {
@@ -37,21 +38,6 @@ function build(method: string, transport: 'udp' | 'tcp', local: Endpoint, branch
   return msg as SipRequest;
 }
 
-function until(what: () => boolean, label: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = (): void => {
-      if (what()) {
-        resolve();
-      } else if (Date.now() - started > 3_000) {
-        reject(new Error(`timed out waiting for ${label}`));
-      } else {
-        setTimeout(poll, 5);
-      }
-    };
-    poll();
-  });
-}
 
 for (const transport of ['udp', 'tcp'] as const) {
   t.test(`a whole call over ${transport}: INVITE/100/180/200, ACK for 2xx, BYE/200`, async (t) => {

@@ -13,7 +13,7 @@ import type { ServerTransaction } from '../../src/transaction/transaction-layer.
 import { TransactionLayer } from '../../src/transaction/transaction-layer.ts';
 import type { Endpoint } from '../../src/transport/endpoint.ts';
 import { EmbeddedTransport } from '../../src/transport/embedded-transport.ts';
-import { RawTcp, RawUdp } from '../transport/fixtures/loopback-peers.ts';
+import { RawTcp, RawUdp, until } from '../transport/fixtures/loopback-peers.ts';
 import { RecordingClient, RecordingUser } from './fixtures/transaction-fakes.ts';
 
 /** Short T1 so Timer G and the 2xx retransmissions come quickly (T1, 2*T1, 4*T1, ...). */
@@ -71,21 +71,6 @@ function header(msg: SipMessage, name: string): string | undefined {
   return msg.headers.find((h) => h.name === name)?.value;
 }
 
-function until(what: () => boolean, label: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = (): void => {
-      if (what()) {
-        resolve();
-      } else if (Date.now() - started > 3_000) {
-        reject(new Error(`timed out waiting for ${label}`));
-      } else {
-        setTimeout(poll, 5);
-      }
-    };
-    poll();
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
