@@ -158,7 +158,7 @@ function reasonsWithoutText(msg: SipMessage): void {
   for (const value of values) {
     const protocol = value.split(';', 1)[0]?.trim() ?? '';
     const cause = /;\s*cause\s*=\s*(\d{1,5})/i.exec(value)?.[1];
-    if (/^[A-Za-z0-9.!%*_+`'~-]+$/.test(protocol)) {
+    if (/^[A-Za-z0-9.!%*_+\x60'~-]+$/.test(protocol)) {
       kept.push(cause === undefined ? protocol : `${protocol};cause=${cause}`);
     }
   }
