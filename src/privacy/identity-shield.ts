@@ -40,9 +40,9 @@ export interface ShieldContext {
   readonly passHeaders?: ReadonlySet<string>;
   /**
    * What an SDP toward this peer says in `o=` instead of the user's (RFC 8866 5.2): the leg's own
-   * session id and the guard's address. Absent: only the `o=` user name is replaced.
+   * session id and the guard's address.
    */
-  readonly sdpSession?: SdpSessionPrivacyContext;
+  readonly sdpSession: SdpSessionPrivacyContext;
 }
 
 export type ShieldOutcome =
@@ -131,10 +131,7 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
  * rewritten. An SDP the strict reader refuses (a trusted peer's, passed on unread) loses the
  * lines it cannot read first; if it still cannot be read, at least its `o=` user name goes.
  */
-function sdpTowardPeer(sdp: string, session: SdpSessionPrivacyContext | undefined): string {
-  if (session === undefined) {
-    return setOriginUsername(sdp, '-');
-  }
+function sdpTowardPeer(sdp: string, session: SdpSessionPrivacyContext): string {
   for (const candidate of [sdp, keepSdpLines(sdp)]) {
     try {
       return anonymiseSdpSession(candidate, session);

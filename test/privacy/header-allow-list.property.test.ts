@@ -88,15 +88,38 @@ function extrasArb(s: Secrets, names: fc.Arbitrary<string>): fc.Arbitrary<Array<
   return fc.array(fc.tuple(names, valueArb(s)), { minLength: 1, maxLength: 12 });
 }
 
+/** SDP session lines that name the user (RFC 8866 5.2-5.7), any of them, in any order. */
+function sdpLinesArb(s: Secrets): fc.Arbitrary<string[]> {
+  return fc.shuffledSubarray([
+    `s=${s.name} calling`,
+    `i=${s.name} ${s.callerNumber}`,
+    `u=http://${s.host}/${s.user}`,
+    `e=${s.user}@${s.host}`,
+    `p=${s.callerNumber}`,
+  ]);
+}
+
 const caseArb = secretsArb.chain((secrets) =>
   fc.record({
     secrets: fc.constant(secrets),
     extras: extrasArb(secrets, outboundNameArb),
     privacy: fc.constantFrom(null, 'none', 'id', 'user', 'header', 'id;user', 'history'),
+    sdpLines: sdpLinesArb(secrets),
   }),
 );
 
-function inviteFrom(s: Secrets, extras: ReadonlyArray<readonly [string, string]>, privacy: string | null): string {
+/** The offer with the user in `o=` (name and address) and the given session lines after it. */
+function offerNaming(s: Secrets, sdpLines: readonly string[]): string {
+  const lines = offer({ channels: [BOOTSTRAP], username: s.user }).split('\r\n');
+  const origin = lines.findIndex((l) => l.startsWith('o='));
+  lines[origin] = `o=${s.user} 2890844526 1 IN IP4 ${s.host}`;
+  // s= is mandatory and one: a generated one replaces the builder's.
+  const kept = lines.filter((l) => !(l.startsWith('s=') && sdpLines.some((x) => x.startsWith('s='))));
+  const at = kept.findIndex((l) => l.startsWith('o=')) + 1;
+  return [...kept.slice(0, at), ...sdpLines.filter((l) => l.startsWith('s=')), ...sdpLines.filter((l) => !l.startsWith('s=')), ...kept.slice(at)].join('\r\n');
+}
+
+function inviteFrom(s: Secrets, extras: ReadonlyArray<readonly [string, string]>, privacy: string | null, sdpLines: readonly string[] = []): string {
   return [
     `INVITE tel:${s.calleeNumber} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-${s.user}`,
@@ -113,7 +136,7 @@ function inviteFrom(s: Secrets, extras: ReadonlyArray<readonly [string, string]>
     ...(privacy === null ? [] : [`Privacy: ${privacy}`]),
     'Content-Type: application/sdp',
     '',
-    offer({ channels: [BOOTSTRAP], username: s.user }),
+    offerNaming(s, sdpLines),
   ].join('\r\n');
 }
 
@@ -132,11 +155,11 @@ function leakOf(wire: string, secrets: Secrets, skipLine: (line: string) => bool
 }
 
 for (const mode of ['remove', 'anonymous', 'pseudonym'] as const satisfies readonly IdentityMode[]) {
-  t.test(`identity ${mode}: whatever extra headers the core's INVITE carries, no identity reaches the AS`, async (t) => {
+  t.test(`identity ${mode}: whatever extra headers and SDP session lines the core's INVITE carries, no identity reaches the AS`, async (t) => {
     await fc.assert(
-      fc.asyncProperty(caseArb, async ({ secrets, extras, privacy }) => {
+      fc.asyncProperty(caseArb, async ({ secrets, extras, privacy, sdpLines }) => {
         const { controller } = controllerFor(labProfile({ identity: mode }));
-        const toAs = forwarded(await send(controller, inviteFrom(secrets, extras, privacy), CORE));
+        const toAs = forwarded(await send(controller, inviteFrom(secrets, extras, privacy, sdpLines), CORE));
         const wire = serializeSipMessage(toAs);
         const leak = leakOf(wire, secrets);
         if (leak !== null) {
@@ -179,7 +202,7 @@ t.test('pass_headers: identities appear only in the headers the profile lists, a
         .replace(/^Contact: .*$/m, 'Contact: <sip:127.0.0.10:5060>');
       const msg = parseSipMessage(text) as SipRequest;
       const passHeaders = passHeaderSet(passed.map((n) => n.toUpperCase()));
-      const outcome = shieldIdentities(msg, { peerId: 'weather-as', mode, pseudonymizer, issued: {}, dialogCreating: true, flow: 'down', passHeaders });
+      const outcome = shieldIdentities(msg, { peerId: 'weather-as', mode, pseudonymizer, issued: {}, dialogCreating: true, flow: 'down', passHeaders, sdpSession: { sessionId: '1', address: '192.0.2.99', addrType: 'IP4' } });
       if (!outcome.ok) {
         throw new Error('shield refused');
       }

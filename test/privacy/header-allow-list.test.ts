@@ -86,6 +86,7 @@ function context(mode: IdentityMode, passHeaders?: ReadonlySet<string>): ShieldC
     issued: {},
     dialogCreating: true,
     flow: 'down',
+    sdpSession: { sessionId: '1', address: '192.0.2.99', addrType: 'IP4' },
     ...(passHeaders === undefined ? {} : { passHeaders }),
   };
 }
