@@ -78,8 +78,8 @@ interface Sender {
 
 const DEFAULT_MAX_FORWARDS = 70;
 const NO_BODY: BodyClass = { kind: 'none' };
-const UNMETERED_IN_DIALOG = new Set(['ACK', 'PRACK', 'BYE', 'CANCEL']);
-/** How often an AS may bring one call back through its route token, one at a time (serial retries). */
+const UNMETERED_IN_DIALOG = new Set(['BYE', 'CANCEL']);
+/** How often ASes may bring one call back through route tokens, in all, one at a time per token (serial retries). */
 const MAX_RETURNS_PER_TOKEN = 3;
 /** An INVITE unanswered this long is gone (RFC 3261 Timer C is "greater than 3 minutes"). */
 export const EARLY_IDLE_MS = 200_000;
@@ -292,7 +292,8 @@ export class CallController {
       // One live return per token (an AS retrying serially after a failure is a new return), and
       // a few in all: a token must not mint calls under the caller's identity without end.
       const returns = issuerCall.hops.filter((h) => h.linkedHop === issuer.hop);
-      if (returns.some((h) => h.phase !== 'ended') || returns.length >= MAX_RETURNS_PER_TOKEN) {
+      const allReturns = issuerCall.hops.filter((h) => h.linkedHop !== null);
+      if (returns.some((h) => h.phase !== 'ended') || allReturns.length >= MAX_RETURNS_PER_TOKEN) {
         return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'route token already brought its call back' }], base);
       }
       call = issuerCall;
@@ -458,6 +459,7 @@ export class CallController {
       pendingOffer: null,
       phase: 'early',
       endedByBye: false,
+      inviteFrom: 'upstream',
       resume,
     };
     call.hops.push(hop);
@@ -493,10 +495,19 @@ export class CallController {
     }
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
     const reportAs = { ...report, initiator: initiator.id };
-    // Requests that make the core work (re-offers, INFO, MESSAGE …) count against the peer's rate
-    // like new calls; ending or completing what is under way (ACK, PRACK, BYE) never does.
+    // Requests that make the core work (re-offers, INFO, MESSAGE, PRACK, ACK …) count against the
+    // peer's rate like new calls; ending what is under way (BYE, CANCEL) never does. An ACK over
+    // the rate is dropped (it cannot be answered); the 2xx it acknowledges comes again.
     if (sender.peer !== undefined && !sender.actor.trusted && !UNMETERED_IN_DIALOG.has(req.method) && !this.#d.limiter.take(sender.peer)) {
       return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], reportAs, [{ name: 'Retry-After', value: '1' }], from.localTag);
+    }
+    // RFC 3261 17.1.1.3, 13.2.2.4: an ACK comes from whoever sent the INVITE it acknowledges.
+    if (req.method === 'ACK' && hop.inviteFrom !== side) {
+      return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'ACK from the side that did not send the INVITE' }], reportAs);
+    }
+    // RFC 3262 3: a PRACK acknowledges a reliable provisional, which only an early dialog has.
+    if (req.method === 'PRACK' && hop.phase !== 'early' && !sender.actor.trusted) {
+      return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown', detail: 'PRACK outside an early dialog' }], reportAs, [], from.localTag);
     }
 
     let verdict: Verdict | null = null;
@@ -523,7 +534,8 @@ export class CallController {
     let offer: { created: PendingTransaction['created']; openedMedia: PendingTransaction['openedMedia'] } | null = null;
     let wouldHave: DecisionReport['wouldHave'] = verdict === null ? null : monitorDifference(verdict, req.body);
     const admitted = this.#admitBody(out, from.trusted ? { trusted: true, id: sender.label } : sender.actor);
-    const pending = req.method === 'ACK' || req.method === 'PRACK' ? hop.pendingOffer : null;
+    // Only the side the offer was made to answers it (the one that sent the offerless INVITE).
+    const pending = (req.method === 'ACK' || req.method === 'PRACK') && hop.pendingOffer?.inboundSide === side ? hop.pendingOffer : null;
     if (pending !== null && (isSdpBody(out) || !admitted.ok)) {
       const answered = this.#policeAnswer(call, pending, out, this.#actorOfLeg(from), true, admitted);
       reasons.push(...answered.reasons);
@@ -563,6 +575,7 @@ export class CallController {
     const cseq = isAck ? to.inviteCseq : ++to.localCseq;
     if (req.method === 'INVITE') {
       to.inviteCseq = cseq;
+      hop.inviteFrom = side;
     }
     const copied = endToEndHeaders(out.headers).map((h) => (h.name === 'RAck' ? { name: 'RAck', value: mapRAck(h.value, to.inviteCseq) } : h));
     const branch = this.#d.ids.branch();

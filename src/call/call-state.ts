@@ -79,6 +79,8 @@ export interface HopState {
   phase: 'early' | 'confirmed' | 'ended';
   /** The hop ended by a BYE the guard relayed (not by a failure): a partner AS then relays a hang-up. */
   endedByBye: boolean;
+  /** The side that sent the last INVITE on this hop: its ACK may come only from there. */
+  inviteFrom: LegSide;
   /**
    * Hops toward an AS: where the request was to go on when the guard handed it to the AS (the
    * Route entries after the guard's own, and the target they lead to). The AS's onward request

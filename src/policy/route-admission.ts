@@ -17,7 +17,8 @@ export interface RouteFacts {
  * and `;as=` would let one AS hand a call to another.
  */
 export function admitRoute(facts: RouteFacts): Reason | null {
-  if (facts.senderTrusted || facts.token || facts.via === 'next-hop') {
+  // `;as=` from an untrusted peer hands the call on, token or not: that is the core's to decide.
+  if (facts.senderTrusted || (facts.via !== 'as' && (facts.token || facts.via === 'next-hop'))) {
     return null;
   }
   return {

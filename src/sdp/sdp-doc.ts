@@ -249,7 +249,14 @@ function readMedia(texts: readonly string[], index: number, line: number, end: n
       continue;
     }
     const colon = text.indexOf(':');
-    if (colon < 0 || text.slice(2, colon).trim().toUpperCase() !== 'AS') {
+    const bwtype = colon < 0 ? '' : text.slice(2, colon).trim().toUpperCase();
+    if (bwtype === 'RS' || bwtype === 'RR') {
+      continue; // RTCP bandwidth (RFC 3556): nothing an SCTP association uses
+    }
+    if (bwtype !== 'AS') {
+      // TIAS (RFC 3890), CT or a type the guard does not know: a receiver may go by it instead
+      // of b=AS, so with it beside b=AS the m-line's bandwidth is not known (default deny).
+      unreadableBandwidth = true;
       continue;
     }
     const value = parseDigits(text.slice(colon + 1).trim());

@@ -383,6 +383,15 @@ export function defineBodyAttacks(
     t.notOk(l.callee.received.some((m) => m.kind === 'request' && getHeader(m, 'Call-ID')?.includes('two-types') === true), 'the two-type INVITE reached nobody');
   });
 
+  t.test('a bandwidth the guard does not read beside b=AS does not lift the cap', { skip }, async (t) => {
+    const l = await lab(t);
+    const tias = offer({ channels: [WEATHER] }).replace('b=AS:200', 'b=AS:200\r\nb=TIAS:900000000');
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'tias', body: tias }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    t.ok(readSdp(atCallee.body).dcMedia.every((m) => m.port === 0), 'the DC m-line with b=TIAS reaches the callee refused (cap 256 kbps)');
+    l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
+  });
+
   t.test('a binary part crosses between trusted peers byte for byte; toward the AS it is removed', { skip }, async (t) => {
     const l = await lab(t);
     const sdp = offer({ channels: [BOOTSTRAP] });
@@ -501,6 +510,13 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const second = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === 'as-return-2');
     t.equal(second.status, 403, 'a second call on a token whose return is live: 403');
 
+    // The token with `;as=` would hand the call to a peer of the AS's choosing.
+    const handOn = onward.map((r, i) => (i === 0 ? r.replace(/>$/, ';as=weather-as>') : r));
+    l.as.send(dialogRequest(l.as, { uri: atAs.uri, callId: 'as-return-3', route: handOn, fromTag: 'as-return-3' }), l.to);
+    const handed = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === 'as-return-3');
+    t.equal(handed.status, 403, 'a token with ;as= does not hand the call on: 403');
+    t.match(getHeader(handed, 'Warning') ?? '', /route\.not-allowed/, 'refused as a route the AS may not choose');
+
     // The return fails; the AS answers the caller itself and then tries to end the call.
     l.callee.reply(first, 404, 'Not Found', { toTag: 'c' });
     await l.as.next((m) => m.kind === 'response' && m.status === 404);
@@ -532,6 +548,28 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const wire = atAs.headers.map((h) => `${h.name}: ${h.value}`).join('\n');
     t.notMatch(wire, /15550001111|310150123456789|35209900|Alice/, 'no number, IMSI, IMEI or name');
     t.match(getHeader(atAs, 'Reason') ?? '', /^SIP;cause=302$/, 'Reason keeps its cause only');
+  });
+
+  t.test('the AS cannot ACK its own offer, nor PRACK outside an early dialog', { skip }, async (t) => {
+    const l = await lab(t);
+    // An offerless INVITE: the AS offers in its 200; the answer is the caller's, in the ACK.
+    const { atAs } = await handToAs(l, 'loop-own-ack');
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [WEATHER], username: 'as' }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const asDialog = {
+      callId: getHeader(atAs, 'Call-ID') ?? '',
+      localUri: `${getHeader(atAs, 'To') ?? ''};tag=as`,
+      remoteUri: getHeader(atAs, 'From') ?? '',
+      remoteTarget: addrUri(getHeader(atAs, 'Contact')),
+    };
+    l.as.send(inDialog(l.as, asDialog, { method: 'ACK', cseq: 1, body: offer({ channels: [WEATHER], username: 'as' }) }), l.to);
+    t.notOk(await l.caller.gotWithin((m) => m.kind === 'request' && m.method === 'ACK'), 'an ACK from the side that did not send the INVITE reaches nobody');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1, body: offer({ channels: [WEATHER], dcPort: 0, username: 'alice' }) }), l.to);
+    const ack = await l.as.nextRequest('ACK');
+    t.ok(readSdp(ack.body).dcMedia.every((m) => m.port === 0), "the caller's answer is the one that counts");
+    l.as.send(inDialog(l.as, asDialog, { method: 'PRACK', cseq: 2, headers: [{ name: 'RAck', value: '1 1 INVITE' }] }), l.to);
+    t.equal((await l.as.nextResponse((st) => st >= 200, 'PRACK')).status, 481, 'a PRACK in a confirmed dialog: 481');
   });
 
   t.test('the AS cannot make the core see an identity of its choosing', { skip }, async (t) => {

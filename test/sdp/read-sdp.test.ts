@@ -351,13 +351,13 @@ t.test('dcmap lines in a non-DC m-line are not channels', async (t) => {
   t.same(view.dcMedia, []);
 });
 
-t.test('b=AS: per m-line, session-level b= ignored, largest of several', async (t) => {
+t.test('b=AS: per m-line, session-level b= ignored, largest of several; any other type makes it unknown', async (t) => {
   const view = readSdp(
-    sdp([[DC, 'b=TIAS:64000', 'b=AS:200', 'b=AS:300'], [DC, 'b=as:50'], [DC, 'b=AS:lots']], '\r\n', ['v=0', 'b=AS:9999', 't=0 0']),
+    sdp([[DC, 'b=RR:800', 'b=AS:200', 'b=AS:300'], [DC, 'b=as:50'], [DC, 'b=AS:lots'], [DC, 'b=TIAS:64000', 'b=AS:200']], '\r\n', ['v=0', 'b=AS:9999', 't=0 0']),
   );
   t.same(
     view.dcMedia.map((m) => m.bandwidthKbps),
-    [300, 50, null],
+    [300, 50, null, null],
   );
 });
 
