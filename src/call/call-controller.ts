@@ -9,7 +9,7 @@ import type { VerdictEngine } from '../policy/verdict-engine.ts';
 import { admitUntrustedHeaders, passHeaderSet } from '../privacy/header-allow-list.ts';
 import { captureOriginals, restoreIdentities } from '../privacy/identity-restorer.ts';
 import type { Flow } from '../privacy/issued-identity.ts';
-import { shieldIdentities } from '../privacy/identity-shield.ts';
+import { shieldIdentities, unmetCriticalPrivacy } from '../privacy/identity-shield.ts';
 import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
 import type { PeerDirectory } from '../profile/peer-directory.ts';
 import type { IdentityMode, Peer, Profile } from '../profile/profile-types.ts';
@@ -17,6 +17,7 @@ import type { GuardSelf } from '../routing/guard-self.ts';
 import { decideRoute, peerForUri } from '../routing/route-decision.ts';
 import { readSdp, readSdpOrNull } from '../sdp/read-sdp.ts';
 import { refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
+import { agreedSession } from '../sdp/dc-rewrite.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
@@ -201,6 +202,8 @@ export class CallController {
       const answered = this.#policeAnswer(call, txn, out, answerer, res.status < 300, admitted);
       reasons.push(...answered.reasons);
       wouldHave = answered.wouldHave;
+      // What was offered on this leg and not accepted is no baseline for the next offer.
+      leg.sdpForwarded = answered.agreed ?? leg.sdpForwarded;
     } else if (!admitted.ok) {
       // A body the guard cannot vouch for that answers nothing: the response goes on without it.
       removeBodyParts(out, () => false);
@@ -241,6 +244,10 @@ export class CallController {
     }
     mapSdpParts(relayed, (sdp, i) => (i === 0 ? stampOrigin(back, sdp) : sdp));
 
+    if (res.status >= 300 && txn.forwardedOffer !== null && txn.sdpForwardedBefore !== undefined) {
+      // RFC 3264 8: a refused offer leaves the session as it was, and so the next offer's baseline.
+      leg.sdpForwarded = txn.sdpForwardedBefore;
+    }
     if (res.status >= 200) {
       delete hop.transactions[transactionKey(side, txn.outboundCseq, txn.method)];
       if (cseq.method === 'INVITE' && res.status < 300) {
@@ -380,6 +387,7 @@ export class CallController {
       routeSet: getHeaderValues(req, 'Record-Route'),
       localCseq: 0,
       inviteCseq: 0,
+      inviteCseqIn: req.method === 'INVITE' ? parseCSeq(getHeader(req, 'CSeq') ?? '').seq : null,
       sdpSent: null,
       sdpForwarded: null,
     };
@@ -422,6 +430,7 @@ export class CallController {
       routeSet: routes,
       localCseq: 1,
       inviteCseq: req.method === 'INVITE' ? 1 : 0,
+      inviteCseqIn: null,
       sdpSent: null,
       sdpForwarded: null,
     };
@@ -459,7 +468,6 @@ export class CallController {
       pendingOffer: null,
       phase: 'early',
       endedByBye: false,
-      inviteFrom: 'upstream',
       resume,
     };
     call.hops.push(hop);
@@ -501,8 +509,13 @@ export class CallController {
     if (sender.peer !== undefined && !sender.actor.trusted && !UNMETERED_IN_DIALOG.has(req.method) && !this.#d.limiter.take(sender.peer)) {
       return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], reportAs, [{ name: 'Retry-After', value: '1' }], from.localTag);
     }
-    // RFC 3261 17.1.1.3, 13.2.2.4: an ACK comes from whoever sent the INVITE it acknowledges.
-    if (req.method === 'ACK' && hop.inviteFrom !== side) {
+    const unmet = to.trusted ? null : unmetCriticalPrivacy(req, to.peerId ?? 'unknown');
+    if (unmet !== null) {
+      return this.#refuse(req, sender, unmet.status, [...reasons, unmet.reason], reportAs, [], from.localTag);
+    }
+    // RFC 3261 17.1.1.3, 13.2.2.4: an ACK comes from whoever sent the INVITE it acknowledges, with
+    // its CSeq number (so a re-INVITE of the other side in glare does not take the ACK's place).
+    if (req.method === 'ACK' && parseCSeq(getHeader(req, 'CSeq') ?? '').seq !== from.inviteCseqIn) {
       return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'ACK from the side that did not send the INVITE' }], reportAs);
     }
     // RFC 3262 3: a PRACK acknowledges a reliable provisional, which only an early dialog has.
@@ -539,6 +552,7 @@ export class CallController {
     if (pending !== null && (isSdpBody(out) || !admitted.ok)) {
       const answered = this.#policeAnswer(call, pending, out, this.#actorOfLeg(from), true, admitted);
       reasons.push(...answered.reasons);
+      from.sdpForwarded = answered.agreed ?? from.sdpForwarded;
       hop.pendingOffer = null;
     } else if (!admitted.ok && req.method === 'ACK') {
       // An ACK cannot be refused (RFC 3261 17.1.1.3): it goes on without the body.
@@ -575,7 +589,7 @@ export class CallController {
     const cseq = isAck ? to.inviteCseq : ++to.localCseq;
     if (req.method === 'INVITE') {
       to.inviteCseq = cseq;
-      hop.inviteFrom = side;
+      from.inviteCseqIn = parseCSeq(getHeader(req, 'CSeq') ?? '').seq;
     }
     const copied = endToEndHeaders(out.headers).map((h) => (h.name === 'RAck' ? { name: 'RAck', value: mapRAck(h.value, to.inviteCseq) } : h));
     const branch = this.#d.ids.branch();
@@ -590,6 +604,7 @@ export class CallController {
       copied,
       body: out.body,
     });
+    const sdpForwardedBefore = to.sdpForwarded;
     mapSdpParts(forwarded, (sdp, i) => (i === 0 ? stampOrigin(to, sdp) : sdp));
     if (!isAck) {
       const toSide = otherSide(side);
@@ -600,6 +615,7 @@ export class CallController {
         branch,
         echo: echoHeaders(req),
         forwardedOffer: offer === null ? null : firstSdp(forwarded),
+        ...(offer === null ? {} : { sdpForwardedBefore }),
         created: offer?.created ?? [],
         openedMedia: offer?.openedMedia ?? [],
         initiatorId: initiator.id,
@@ -708,21 +724,23 @@ export class CallController {
     answerer: Actor,
     commit: boolean,
     admitted: BodyAdmission,
-  ): { reasons: Reason[]; wouldHave: DecisionReport['wouldHave'] } {
+  ): { reasons: Reason[]; wouldHave: DecisionReport['wouldHave']; agreed: string | null } {
     if (!admitted.ok) {
       const answered = this.#decideAnswer(call, offer, '', answerer, commit);
       setSdpBody(msg, answered.body);
-      return { reasons: [admitted.reason, ...answered.reasons], wouldHave: answered.wouldHave };
+      return { reasons: [admitted.reason, ...answered.reasons], wouldHave: answered.wouldHave, agreed: answered.agreed };
     }
     const reasons: Reason[] = [...admitted.reasons];
     let wouldHave: DecisionReport['wouldHave'] = null;
+    let agreed: string | null = null;
     mapSdpParts(msg, (sdp, i) => {
       const answered = this.#decideAnswer(call, offer, sdp, answerer, commit && i === 0);
       reasons.push(...answered.reasons);
       wouldHave ??= answered.wouldHave;
+      agreed ??= answered.agreed;
       return answered.body;
     });
-    return { reasons, wouldHave };
+    return { reasons, wouldHave, agreed };
   }
 
   /**
@@ -735,7 +753,7 @@ export class CallController {
     body: string,
     answerer: Actor,
     commit: boolean,
-  ): { body: string; reasons: readonly Reason[]; wouldHave: DecisionReport['wouldHave'] } {
+  ): { body: string; reasons: readonly Reason[]; wouldHave: DecisionReport['wouldHave']; agreed: string | null } {
     const forwardedOffer = offer.forwardedOffer === null ? null : readSdpOrNull(offer.forwardedOffer);
     let answer: SdpView | null = null;
     let unreadable: string | undefined;
@@ -754,13 +772,15 @@ export class CallController {
       origin: this.#d.self.sdpAddress(),
     });
     const out = verdict.enforced ? (verdict.sdp ?? body) : body;
+    let agreed: string | null = null;
     if (commit) {
       const committed = readSdpOrNull(out);
       if (committed !== null) {
         commitOwnership(call, offer, committed);
+        agreed = forwardedOffer === null ? null : agreedSession(forwardedOffer, committed);
       }
     }
-    return { body: out, reasons: verdict.reasons, wouldHave: monitorDifference(verdict, body) };
+    return { body: out, reasons: verdict.reasons, wouldHave: monitorDifference(verdict, body), agreed };
   }
 
   /** The engine's verdict on an SDP offer, compared with what the initiator's side had before. */

@@ -35,6 +35,8 @@ export interface LegState {
   localCseq: number;
   /** CSeq of the INVITE (initial or re-) the guard last sent on this leg, for its ACK and CANCEL. */
   inviteCseq: number;
+  /** CSeq number of the last INVITE this leg's peer sent: the only ACK it may send names it. */
+  inviteCseqIn: number | null;
   /** The last SDP the guard sent on this leg: its o= version and its text without o= (RFC 3264 8). */
   sdpSent: { readonly version: string; readonly body: string } | null;
   /**
@@ -58,6 +60,8 @@ export interface PendingTransaction {
   readonly echo: readonly SipHeader[];
   /** The SDP offer the guard forwarded in this request, if any: answers are aligned to it. */
   readonly forwardedOffer: string | null;
+  /** In-dialog offers: the leg's `sdpForwarded` before this offer, put back if the offer is refused. */
+  readonly sdpForwardedBefore?: string | null;
   readonly created: readonly DcOwner[];
   readonly openedMedia: readonly MediaOwner[];
   /** Offer initiator, for attribution when the answer commits it. */
@@ -79,8 +83,6 @@ export interface HopState {
   phase: 'early' | 'confirmed' | 'ended';
   /** The hop ended by a BYE the guard relayed (not by a failure): a partner AS then relays a hang-up. */
   endedByBye: boolean;
-  /** The side that sent the last INVITE on this hop: its ACK may come only from there. */
-  inviteFrom: LegSide;
   /**
    * Hops toward an AS: where the request was to go on when the guard handed it to the AS (the
    * Route entries after the guard's own, and the target they lead to). The AS's onward request

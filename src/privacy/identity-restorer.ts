@@ -47,6 +47,10 @@ export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
     const issued = ctx.issued[uri];
     return issued !== undefined && issued.flows.includes(ctx.flow) ? issued : undefined;
   };
+  const mapBackAsserted = (uri: string): IssuedIdentity | undefined => {
+    const issued = ctx.issued[uri];
+    return issued !== undefined && issued.assertedFlows.includes(ctx.flow) ? issued : undefined;
+  };
   if (ctx.originals !== null && msg.kind === 'request') {
     restoreFromOriginals(msg, ctx.originals, mapBack);
     return;
@@ -58,8 +62,8 @@ export function restoreIdentities(msg: SipMessage, ctx: RestoreContext): void {
     }
   }
   for (const name of ASSERTED_IDENTITY_HEADERS) {
-    // Only an assertion the trust domain itself made, handed back, survives.
-    mapValues(msg, name, mapBack, true);
+    // Only an assertion the trust domain itself made, handed back the way it went, survives.
+    mapValues(msg, name, mapBackAsserted, true);
   }
   // History-Info, Diversion, P-Called-Party-ID, P-Served-User assert identities too: an
   // untrusted peer's own values of them are dropped like its P-Asserted-Identity.

@@ -63,15 +63,12 @@ const NO_PASS_HEADERS: ReadonlySet<string> = new Set();
  */
 export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOutcome {
   const privacy = privacyValues(getHeader(msg, 'Privacy'));
-  // RFC 3323 4.2: a privacy service that cannot apply a function marked critical rejects (500).
-  if (privacy.has('critical') && privacy.has('session')) {
-    return {
-      ok: false,
-      status: 500,
-      reason: { code: 'privacy.critical-unsupported', peer: ctx.peerId, detail: 'Privacy: session needs a media relay, which this guard is not' },
-    };
+  const unmet = unmetCriticalPrivacy(msg, ctx.peerId);
+  if (unmet !== null) {
+    return unmet;
   }
-  const replaceUri = uriReplacer(ctx);
+  const replaceUri = uriReplacer(ctx, false);
+  const replaceAsserted = uriReplacer(ctx, true);
   let removed: string[] = [];
   if (ctx.mode !== 'pass') {
     if (ctx.dialogCreating && msg.kind === 'request' && isPartyUri(msg.uri)) {
@@ -81,11 +78,16 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
       rewriteNameAddr(msg, 'From', replaceUri, ctx.mode);
       rewriteNameAddr(msg, 'To', replaceUri, ctx.mode);
     }
-    for (const name of [...ASSERTED_IDENTITY_HEADERS, ...URI_IDENTITY_HEADERS]) {
-      if (ctx.mode === 'remove') {
-        removeHeader(msg, name);
-      } else {
-        rewriteNameAddr(msg, name, replaceUri, ctx.mode);
+    for (const [names, replace] of [
+      [ASSERTED_IDENTITY_HEADERS, replaceAsserted],
+      [URI_IDENTITY_HEADERS, replaceUri],
+    ] as const) {
+      for (const name of names) {
+        if (ctx.mode === 'remove') {
+          removeHeader(msg, name);
+        } else {
+          rewriteNameAddr(msg, name, replace, ctx.mode);
+        }
       }
     }
     for (const name of OPAQUE_IDENTITY_HEADERS) {
@@ -124,6 +126,22 @@ export function shieldIdentities(msg: SipMessage, ctx: ShieldContext): ShieldOut
   // The Privacy header is honoured here, at the edge of the trust domain (RFC 3323 5.3).
   removeHeader(msg, 'Privacy');
   return { ok: true, removed };
+}
+
+/**
+ * RFC 3323 4.2: a privacy service that cannot apply a function marked critical rejects (500).
+ * Asked before anything of the call changes, so the refusal leaves it as it was.
+ */
+export function unmetCriticalPrivacy(msg: SipMessage, peerId: string): (ShieldOutcome & { ok: false }) | null {
+  const privacy = privacyValues(getHeader(msg, 'Privacy'));
+  if (privacy.has('critical') && privacy.has('session')) {
+    return {
+      ok: false,
+      status: 500,
+      reason: { code: 'privacy.critical-unsupported', peer: peerId, detail: 'Privacy: session needs a media relay, which this guard is not' },
+    };
+  }
+  return null;
 }
 
 /**
@@ -168,7 +186,8 @@ function reasonsWithoutText(msg: SipMessage): void {
 
 type UriReplacer = (uri: string, displayName: string | null) => string;
 
-function uriReplacer(ctx: ShieldContext): UriReplacer {
+/** `asserted`: the identity stands in an asserted-identity header (RFC 3325), and may map back into one. */
+function uriReplacer(ctx: ShieldContext, asserted: boolean): UriReplacer {
   return (uri, displayName) => {
     if (ctx.mode !== 'pseudonym' || ctx.pseudonymizer === null) {
       return ANONYMOUS_URI;
@@ -177,8 +196,14 @@ function uriReplacer(ctx: ShieldContext): UriReplacer {
       return uri;
     }
     const pseudonym = ctx.pseudonymizer.uri(uri, ctx.peerId);
-    const flows = ctx.issued[pseudonym]?.flows ?? [];
-    ctx.issued[pseudonym] = { uri, displayName, flows: flows.includes(ctx.flow) ? flows : [...flows, ctx.flow] };
+    const known = ctx.issued[pseudonym];
+    const flows = known?.flows ?? [];
+    ctx.issued[pseudonym] = {
+      uri,
+      displayName,
+      flows: flows.includes(ctx.flow) ? flows : [...flows, ctx.flow],
+      assertedFlows: !asserted || (known?.assertedFlows ?? []).includes(ctx.flow) ? (known?.assertedFlows ?? []) : [...(known?.assertedFlows ?? []), ctx.flow],
+    };
     return pseudonym;
   };
 }

@@ -15,6 +15,12 @@ export interface IssuedIdentity {
    * asserted identity in its own 200.
    */
   readonly flows: readonly Flow[];
+  /**
+   * The ways it was handed out as an asserted identity (P-Asserted-Identity and its kin): only
+   * those map back into one. The callee's Request-URI or a History-Info entry the AS was shown
+   * is no assertion it may make.
+   */
+  readonly assertedFlows: readonly Flow[];
 }
 
 /** Pseudonym URI -> identity, for one call. Plain data: it is stored with the call. */

@@ -39,6 +39,32 @@ export function applyDcEdits(sdp: SdpView, edits: DcEdits): string {
 }
 
 /**
+ * What an offer and its answer agreed on (RFC 3264 6): the offer less the DC m-lines the answer
+ * refused (port 0) and the channels it left out. The baseline of the next offer on that leg, so
+ * that what was offered but not accepted is not "already there" next time.
+ */
+export function agreedSession(offer: SdpView, answer: SdpView): string {
+  const refuseMedia: number[] = [];
+  const removeChannels: DcChannelRef[] = [];
+  for (const media of offer.dcMedia) {
+    if (media.port === 0) {
+      continue;
+    }
+    const answered = answer.dcMedia.find((m) => m.index === media.index);
+    if (answered === undefined || answered.port === 0) {
+      refuseMedia.push(media.index);
+      continue;
+    }
+    for (const channel of media.channels) {
+      if (!answered.channels.some((c) => c.streamId === channel.streamId)) {
+        removeChannels.push({ mediaIndex: media.index, streamId: channel.streamId });
+      }
+    }
+  }
+  return applyDcEdits(offer, { refuseMedia, removeChannels });
+}
+
+/**
  * Brings an answer back in line with the offer the guard actually forwarded (RFC 3264 6):
  * port 0 (and no DC attributes) wherever the forwarded offer had port 0, and no channel the
  * forwarded offer's same m-line did not have. `refusedMedia` lists the m-lines whose port this

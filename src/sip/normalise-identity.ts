@@ -5,8 +5,9 @@ import { parseUri } from './sip-uri.ts';
  * an identity arrived as `tel:+1-555-000-1111;cpc=ordinary`, `<sip:+15550001111@ims.example.net;user=phone>`
  * or `sip:Alice@IMS.example.net:5060`.
  *
- * Global numbers (RFC 3966) become `tel:+digits`; SIP URIs become `sip:user@host` with the
- * host lower-cased and port and parameters dropped. Anything unparseable is returned trimmed.
+ * Global numbers (RFC 3966) become `tel:+digits`, whether a SIP URI says `user=phone` or not;
+ * SIP and SIPS URIs become `sip:user@host` with the host lower-cased and port and parameters
+ * dropped. Anything unparseable is returned trimmed.
  */
 export function normaliseIdentity(identity: string): string {
   const text = identity.trim().replace(/^<(.*)>$/, '$1');
@@ -18,12 +19,14 @@ export function normaliseIdentity(identity: string): string {
   if (uri.scheme === 'tel' && user !== null) {
     return `tel:${telDigits(user)}`;
   }
-  const isPhone = uri.params.some(([name, value]) => name.toLowerCase() === 'user' && value?.toLowerCase() === 'phone');
-  if (user !== null && isPhone && user.startsWith('+')) {
+  // A global number is that number with or without `user=phone` (IMS routes both to one user):
+  // a consent record must not be missed because a peer left the parameter out.
+  if (user !== null && /^\+[0-9][0-9\-.()]*$/.test(user.split(';')[0] ?? '')) {
     return `tel:${telDigits(user)}`;
   }
   const host = uri.host.toLowerCase();
-  return user === null ? `${uri.scheme}:${host}` : `${uri.scheme}:${user}@${host}`;
+  // sips: names the same user as sip: (RFC 5630: it only asks for TLS on the way).
+  return user === null ? `sip:${host}` : `sip:${user}@${host}`;
 }
 
 /** Drop RFC 3966 visual separators and any `;param` carried inside a user part. */

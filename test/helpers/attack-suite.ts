@@ -572,6 +572,65 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.equal((await l.as.nextResponse((st) => st >= 200, 'PRACK')).status, 481, 'a PRACK in a confirmed dialog: 481');
   });
 
+  t.test('channels of a re-offer the other side refused are no baseline for the next one (max_channels holds)', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-cap', { body: offer({ channels: [BOOTSTRAP] }) });
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [BOOTSTRAP], username: 'as' }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.as.nextRequest('ACK');
+    const asDialog = {
+      callId: getHeader(atAs, 'Call-ID') ?? '',
+      localUri: `${getHeader(atAs, 'To') ?? ''};tag=as`,
+      remoteUri: getHeader(atAs, 'From') ?? '',
+      remoteTarget: addrUri(getHeader(atAs, 'Contact')),
+    };
+    const weather = (streams: number[]) => streams.map((stream) => ({ ...WEATHER, stream, label: `w${stream}` }));
+    // Four weather channels (the cap): forwarded, and the caller refuses the re-offer.
+    const four = offer({ channels: [BOOTSTRAP], username: 'as', version: 2, extraDc: [{ channels: weather([1000, 1002, 1004, 1006]) }] });
+    l.as.send(inDialog(l.as, asDialog, { method: 'INVITE', cseq: 2, body: four }), l.to);
+    const first = await l.caller.nextRequest('INVITE');
+    l.caller.reply(first, 488, 'Not Acceptable Here');
+    await l.as.next((m) => m.kind === 'response' && m.status === 488);
+    // Eight: the four refused ones are not "already there".
+    const eight = offer({ channels: [BOOTSTRAP], username: 'as', version: 3, extraDc: [{ channels: weather([1000, 1002, 1004, 1006, 1008, 1010, 1012, 1014]) }] });
+    l.as.send(inDialog(l.as, asDialog, { method: 'INVITE', cseq: 3, body: eight }), l.to);
+    const second = await Promise.race([
+      l.caller.nextRequest('INVITE'),
+      l.as.next((m) => m.kind === 'response' && m.status >= 300 && (getHeader(m, 'CSeq') ?? '').startsWith('3 ')).then(() => null),
+    ]);
+    const open = second === null ? 0 : readSdp(second.body).dcMedia.filter((m) => m.port !== 0).reduce((n, m) => n + m.channels.filter((c) => c.kind === 'application').length, 0);
+    t.ok(open <= 4, `at most max_channels (4) application channels reach the caller (got ${open})`);
+  });
+
+  t.test('the AS cannot assert as P-Asserted-Identity what it was only shown (the callee\'s Request-URI)', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs, onward } = await handToAs(l, 'loop-ruri-pai');
+    const rUriPseudonym = atAs.uri;
+    t.match(rUriPseudonym, /pseudonym\.invalid|anonymous/, 'the AS was shown a pseudonym for the callee');
+    l.as.send(dialogRequest(l.as, { uri: atAs.uri, callId: 'ruri-pai-return', route: onward, fromTag: 'rp' }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee' });
+    const ok = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status === 200 && getHeader(m, 'Call-ID') === 'ruri-pai-return');
+    const dialog = callerDialog(ok);
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+    // On the returned leg, an INFO asserting the pseudonym it was given for the callee's Request-URI.
+    l.as.send(inDialog(l.as, dialog, { method: 'INFO', cseq: 2, headers: [{ name: 'P-Asserted-Identity', value: `<${rUriPseudonym}>` }] }), l.to);
+    const info = await l.callee.nextRequest('INFO');
+    t.notMatch(getHeader(info, 'P-Asserted-Identity') ?? '', /15550002222/, 'the callee is not told it is calling itself');
+  });
+
+  t.test("the AS's answer is held to its bandwidth grant", { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-answer-bw', { body: offer({ channels: [BOOTSTRAP], bandwidth: 64 }) });
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [BOOTSTRAP], username: 'as', bandwidth: 900_000 }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    t.ok(readSdp(ok.body).dcMedia.every((m) => m.port === 0), 'a DC m-line answered at b=AS:900000 (cap 256, offered 64) reaches the caller refused');
+    t.ok(decisions(l.guard, 'dc.cap-bandwidth').length >= 1, 'logged');
+  });
+
   t.test('the AS cannot make the core see an identity of its choosing', { skip }, async (t) => {
     const l = await lab(t);
     const { atAs } = await handToAs(l, 'loop-assert', {
