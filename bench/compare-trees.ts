@@ -1,7 +1,7 @@
 /**
- * `node --import tsx bench/compare-trees.ts <other-checkout>`: the path users run (an untrusted
- * AS's INVITE with audio + a DC m-line whose ads channel the guard strips: SIP parse, B2BUA
- * controller, wire encoding) in this checkout and in another one (say, `git worktree add
+ * `node --import tsx bench/compare-trees.ts <other-checkout>`: the path users run (the untrusted
+ * AS's INVITE of bench-fixtures.ts, whose ads channel the guard strips: SIP parse, B2BUA
+ * controller, serialization) in this checkout and in another one (say, `git worktree add
  * /tmp/base <commit>` with node_modules linked), in one process, rounds interleaved A B B A …,
  * so both meet the same machine. Prints the median µs/op of each and their ratio.
  */
@@ -10,6 +10,7 @@ import type * as BuildController from '../src/call/build-controller.ts';
 import type * as LoadProfile from '../src/profile/load-profile.ts';
 import type * as SipParser from '../src/sip/sip-parser.ts';
 import type * as SipSerializer from '../src/sip/sip-serializer.ts';
+import { INVITE, PROFILE_YAML as PROFILE } from './bench-fixtures.ts';
 
 const other = process.argv[2];
 if (other === undefined) {
@@ -17,53 +18,6 @@ if (other === undefined) {
   process.exit(2);
 }
 const trees = { other: resolve(other), this: resolve(import.meta.dirname, '..') };
-
-const PROFILE = `
-sip: { listen: ["udp:127.0.0.10:5060"], next_hop: "sip:127.0.0.2:5060" }
-peers:
-  - { id: core, trusted: true, match: { source: ["127.0.0.1/32", "127.0.0.2/32"] } }
-  - id: weather-as
-    trusted: false
-    uri: "sip:127.0.0.3:5060"
-    match: { source: ["127.0.0.3/32"] }
-    identity: anonymous
-    grants: { bootstrap: true, apps: ["com.example.weather"], max_channels: 8, max_bandwidth_kbps: 512, modify: own }
-`;
-const SDP = [
-  'v=0',
-  'o=- 2890844526 2890844526 IN IP4 192.0.2.10',
-  's=-',
-  't=0 0',
-  'm=audio 49170 RTP/AVP 0 8 101',
-  'c=IN IP4 192.0.2.10',
-  'b=AS:64',
-  'a=rtpmap:0 PCMU/8000',
-  'a=sendrecv',
-  'm=application 52718 UDP/DTLS/SCTP webrtc-datachannel',
-  'c=IN IP4 192.0.2.10',
-  'b=AS:256',
-  'a=sctp-port:5000',
-  'a=setup:actpass',
-  'a=dcmap:0 subprotocol="http"',
-  'a=dcmap:1000 label="weather";subprotocol="x-app"',
-  'a=3gpp-req-app:com.example.weather',
-  'a=dcmap:1002 label="ads";subprotocol="x-app"',
-  'a=3gpp-req-app:com.example.ads',
-  '',
-].join('\r\n');
-const INVITE = [
-  'INVITE tel:+15550002222 SIP/2.0',
-  'Via: SIP/2.0/UDP 127.0.0.3:5060;branch=z9hG4bK-bench',
-  'Max-Forwards: 70',
-  'From: <sip:as@weather.example>;tag=b1',
-  'To: <tel:+15550002222>',
-  'Call-ID: bench-CALL',
-  'CSeq: 1 INVITE',
-  'Contact: <sip:127.0.0.3:5060>',
-  'Content-Type: application/sdp',
-  '',
-  SDP,
-].join('\r\n');
 
 interface Tree {
   run(): Promise<void>;

@@ -199,7 +199,7 @@ export class CallController {
     const admitted = this.#admitBody(out, answerer);
     const answersOffer = txn.forwardedOffer !== null && (isSdpBody(out) || (!admitted.ok && res.status >= 200 && res.status < 300));
     if (answersOffer) {
-      const answered = this.#policeAnswer(call, txn, out, answerer, res.status < 300, admitted);
+      const answered = this.#policeAnswer(call, txn, out, answerer, res.status < 300, admitted, partnerSdpSentTo(call, hopIndex, leg.peerId));
       reasons.push(...answered.reasons);
       wouldHave = answered.wouldHave;
       // What was offered on this leg and not accepted is no baseline for the next offer.
@@ -244,8 +244,9 @@ export class CallController {
     }
     mapSdpParts(relayed, (sdp, i) => (i === 0 ? stampOrigin(back, sdp) : sdp));
 
-    if (res.status >= 300 && txn.forwardedOffer !== null && txn.sdpForwardedBefore !== undefined) {
-      // RFC 3264 8: a refused offer leaves the session as it was, and so the next offer's baseline.
+    if (res.status >= 300 && txn.sdpForwardedBefore !== undefined && leg.sdpForwarded === txn.forwardedOffer) {
+      // RFC 3264 8: a refused offer leaves the session as it was, and so the next offer's
+      // baseline; unless the guard sent this leg something since (an answer in glare), which stands.
       leg.sdpForwarded = txn.sdpForwardedBefore;
     }
     if (res.status >= 200) {
@@ -509,7 +510,8 @@ export class CallController {
     if (sender.peer !== undefined && !sender.actor.trusted && !UNMETERED_IN_DIALOG.has(req.method) && !this.#d.limiter.take(sender.peer)) {
       return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], reportAs, [{ name: 'Retry-After', value: '1' }], from.localTag);
     }
-    const unmet = to.trusted ? null : unmetCriticalPrivacy(req, to.peerId ?? 'unknown');
+    // An ACK cannot be refused (RFC 3261 17.1.1.3): the shield deals with it as it goes.
+    const unmet = to.trusted || req.method === 'ACK' ? null : unmetCriticalPrivacy(req, to.peerId ?? 'unknown');
     if (unmet !== null) {
       return this.#refuse(req, sender, unmet.status, [...reasons, unmet.reason], reportAs, [], from.localTag);
     }
@@ -550,7 +552,7 @@ export class CallController {
     // Only the side the offer was made to answers it (the one that sent the offerless INVITE).
     const pending = (req.method === 'ACK' || req.method === 'PRACK') && hop.pendingOffer?.inboundSide === side ? hop.pendingOffer : null;
     if (pending !== null && (isSdpBody(out) || !admitted.ok)) {
-      const answered = this.#policeAnswer(call, pending, out, this.#actorOfLeg(from), true, admitted);
+      const answered = this.#policeAnswer(call, pending, out, this.#actorOfLeg(from), true, admitted, partnerSdpSentTo(call, hopIndex, from.peerId));
       reasons.push(...answered.reasons);
       from.sdpForwarded = answered.agreed ?? from.sdpForwarded;
       hop.pendingOffer = null;
@@ -724,9 +726,10 @@ export class CallController {
     answerer: Actor,
     commit: boolean,
     admitted: BodyAdmission,
+    relayed: string | null,
   ): { reasons: Reason[]; wouldHave: DecisionReport['wouldHave']; agreed: string | null } {
     if (!admitted.ok) {
-      const answered = this.#decideAnswer(call, offer, '', answerer, commit);
+      const answered = this.#decideAnswer(call, offer, '', answerer, commit, relayed);
       setSdpBody(msg, answered.body);
       return { reasons: [admitted.reason, ...answered.reasons], wouldHave: answered.wouldHave, agreed: answered.agreed };
     }
@@ -734,7 +737,7 @@ export class CallController {
     let wouldHave: DecisionReport['wouldHave'] = null;
     let agreed: string | null = null;
     mapSdpParts(msg, (sdp, i) => {
-      const answered = this.#decideAnswer(call, offer, sdp, answerer, commit && i === 0);
+      const answered = this.#decideAnswer(call, offer, sdp, answerer, commit && i === 0, relayed);
       reasons.push(...answered.reasons);
       wouldHave ??= answered.wouldHave;
       agreed ??= answered.agreed;
@@ -753,6 +756,7 @@ export class CallController {
     body: string,
     answerer: Actor,
     commit: boolean,
+    relayed: string | null,
   ): { body: string; reasons: readonly Reason[]; wouldHave: DecisionReport['wouldHave']; agreed: string | null } {
     const forwardedOffer = offer.forwardedOffer === null ? null : readSdpOrNull(offer.forwardedOffer);
     let answer: SdpView | null = null;
@@ -770,6 +774,7 @@ export class CallController {
       ...(unreadable === undefined ? {} : { unreadable }),
       answerer,
       origin: this.#d.self.sdpAddress(),
+      relayed: relayed === null ? null : readSdpOrNull(relayed),
     });
     const out = verdict.enforced ? (verdict.sdp ?? body) : body;
     let agreed: string | null = null;

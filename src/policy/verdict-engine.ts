@@ -47,6 +47,8 @@ export interface AnswerFacts {
   readonly answerer: Actor;
   /** Where an answer the guard writes on the answerer's behalf says it comes from. */
   readonly origin: RefusingAnswerContext;
+  /** What the guard last sent this answerer on the call's other hop: an AS may be relaying it. */
+  readonly relayed?: SdpView | null;
 }
 
 /** BYE: ending somebody's dialog. */
@@ -282,32 +284,30 @@ export class VerdictEngine {
       reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answered on its behalf with every DC m-line refused' });
       return forward(reasons, answerRefusingDc(offer, answer, facts.origin));
     }
-    return this.#capAnswerBandwidth(facts.answerer, offer, [...reasons, ...alignmentReasons(aligned)], aligned.raw);
+    return this.#capAnswerBandwidth(facts.answerer, [offer, facts.relayed ?? null], [...reasons, ...alignmentReasons(aligned)], aligned.raw);
   }
 
   /**
    * An untrusted answerer's DC m-lines are held to its bandwidth grant: a QoS reservation follows
-   * the answer's b=AS too. An answer may go as high as its grant or as the offer went (it may be
-   * relaying the other side's answer), not higher; one whose bandwidth the guard cannot read
-   * where the offer stated one is refused too (port 0).
+   * the answer's b=AS too. An answer may go as high as its grant, the offer, or what the guard
+   * sent it on the other hop (it may be relaying the other side's answer), not higher. An answer
+   * without b=AS takes the offer's (RFC 3264 6.1 leaves it out often), so it is let be.
    */
-  #capAnswerBandwidth(answerer: Actor, offer: SdpView, reasons: Reason[], raw: string): Outcome {
+  #capAnswerBandwidth(answerer: Actor, references: readonly (SdpView | null)[], reasons: Reason[], raw: string): Outcome {
     const cap = answerer.grants.maxBandwidthKbps;
     const view = answerer.trusted || cap === null ? null : readSdpOrNull(raw);
     if (view === null || cap === null) {
       return forward(reasons, raw);
     }
-    const offered = (index: number): number | null => offer.dcMedia.find((m) => m.index === index)?.bandwidthKbps ?? null;
-    const over = view.dcMedia.filter((m) => {
-      const limit = Math.max(cap, offered(m.index) ?? cap);
-      return m.port !== 0 && (m.bandwidthKbps === null ? offered(m.index) !== null : m.bandwidthKbps > limit);
-    });
+    const limitAt = (index: number): number =>
+      Math.max(cap, ...references.map((ref) => ref?.dcMedia.find((m) => m.index === index)?.bandwidthKbps ?? cap));
+    const over = view.dcMedia.filter((m) => m.port !== 0 && m.bandwidthKbps !== null && m.bandwidthKbps > limitAt(m.index));
     for (const media of over) {
       reasons.push({
         code: 'dc.cap-bandwidth',
         peer: answerer.id,
         mediaIndex: media.index,
-        detail: media.bandwidthKbps === null ? `answer without a known b=AS; cap is ${cap} kbps` : `answer b=AS:${media.bandwidthKbps} over cap ${cap}`,
+        detail: `answer b=AS:${media.bandwidthKbps ?? '?'} over cap ${cap} and over what was offered`,
       });
     }
     return forward(reasons, over.length === 0 ? raw : applyDcEdits(view, { refuseMedia: over.map((m) => m.index), removeChannels: [] }));

@@ -5,9 +5,11 @@ import { parseUri } from './sip-uri.ts';
  * an identity arrived as `tel:+1-555-000-1111;cpc=ordinary`, `<sip:+15550001111@ims.example.net;user=phone>`
  * or `sip:Alice@IMS.example.net:5060`.
  *
- * Global numbers (RFC 3966) become `tel:+digits`, whether a SIP URI says `user=phone` or not;
- * SIP and SIPS URIs become `sip:user@host` with the host lower-cased and port and parameters
- * dropped. Anything unparseable is returned trimmed.
+ * Global numbers (RFC 3966, and SIP URIs with `user=phone`) become `tel:+digits`; SIP and SIPS
+ * URIs become `sip:user@host` (RFC 5630: sips only asks for TLS on the way) with the host
+ * lower-cased and port and parameters dropped. Anything unparseable is returned trimmed.
+ * `sip:+N@host` without `user=phone` stays a SIP URI: at another host it is another user
+ * (see telAlias for consent).
  */
 export function normaliseIdentity(identity: string): string {
   const text = identity.trim().replace(/^<(.*)>$/, '$1');
@@ -19,9 +21,8 @@ export function normaliseIdentity(identity: string): string {
   if (uri.scheme === 'tel' && user !== null) {
     return `tel:${telDigits(user)}`;
   }
-  // A global number is that number with or without `user=phone` (IMS routes both to one user):
-  // a consent record must not be missed because a peer left the parameter out.
-  if (user !== null && /^\+[0-9][0-9\-.()]*$/.test(user.split(';')[0] ?? '')) {
+  const isPhone = uri.params.some(([name, value]) => name.toLowerCase() === 'user' && value?.toLowerCase() === 'phone');
+  if (user !== null && isPhone && user.startsWith('+')) {
     return `tel:${telDigits(user)}`;
   }
   const host = uri.host.toLowerCase();
@@ -40,4 +41,18 @@ function decodeUserPart(user: string): string {
   } catch {
     return user;
   }
+}
+
+/**
+ * The `tel:` spelling a SIP URI whose user part is a global number may also stand for (IMS
+ * routes `sip:+N@home-domain` and `tel:+N` to one user), or null. For consent only, where a
+ * record under either spelling must be honoured: a check that holds for both is never looser.
+ */
+export function telAlias(identity: string): string | null {
+  const uri = parseUri(identity.trim().replace(/^<(.*)>$/, '$1'));
+  if (uri === null || uri.scheme === 'tel' || uri.user === null) {
+    return null;
+  }
+  const user = decodeUserPart(uri.user).split(';')[0] ?? '';
+  return /^\+[0-9][0-9\-.()]*$/.test(user) ? `tel:${telDigits(user)}` : null;
 }

@@ -629,6 +629,16 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const ok = await l.caller.nextResponse(200, 'INVITE');
     t.ok(readSdp(ok.body).dcMedia.every((m) => m.port === 0), 'a DC m-line answered at b=AS:900000 (cap 256, offered 64) reaches the caller refused');
     t.ok(decisions(l.guard, 'dc.cap-bandwidth').length >= 1, 'logged');
+
+    // Not a false alarm: relaying the callee's own answer (b=AS:500) through the loop, or an answer without b=AS.
+    const relay = await handToAs(l, 'loop-answer-relay', { body: offer({ channels: [BOOTSTRAP], bandwidth: 64 }) });
+    l.as.send(dialogRequest(l.as, { uri: relay.atAs.uri, callId: 'relay-return', route: relay.onward, fromTag: 'rr', body: relay.atAs.body }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob', bandwidth: 500 }) });
+    const calleeAnswer = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status === 200 && getHeader(m, 'Call-ID') === 'relay-return');
+    l.as.reply(relay.atAs, 200, 'OK', { toTag: 'as', body: calleeAnswer.body });
+    const relayed = await l.caller.next<SipResponse>((m) => m.kind === 'response' && m.status === 200 && getHeader(m, 'Call-ID') === 'loop-answer-relay');
+    t.ok(readSdp(relayed.body).dcMedia.every((m) => m.port !== 0), "the callee's answer relayed by the AS keeps its DC");
   });
 
   t.test('the AS cannot make the core see an identity of its choosing', { skip }, async (t) => {
