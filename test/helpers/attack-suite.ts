@@ -36,6 +36,26 @@ async function startLab(t: Test, fe: FrontEndUnderTest, base: number): Promise<L
   return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
 }
 
+/** A lab per test, each on its own 10 ports from `firstPort`. */
+function labs(frontEnd: () => FrontEndUnderTest, firstPort: number): (t: Test) => Promise<Lab> {
+  let nextPort = firstPort;
+  return (t) => {
+    const base = nextPort;
+    nextPort += 10;
+    return startLab(t, frontEnd(), base);
+  };
+}
+
+/** The dialog a UAS that answered `req` with To tag `tag` has, for its own in-dialog requests. */
+function answererDialog(req: SipRequest, tag: string): Parameters<typeof inDialog>[1] {
+  return {
+    callId: getHeader(req, 'Call-ID') ?? '',
+    localUri: `${getHeader(req, 'To') ?? ''};tag=${tag}`,
+    remoteUri: getHeader(req, 'From') ?? '',
+    remoteTarget: addrUri(getHeader(req, 'Contact')),
+  };
+}
+
 /** The guard's decision lines that carry reason `code`. */
 function decisions(guard: GuardUnderTest, code: string): Record<string, unknown>[] {
   return guard.logs.filter((l) => l.msg === 'decision' && JSON.stringify(l.reasons ?? []).includes(`"${code}"`));
@@ -69,13 +89,7 @@ export function defineDialogAttacks(
 ): void {
   const { skip } = options;
   const stackSkip = options.guardOwnsStack === false ? 'transactions and Via handling belong to the SIP stack in front of the guard' : skip;
-  let nextPort = options.firstPort;
-
-  const lab = (t: Test): Promise<Lab> => {
-    const base = nextPort;
-    nextPort += 10;
-    return startLab(t, frontEnd(), base);
-  };
+  const lab = labs(frontEnd, options.firstPort);
 
   /** caller -> guard -> callee (next hop), answered 180: the INVITE as the callee got it, and the caller's. */
   async function ringingCoreCall(l: Lab, callId: string): Promise<{ sent: SipRequest; atCallee: SipRequest }> {
@@ -312,13 +326,7 @@ export function defineBodyAttacks(
 ): void {
   const { skip } = options;
   const isup = options.bytesClean === false ? 'ISUP IAM 0123456789 calling=15550001111' : ALL_BYTES;
-  let nextPort = options.firstPort;
-
-  const lab = (t: Test): Promise<Lab> => {
-    const base = nextPort;
-    nextPort += 10;
-    return startLab(t, frontEnd(), base);
-  };
+  const lab = labs(frontEnd, options.firstPort);
 
   const ungranted = offer({ channels: [WEATHER, ADS], username: 'as' });
 
@@ -424,13 +432,7 @@ export function defineBodyAttacks(
  */
 export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: { skip: false | string; firstPort: number }): void {
   const { skip } = options;
-  let nextPort = options.firstPort;
-
-  const lab = (t: Test): Promise<Lab> => {
-    const base = nextPort;
-    nextPort += 10;
-    return startLab(t, frontEnd(), base);
-  };
+  const lab = labs(frontEnd, options.firstPort);
 
   /** The caller hands a call to the AS; resolves with the INVITE the AS got and the Route set it is to go on with. */
   async function handToAs(l: Lab, callId: string, extra: { headers?: SipRequest['headers']; body?: string } = {}): Promise<{ atAs: SipRequest; onward: string[] }> {
@@ -525,12 +527,7 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const dialog = callerDialog(ok);
     l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
     await l.as.nextRequest('ACK');
-    const asDialog = {
-      callId: getHeader(atAs, 'Call-ID') ?? '',
-      localUri: `${getHeader(atAs, 'To') ?? ''};tag=as`,
-      remoteUri: getHeader(atAs, 'From') ?? '',
-      remoteTarget: addrUri(getHeader(atAs, 'Contact')),
-    };
+    const asDialog = answererDialog(atAs, 'as');
     l.as.send(inDialog(l.as, asDialog, { method: 'BYE', cseq: 1 }), l.to);
     t.equal((await l.as.nextResponse((s) => s >= 200, 'BYE')).status, 403, 'BYE without terminate: 403, the failed return relayed no hang-up');
     t.notOk(await l.caller.gotWithin((m) => m.kind === 'request' && m.method === 'BYE'), 'the caller got no BYE');
@@ -556,12 +553,7 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const { atAs } = await handToAs(l, 'loop-own-ack');
     l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [WEATHER], username: 'as' }) });
     const ok = await l.caller.nextResponse(200, 'INVITE');
-    const asDialog = {
-      callId: getHeader(atAs, 'Call-ID') ?? '',
-      localUri: `${getHeader(atAs, 'To') ?? ''};tag=as`,
-      remoteUri: getHeader(atAs, 'From') ?? '',
-      remoteTarget: addrUri(getHeader(atAs, 'Contact')),
-    };
+    const asDialog = answererDialog(atAs, 'as');
     l.as.send(inDialog(l.as, asDialog, { method: 'ACK', cseq: 1, body: offer({ channels: [WEATHER], username: 'as' }) }), l.to);
     t.notOk(await l.caller.gotWithin((m) => m.kind === 'request' && m.method === 'ACK'), 'an ACK from the side that did not send the INVITE reaches nobody');
     const dialog = callerDialog(ok);
@@ -580,12 +572,7 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const dialog = callerDialog(ok);
     l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
     await l.as.nextRequest('ACK');
-    const asDialog = {
-      callId: getHeader(atAs, 'Call-ID') ?? '',
-      localUri: `${getHeader(atAs, 'To') ?? ''};tag=as`,
-      remoteUri: getHeader(atAs, 'From') ?? '',
-      remoteTarget: addrUri(getHeader(atAs, 'Contact')),
-    };
+    const asDialog = answererDialog(atAs, 'as');
     const weather = (streams: number[]) => streams.map((stream) => ({ ...WEATHER, stream, label: `w${stream}` }));
     // Four weather channels (the cap): forwarded, and the caller refuses the re-offer.
     const four = offer({ channels: [BOOTSTRAP], username: 'as', version: 2, extraDc: [{ channels: weather([1000, 1002, 1004, 1006]) }] });
@@ -673,12 +660,7 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     const atCallee = await l.callee.nextRequest('INVITE');
     l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee' });
     await l.as.nextResponse(200, 'INVITE');
-    const calleeDialog = {
-      callId: getHeader(atCallee, 'Call-ID') ?? '',
-      localUri: `${getHeader(atCallee, 'To') ?? ''};tag=callee`,
-      remoteUri: getHeader(atCallee, 'From') ?? '',
-      remoteTarget: addrUri(getHeader(atCallee, 'Contact')),
-    };
+    const calleeDialog = answererDialog(atCallee, 'callee');
     l.callee.send(inDialog(l.callee, calleeDialog, { method: 'BYE', cseq: 1 }), l.to);
     t.ok(await l.as.nextRequest('BYE'), "the callee's BYE goes to the AS");
     t.notOk(await l.victim.gotWithin(() => true), 'not to the host its Contact named');
