@@ -591,6 +591,32 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.ok(open <= 4, `at most max_channels (4) application channels reach the caller (got ${open})`);
   });
 
+  t.test("in glare, a refused re-offer of the AS does not make the guard forget what the core's re-offer set up", { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-glare', { body: offer({ channels: [WEATHER] }) });
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [WEATHER], username: 'as' }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.as.nextRequest('ACK');
+    const asDialog = answererDialog(atAs, 'as');
+    // The core adds its bootstrap; at the same time the AS sends a re-offer of its own.
+    l.caller.send(inDialog(l.caller, dialog, { method: 'INVITE', cseq: 2, body: offer({ channels: [WEATHER, BOOTSTRAP], version: 2 }) }), l.to);
+    const coreReInvite = await l.as.nextRequest('INVITE');
+    l.as.send(inDialog(l.as, asDialog, { method: 'INVITE', cseq: 1, body: offer({ channels: [WEATHER], username: 'as', version: 2 }) }), l.to);
+    const asReInvite = await l.caller.nextRequest('INVITE');
+    l.as.reply(coreReInvite, 200, 'OK', { body: offer({ channels: [WEATHER, BOOTSTRAP], username: 'as', version: 3 }) });
+    await l.caller.next((m) => m.kind === 'response' && m.status === 200 && (getHeader(m, 'CSeq') ?? '').startsWith('2 '));
+    l.caller.reply(asReInvite, 491, 'Request Pending');
+    await l.as.next((m) => m.kind === 'response' && m.status === 491);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 2 }), l.to);
+    // The AS re-offers what was agreed, with a new audio port: the core's bootstrap is no addition of its own.
+    l.as.send(inDialog(l.as, asDialog, { method: 'INVITE', cseq: 2, body: offer({ channels: [WEATHER, BOOTSTRAP], username: 'as', version: 4, audioPort: 49180 }) }), l.to);
+    const again = await l.caller.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE' && m !== asReInvite);
+    t.match(again.body, /a=dcmap:0 subprotocol="http"/, "the core's bootstrap is still there");
+    t.notOk(decisions(l.guard, 'dc.bootstrap-not-granted').length > 0, 'and not refused as the AS adding it');
+  });
+
   t.test('the AS cannot assert as P-Asserted-Identity what it was only shown (the callee\'s Request-URI)', { skip }, async (t) => {
     const l = await lab(t);
     const { atAs, onward } = await handToAs(l, 'loop-ruri-pai');
