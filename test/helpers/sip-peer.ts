@@ -4,7 +4,8 @@ import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../src/s
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import { encodeSipMessage } from '../../src/sip/sip-serializer.ts';
 
-const WAIT_MS = 3_000;
+// Generous: the suites run beside property tests on a 2-core machine; a pass never waits this long.
+const WAIT_MS = 5_000;
 
 /**
  * A scripted SIP peer on its own loopback address (UDP): it sends exactly what a test writes,
