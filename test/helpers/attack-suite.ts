@@ -36,6 +36,19 @@ async function startLab(t: Test, fe: FrontEndUnderTest, base: number): Promise<L
   return { guard, to: { address: fe.guardIp, port }, caller, callee, as, victim, guardUri: `sip:${fe.guardIp}:${port}` };
 }
 
+export interface AttackSuiteOptions {
+  readonly skip: false | string;
+  /** Each test uses 10 ports from here. */
+  readonly firstPort: number;
+  /**
+   * False where the SIP stack is another's (drachtio-server): its transactions, Via handling,
+   * parser and in-dialog routing are not the guard's rules, and those tests are skipped.
+   */
+  readonly guardOwnsStack?: boolean;
+  /** False where bodies cross a text-only API (drachtio-srf): the binary part is then printable. */
+  readonly bytesClean?: boolean;
+}
+
 /** A lab per test, each on its own 10 ports from `firstPort`. */
 function labs(frontEnd: () => FrontEndUnderTest, firstPort: number): (t: Test) => Promise<Lab> {
   let nextPort = firstPort;
@@ -77,16 +90,7 @@ function callerDialog(ok: SipResponse): Parameters<typeof inDialog>[1] {
  * caller (127.0.0.1) and callee (127.0.0.2), all scripted peers that record every byte.
  * Written once, run on each front end. Each test uses 10 ports from `firstPort`.
  */
-export function defineDialogAttacks(
-  t: Test,
-  frontEnd: () => FrontEndUnderTest,
-  options: {
-    skip: false | string;
-    firstPort: number;
-    /** False where the SIP stack is another's (drachtio-server): its transactions and Via handling are not the guard's rules. */
-    guardOwnsStack?: boolean;
-  },
-): void {
+export function defineDialogAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: AttackSuiteOptions): void {
   const { skip } = options;
   const stackSkip = options.guardOwnsStack === false ? 'transactions and Via handling belong to the SIP stack in front of the guard' : skip;
   const lab = labs(frontEnd, options.firstPort);
@@ -314,16 +318,7 @@ export function defineDialogAttacks(
  * The AS hides an offer where the guard might not look (RFC 5621 multipart, odd types) and
  * binary bodies cross the guard byte for byte. Same lab as defineDialogAttacks.
  */
-export function defineBodyAttacks(
-  t: Test,
-  frontEnd: () => FrontEndUnderTest,
-  options: {
-    skip: false | string;
-    firstPort: number;
-    /** False where bodies cross a text-only API (drachtio-srf): the binary part is then printable. */
-    bytesClean?: boolean;
-  },
-): void {
+export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: AttackSuiteOptions): void {
   const { skip } = options;
   const isup = options.bytesClean === false ? 'ISUP IAM 0123456789 calling=15550001111' : ALL_BYTES;
   const lab = labs(frontEnd, options.firstPort);
@@ -430,16 +425,7 @@ export function defineBodyAttacks(
  * The AS in the loop (the core hands it a call with `;as=weather-as`; it brings the call back
  * with the guard's route token): what it answers, what it sends back, where it points the dialog.
  */
-export function defineAsLoopAttacks(
-  t: Test,
-  frontEnd: () => FrontEndUnderTest,
-  options: {
-    skip: false | string;
-    firstPort: number;
-    /** False where the SIP stack is another's (drachtio-server), which parses and routes in-dialog requests itself. */
-    guardOwnsStack?: boolean;
-  },
-): void {
+export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, options: AttackSuiteOptions): void {
   const { skip } = options;
   const parseSkip = options.guardOwnsStack === false ? 'drachtio-server answers this INVITE 400 itself' : skip;
   const routeSkip = options.guardOwnsStack === false ? "drachtio-server routes in-dialog requests by its own dialog's route set (README, Front ends)" : skip;

@@ -5,7 +5,7 @@
  * end or confirm the victim's transactions with CANCEL or ACK, nor answer the guard's requests.
  */
 import { Buffer } from 'node:buffer';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import { serializeSipMessage } from '../../src/sip/sip-serializer.ts';
@@ -72,6 +72,17 @@ function header(msg: SipMessage, name: string): string | undefined {
 }
 
 
+/** The victim on 127.0.0.2 and the attacker on 127.0.0.3, raw UDP, closed at the end of `t`. */
+async function victimAndAttacker(t: Test): Promise<{ victim: RawUdp; attacker: RawUdp }> {
+  const victim = await RawUdp.bind('127.0.0.2');
+  const attacker = await RawUdp.bind('127.0.0.3');
+  t.teardown(() => {
+    victim.close();
+    attacker.close();
+  });
+  return { victim, attacker };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Guard {
@@ -108,12 +119,7 @@ async function startGuard(t: { teardown(fn: () => Promise<void>): void }): Promi
 
 t.test('UDP: an INVITE squatting on the victim branch and sent-by does not swallow the real one', async (t) => {
   const guard = await startGuard(t);
-  const victim = await RawUdp.bind('127.0.0.2');
-  const attacker = await RawUdp.bind('127.0.0.3');
-  t.teardown(() => {
-    victim.close();
-    attacker.close();
-  });
+  const { victim, attacker } = await victimAndAttacker(t);
   const copy = raw({ sentBy: `127.0.0.2:${victim.port}`, branch: 'z9hG4bKpredictable', callId: 'squat-1' });
 
   await attacker.send(copy, guard.udp.port, '127.0.0.1');
@@ -173,12 +179,7 @@ t.test('TCP: the same squatting, each INVITE answered on its own connection', as
 
 t.test('UDP: CANCEL and ACK copying the victim identifiers from another address do not touch its transactions', async (t) => {
   const guard = await startGuard(t);
-  const victim = await RawUdp.bind('127.0.0.2');
-  const attacker = await RawUdp.bind('127.0.0.3');
-  t.teardown(() => {
-    victim.close();
-    attacker.close();
-  });
+  const { victim, attacker } = await victimAndAttacker(t);
   const cancelFound: Array<ServerTransaction | null> = [];
   guard.user.onNewRequest = (req, txn) => {
     if (req.method === 'CANCEL') {
