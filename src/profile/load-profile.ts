@@ -7,12 +7,13 @@
  * before it found nothing.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseListenSpec } from './listen-spec.ts';
 import { ProfileError } from './profile-error.ts';
 import { ProfileSource } from './profile-source.ts';
-import type { ConsentRecord, ListenSpec, Peer, PeerGrants, Profile } from './profile-types.ts';
-import type { RawConsentRecord, RawPeer, RawProfile } from './raw-profile.ts';
+import type { ConsentRecord, Limits, ListenSpec, Peer, PeerGrants, Profile, TlsSettings } from './profile-types.ts';
+import { FAIR_SHARE_DEFAULTS, MESSAGE_LIMIT_DEFAULTS, TRANSPORT_LIMIT_DEFAULTS } from './raw-profile.ts';
+import type { RawConsentRecord, RawPeer, RawProfile, RawTls } from './raw-profile.ts';
 import { schemaProblems } from './schema-check.ts';
 import { semanticProblems } from './semantic-check.ts';
 import { canonicalHeaderName } from '../sip/sip-header-names.ts';
@@ -91,12 +92,14 @@ function buildProfile(raw: RawProfile, file: string): Profile {
       listen: (sip.listen ?? DEFAULT_LISTEN).map(listenSpec),
       nextHop: sip.next_hop ?? null,
       publicUri: sip.public_uri ?? null,
+      tls: sip.tls === undefined || sip.tls === null ? null : buildTls(sip.tls, dirname(file)),
     },
     privacy: {
       pseudonymKeyEnv: privacy.pseudonym_key_env ?? 'DC_GUARD_PSEUDONYM_KEY',
       // Canonical spelling (compact forms expanded), as the parser stores names.
       passHeaders: (privacy.pass_headers ?? []).map(canonicalHeaderName),
     },
+    limits: buildLimits(raw.limits ?? {}),
     peers: (raw.peers ?? []).map(buildPeer),
     consent: { default: consent.default ?? 'allow', users },
   };
@@ -110,6 +113,7 @@ function buildPeer(raw: RawPeer): Peer {
     trusted: raw.trusted,
     uri: raw.uri ?? null,
     sources: [...(raw.match?.source ?? [])],
+    certificateSans: [...(raw.match?.certificate?.san ?? [])],
     identity: raw.identity ?? (raw.trusted ? 'pass' : 'pseudonym'),
     // A trusted peer may do everything; untrusted peers get only what is written.
     grants: raw.trusted
@@ -127,6 +131,43 @@ function buildPeer(raw: RawPeer): Peer {
       burst: limits.burst ?? null,
       concurrentCalls: limits.concurrent_calls ?? null,
     },
+  };
+}
+
+function buildTls(raw: RawTls, folder: string): TlsSettings {
+  return {
+    certificateFile: resolve(folder, raw.certificate),
+    keyFile: resolve(folder, raw.key),
+    caFiles: raw.ca.map((ca) => resolve(folder, ca)),
+    minVersion: raw.min_version ?? 'TLSv1.2',
+    requireClientCertificate: raw.require_client_certificate ?? true,
+  };
+}
+
+function buildLimits(raw: NonNullable<RawProfile['limits']>): Limits {
+  const message = { ...MESSAGE_LIMIT_DEFAULTS, ...raw.message };
+  const transport = { ...TRANSPORT_LIMIT_DEFAULTS, ...raw.transport };
+  const fair = { ...FAIR_SHARE_DEFAULTS, ...raw.fair_share };
+  return {
+    message: {
+      maxMessageBytes: message.max_message_bytes,
+      maxHeaders: message.max_headers,
+      maxHeaderBytes: message.max_header_bytes,
+      maxParamsPerHeader: message.max_params_per_header,
+      maxListEntries: message.max_list_entries,
+      maxSdpLines: message.max_sdp_lines,
+      maxSdpMedia: message.max_sdp_media,
+      maxBodyParts: message.max_body_parts,
+      maxMultipartDepth: message.max_multipart_depth,
+    },
+    transport: {
+      maxConnections: transport.max_connections,
+      maxConnectionsPerSource: transport.max_connections_per_source,
+      headerDeadlineMs: transport.header_deadline_ms,
+      idleTimeoutMs: transport.idle_timeout_ms,
+      maxWriteQueueBytes: transport.max_write_queue_bytes,
+    },
+    fairShare: { queuePerPeer: fair.queue_per_peer, queueUnknown: fair.queue_unknown, retryAfterS: fair.retry_after_s },
   };
 }
 

@@ -30,15 +30,66 @@ export interface Peer {
   readonly uri: string | null;
   /** CIDR strings as written ("127.0.0.3/32", "::1/128"). */
   readonly sources: readonly string[];
+  /**
+   * Subject alternative names (DNS or URI) one of which the peer's TLS certificate must carry;
+   * empty: the peer is not recognised by certificate. With sources too, both must match.
+   */
+  readonly certificateSans: readonly string[];
   readonly identity: IdentityMode;
   readonly grants: PeerGrants;
   readonly limits: PeerLimits;
 }
 
+export type ListenTransport = 'udp' | 'tcp' | 'tls';
+
 export interface ListenSpec {
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: ListenTransport;
   readonly host: string;
   readonly port: number;
+}
+
+/** `sip.tls`: file paths are absolute (resolved against the profile's folder). */
+export interface TlsSettings {
+  readonly certificateFile: string;
+  readonly keyFile: string;
+  readonly caFiles: readonly string[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly requireClientCertificate: boolean;
+}
+
+/** `limits.message`: checked before any policy work (src/sip, src/sdp). */
+export interface MessageLimits {
+  readonly maxMessageBytes: number;
+  readonly maxHeaders: number;
+  readonly maxHeaderBytes: number;
+  readonly maxParamsPerHeader: number;
+  readonly maxListEntries: number;
+  readonly maxSdpLines: number;
+  readonly maxSdpMedia: number;
+  readonly maxBodyParts: number;
+  readonly maxMultipartDepth: number;
+}
+
+/** `limits.transport`: the embedded front end's sockets. */
+export interface TransportLimits {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerSource: number;
+  readonly headerDeadlineMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxWriteQueueBytes: number;
+}
+
+/** `limits.fair_share`: per-peer queues in front of the call controller. */
+export interface FairShareLimits {
+  readonly queuePerPeer: number;
+  readonly queueUnknown: number;
+  readonly retryAfterS: number;
+}
+
+export interface Limits {
+  readonly message: MessageLimits;
+  readonly transport: TransportLimits;
+  readonly fairShare: FairShareLimits;
 }
 
 export interface ConsentRecord {
@@ -62,6 +113,8 @@ export interface Profile {
     readonly nextHop: string | null;
     /** The URI the guard puts in Contact/Via/Route for itself; derived from the first listen entry when absent. */
     readonly publicUri: string | null;
+    /** Null when the profile has no `sip.tls` (then nothing in it is TLS). */
+    readonly tls: TlsSettings | null;
   };
   readonly privacy: {
     readonly pseudonymKeyEnv: string;
@@ -72,6 +125,7 @@ export interface Profile {
      */
     readonly passHeaders: readonly string[];
   };
+  readonly limits: Limits;
   readonly peers: readonly Peer[];
   readonly consent: {
     readonly default: 'allow' | 'deny';

@@ -23,10 +23,16 @@ export interface RawProfile {
     readonly listen?: readonly string[];
     readonly next_hop?: string | null;
     readonly public_uri?: string | null;
+    readonly tls?: RawTls | null;
   };
   readonly privacy?: {
     readonly pseudonym_key_env?: string;
     readonly pass_headers?: readonly string[];
+  };
+  readonly limits?: {
+    readonly message?: { readonly [key in keyof typeof MESSAGE_LIMIT_DEFAULTS]?: number };
+    readonly transport?: { readonly [key in keyof typeof TRANSPORT_LIMIT_DEFAULTS]?: number };
+    readonly fair_share?: { readonly [key in keyof typeof FAIR_SHARE_DEFAULTS]?: number };
   };
   readonly peers?: readonly RawPeer[];
   readonly consent?: {
@@ -39,7 +45,7 @@ export interface RawPeer {
   readonly id: string;
   readonly trusted: boolean;
   readonly uri?: string | null;
-  readonly match?: { readonly source?: readonly string[] };
+  readonly match?: { readonly source?: readonly string[]; readonly certificate?: { readonly san: readonly string[] } };
   readonly identity?: IdentityMode;
   readonly grants?: {
     readonly bootstrap?: boolean;
@@ -55,6 +61,41 @@ export interface RawPeer {
     readonly concurrent_calls?: number | null;
   };
 }
+
+export interface RawTls {
+  readonly certificate: string;
+  readonly key: string;
+  readonly ca: readonly string[];
+  readonly min_version?: 'TLSv1.2' | 'TLSv1.3';
+  readonly require_client_certificate?: boolean;
+}
+
+/** Defaults of `limits`, keyed as written in YAML (the schema repeats them for editors). */
+export const MESSAGE_LIMIT_DEFAULTS = {
+  max_message_bytes: 65535,
+  max_headers: 256,
+  max_header_bytes: 8192,
+  max_params_per_header: 64,
+  max_list_entries: 32,
+  max_sdp_lines: 512,
+  max_sdp_media: 32,
+  max_body_parts: 8,
+  max_multipart_depth: 2,
+} as const;
+
+export const TRANSPORT_LIMIT_DEFAULTS = {
+  max_connections: 1024,
+  max_connections_per_source: 64,
+  header_deadline_ms: 10_000,
+  idle_timeout_ms: 120_000,
+  max_write_queue_bytes: 1_048_576,
+} as const;
+
+export const FAIR_SHARE_DEFAULTS = {
+  queue_per_peer: 256,
+  queue_unknown: 64,
+  retry_after_s: 5,
+} as const;
 
 export interface RawConsentRecord {
   readonly allow?: readonly string[];

@@ -30,6 +30,7 @@ export function semanticProblems(raw: RawProfile, source: ProfileSource): Profil
     }
   }
 
+  checkTlsNeeded(raw, report);
   checkPassHeaders(raw, source, report);
 
   const peers = raw.peers ?? [];
@@ -80,6 +81,37 @@ function checkListen(listen: readonly string[], source: ProfileSource, report: R
       return;
     }
     seen.set(key, index);
+  });
+}
+
+/** True for a sips: URI or one with transport=tls: the guard may reach it only over TLS (RFC 3261 26.2, RFC 5630). */
+function needsTls(uri: string): boolean {
+  return /^sips:/i.test(uri) || /;transport=tls(?=[;?>]|$)/i.test(uri);
+}
+
+/** A profile that asks for TLS anywhere must say how (sip.tls): never cleartext to a sips: peer. */
+function checkTlsNeeded(raw: RawProfile, report: Report): void {
+  if (raw.sip?.tls !== undefined && raw.sip.tls !== null) {
+    return;
+  }
+  (raw.sip?.listen ?? []).forEach((entry, index) => {
+    if (entry.startsWith('tls:')) {
+      report(['sip', 'listen', index], 'a tls listen entry needs sip.tls (certificate, key, ca)');
+    }
+  });
+  for (const key of ['next_hop', 'public_uri'] as const) {
+    const uri = raw.sip?.[key];
+    if (typeof uri === 'string' && needsTls(uri)) {
+      report(['sip', key], `${JSON.stringify(uri)} is reached over TLS only; configure sip.tls (certificate, key, ca)`);
+    }
+  }
+  (raw.peers ?? []).forEach((peer, p) => {
+    if (typeof peer.uri === 'string' && needsTls(peer.uri)) {
+      report(['peers', p, 'uri'], `${JSON.stringify(peer.uri)} is reached over TLS only; configure sip.tls (certificate, key, ca)`);
+    }
+    if (peer.match?.certificate !== undefined) {
+      report(['peers', p, 'match', 'certificate'], 'a peer matched by certificate needs sip.tls (certificate, key, ca) and a tls listen entry');
+    }
   });
 }
 
@@ -148,9 +180,9 @@ function checkPeers(peers: readonly RawPeer[], source: ProfileSource, report: Re
     }
 
     const sources = peer.match?.source ?? [];
-    if (!peer.trusted && sources.length === 0) {
+    if (!peer.trusted && sources.length === 0 && peer.match?.certificate === undefined) {
       const where: ProfilePath = peer.match?.source !== undefined ? ['peers', p, 'match', 'source'] : ['peers', p];
-      report(where, 'an untrusted peer needs at least one match.source CIDR (it could never be recognised)');
+      report(where, 'an untrusted peer needs at least one match.source CIDR or a match.certificate (it could never be recognised)');
     }
     sources.forEach((text, s) => {
       const path = ['peers', p, 'match', 'source', s];

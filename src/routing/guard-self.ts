@@ -1,4 +1,4 @@
-import type { Profile } from '../profile/profile-types.ts';
+import type { ListenTransport, Profile } from '../profile/profile-types.ts';
 import { parseUri, type SipUri } from '../sip/sip-uri.ts';
 
 /**
@@ -9,7 +9,7 @@ export class GuardSelf {
   readonly uri: string;
   readonly host: string;
   readonly port: number;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: ListenTransport;
   readonly #addresses: Set<string>;
 
   constructor(profile: Profile) {
@@ -37,7 +37,7 @@ export class GuardSelf {
   }
 
   contact(): string {
-    return `<${this.uri}${this.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+    return `<${this.uri}${this.transport === 'udp' ? '' : `;transport=${this.transport}`}>`;
   }
 
   /** The guard's address as SDP writes it (`o=`, `c=`: RFC 4566 5.2, 5.7), for SDP the guard writes itself. */

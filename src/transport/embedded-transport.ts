@@ -38,7 +38,7 @@ export interface TransportErrorEvent {
 }
 
 export interface EmbeddedTransportOptions {
-  readonly listen: readonly { transport: 'udp' | 'tcp'; host: string; port: number }[];
+  readonly listen: readonly { transport: 'udp' | 'tcp' | 'tls'; host: string; port: number }[];
   /** Largest message accepted, default 65,535 bytes; see the module comment for what happens above it. */
   readonly maxMessageBytes?: number;
   /** A TCP connection with no traffic for this long is closed; default 120,000 ms. */
@@ -164,6 +164,9 @@ export class EmbeddedTransport implements SipTransport {
     try {
       for (const spec of this.options.listen) {
         const host = unbracket(spec.host);
+        if (spec.transport === 'tls') {
+          throw new Error(`cannot listen on tls:${spec.host}:${spec.port}: this transport has no TLS yet`);
+        }
         endpoints.push(spec.transport === 'udp' ? await this.bindUdp(host, spec.port) : await this.listenTcp(host, spec.port));
       }
     } catch (err) {

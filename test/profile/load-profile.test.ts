@@ -26,8 +26,24 @@ t.test('a profile with only an empty peer list gets every default', async (t) =>
       ],
       nextHop: null,
       publicUri: null,
+      tls: null,
     },
     privacy: { pseudonymKeyEnv: 'DC_GUARD_PSEUDONYM_KEY', passHeaders: [] },
+    limits: {
+      message: {
+        maxMessageBytes: 65535,
+        maxHeaders: 256,
+        maxHeaderBytes: 8192,
+        maxParamsPerHeader: 64,
+        maxListEntries: 32,
+        maxSdpLines: 512,
+        maxSdpMedia: 32,
+        maxBodyParts: 8,
+        maxMultipartDepth: 2,
+      },
+      transport: { maxConnections: 1024, maxConnectionsPerSource: 64, headerDeadlineMs: 10000, idleTimeoutMs: 120000, maxWriteQueueBytes: 1048576 },
+      fairShare: { queuePerPeer: 256, queueUnknown: 64, retryAfterS: 5 },
+    },
     peers: [],
     consent: { default: 'allow', users: {} },
   };
@@ -35,7 +51,7 @@ t.test('a profile with only an empty peer list gets every default', async (t) =>
 });
 
 t.test('empty sections are the same as absent ones', async (t) => {
-  const profile = parseProfile('guard: {}\nsip: {}\nprivacy: {}\nconsent: {}\n', 'min.yaml');
+  const profile = parseProfile('guard: {}\nsip: {}\nprivacy: {}\nlimits: { message: {}, transport: {}, fair_share: {} }\nconsent: {}\n', 'min.yaml');
   t.strictSame(profile, parseProfile('peers: []\n', 'min.yaml'));
 });
 
@@ -63,6 +79,7 @@ t.test('peer defaults depend on trust', async (t) => {
     trusted: true,
     uri: null,
     sources: [],
+    certificateSans: [],
     identity: 'pass',
     grants: { bootstrap: true, apps: ['*'], maxChannels: null, maxBandwidthKbps: null, modify: 'any', terminate: true },
     limits: noLimits,
@@ -72,6 +89,7 @@ t.test('peer defaults depend on trust', async (t) => {
     trusted: false,
     uri: null,
     sources: ['192.0.2.1/32'],
+    certificateSans: [],
     identity: 'pseudonym',
     grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false },
     limits: noLimits,
@@ -96,7 +114,7 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
       'guard: { mode: monitor, on_unauthorized_dc: reject, fail: open, unknown_peers: untrusted, initiator_header: X-On-Behalf }',
       'sip:',
       '  listen: ["tcp:[::1]:5070", "udp:0.0.0.0:5060"]',
-      '  next_hop: "sips:scscf.example.net:5061;transport=tcp"',
+      '  next_hop: "sip:scscf.example.net:5061;transport=tcp"',
       '  public_uri: "sip:guard.example.net"',
       'privacy: { pseudonym_key_env: MY_KEY, pass_headers: [x-service-hint, b] }',
       'peers:',
@@ -121,8 +139,9 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
       { transport: 'tcp', host: '::1', port: 5070 },
       { transport: 'udp', host: '0.0.0.0', port: 5060 },
     ],
-    nextHop: 'sips:scscf.example.net:5061;transport=tcp',
+    nextHop: 'sip:scscf.example.net:5061;transport=tcp',
     publicUri: 'sip:guard.example.net',
+    tls: null,
   });
   t.strictSame(profile.privacy, { pseudonymKeyEnv: 'MY_KEY', passHeaders: ['x-service-hint', 'Referred-By'] });
   t.strictSame(profile.peers[0], {
@@ -130,6 +149,7 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
     trusted: false,
     uri: 'sip:as.example.net',
     sources: ['2001:db8::/32'],
+    certificateSans: [],
     identity: 'remove',
     grants: { bootstrap: true, apps: ['*'], maxChannels: 2, maxBandwidthKbps: 64, modify: 'any', terminate: true },
     limits: { requestsPerSecond: 0.5, burst: 2, concurrentCalls: 10 },
@@ -283,14 +303,14 @@ const cases: [name: string, text: string, message: string][] = [
   ['CIDR claimed twice', editLine(19, '    match: { source: ["127.0.0.1/32"] }'), 'op.yaml:19: peers[1].match.source[0]: "127.0.0.1/32" is already claimed by peer "core" (line 15)'],
   ['same block, other spelling', editLine(19, '    match: { source: ["0:0::1/128"] }'), 'op.yaml:19: peers[1].match.source[0]: "0:0::1/128" is already claimed by peer "core" (line 15)'],
   ['CIDR twice in one peer', editLine(19, '    match:\n      source:\n        - "127.0.0.3/32"\n        - "127.0.0.3/32"'), 'op.yaml:22: peers[1].match.source[1]: duplicate source "127.0.0.3/32" (first at line 21)'],
-  ['untrusted peer without match', editLine(19, null), 'op.yaml:16: peers[1]: an untrusted peer needs at least one match.source CIDR (it could never be recognised)'],
-  ['untrusted peer with empty source', editLine(19, '    match: { source: [] }'), 'op.yaml:19: peers[1].match.source: an untrusted peer needs at least one match.source CIDR (it could never be recognised)'],
+  ['untrusted peer without match', editLine(19, null), 'op.yaml:16: peers[1]: an untrusted peer needs at least one match.source CIDR or a match.certificate (it could never be recognised)'],
+  ['untrusted peer with empty source', editLine(19, '    match: { source: [] }'), 'op.yaml:19: peers[1].match.source: an untrusted peer needs at least one match.source CIDR or a match.certificate (it could never be recognised)'],
   ['grants on a trusted peer', editLine(14, '    trusted: true\n    grants: { apps: ["x"] }'), 'op.yaml:15: peers[0].grants: a trusted peer may already do everything; remove grants or set trusted: false'],
   ['burst without rate', editLine(28, '    limits:\n      burst: 100'), 'op.yaml:29: peers[1].limits.burst: needs requests_per_second (burst is the bucket size of that rate)'],
   ['rate below 1 without burst', editLine(28, '    limits: { requests_per_second: 0.5 }'), 'op.yaml:28: peers[1].limits.requests_per_second: a rate below 1 needs a burst of at least 1 (got 0.5 and no burst)'],
   ['listen port', editLine(8, '  listen: ["udp:127.0.0.1:70000"]'), 'op.yaml:8: sip.listen[0]: not a listen address: "udp:127.0.0.1:70000" (port "70000" is not 1-65535)'],
   ['listen port 0', editLine(8, '  listen:\n    - "udp:127.0.0.1:5060"\n    - "tcp:127.0.0.1:0"'), 'op.yaml:10: sip.listen[1]: not a listen address: "tcp:127.0.0.1:0" (port "0" is not 1-65535)'],
-  ['listen IPv6 without brackets', editLine(8, '  listen: ["udp:::1:5060"]'), 'op.yaml:8: sip.listen[0]: must be "udp:host:port" or "tcp:host:port", an IPv6 host in brackets as in "udp:[::1]:5060" (got "udp:::1:5060")'],
+  ['listen IPv6 without brackets', editLine(8, '  listen: ["udp:::1:5060"]'), 'op.yaml:8: sip.listen[0]: must be "udp:host:port", "tcp:host:port" or "tls:host:port", an IPv6 host in brackets as in "udp:[::1]:5060" (got "udp:::1:5060")'],
   ['listen bad IPv4', editLine(8, '  listen: ["udp:127.0.0:5060"]'), 'op.yaml:8: sip.listen[0]: not a listen address: "udp:127.0.0:5060" (bad host "127.0.0")'],
   ['listen bad IPv6', editLine(8, '  listen: ["udp:[::g]:5060"]'), 'op.yaml:8: sip.listen[0]: not a listen address: "udp:[::g]:5060" (bad IPv6 host "[::g]")'],
   ['listen twice', editLine(8, '  listen:\n    - "udp:[::1]:5060"\n    - "udp:[::1]:5060"'), 'op.yaml:10: sip.listen[1]: duplicate listen entry "udp:[::1]:5060" (first at line 9)'],
@@ -459,6 +479,15 @@ t.test('the schema documents every key, and its defaults are the loader defaults
       if (key === 'listen' || key === 'users') {
         continue; // listen is parsed into ListenSpec, users into records: checked in profile-defaults.test.ts
       }
+      const nested = child.properties;
+      if (section === 'limits' && nested !== undefined) {
+        // limits has one level more: limits.message.max_headers and so on.
+        const group = profile[section]?.[camel(key)] as Record<string, unknown> | undefined;
+        for (const [inner, leaf] of Object.entries(nested)) {
+          t.strictSame(group?.[camel(inner)], leaf.default, `${section}.${key}.${inner}`);
+        }
+        continue;
+      }
       t.strictSame(profile[section]?.[camel(key)], child.default, `${section}.${key}`);
     }
   }
@@ -505,4 +534,28 @@ t.test('two consent records for one user, spelled two ways, are an error on the 
   t.throws(() => parseProfile(text, 'dup.yaml'), {
     message: 'dup.yaml:6: consent.users["sip:+15550001111@ims.example.net;user=phone"]: the same user as "tel:+1-555-000-1111" (line 5): write one record',
   });
+});
+
+t.test('TLS asked for anywhere needs sip.tls: never cleartext toward a sips: peer', async (t) => {
+  const peers = ['peers:', '  - id: as', '    trusted: false', '    uri: "sips:as.example.net"', '    match: { source: ["192.0.2.1/32"] }'];
+  t.equal(errorOf(peers.join('\n')).message, 'op.yaml:4: peers[0].uri: "sips:as.example.net" is reached over TLS only; configure sip.tls (certificate, key, ca)');
+  t.equal(
+    errorOf(['sip:', '  listen: ["tls:127.0.0.1:5061"]', 'peers: []'].join('\n')).message,
+    'op.yaml:2: sip.listen[0]: a tls listen entry needs sip.tls (certificate, key, ca)',
+  );
+  t.equal(
+    errorOf(['sip:', '  next_hop: "sip:scscf.example.net;transport=TLS"', 'peers: []'].join('\n')).message,
+    'op.yaml:2: sip.next_hop: "sip:scscf.example.net;transport=TLS" is reached over TLS only; configure sip.tls (certificate, key, ca)',
+  );
+  const withTls = ['sip:', '  tls: { certificate: g.pem, key: g.key, ca: [ca.pem] }', ...peers].join('\n');
+  const profile = parseProfile(withTls, '/etc/dc-guard/op.yaml');
+  t.strictSame(profile.sip.tls, {
+    certificateFile: '/etc/dc-guard/g.pem',
+    keyFile: '/etc/dc-guard/g.key',
+    caFiles: ['/etc/dc-guard/ca.pem'],
+    minVersion: 'TLSv1.2',
+    requireClientCertificate: true,
+  });
+  const byCertificate = ['sip:', '  tls: { certificate: g.pem, key: g.key, ca: [ca.pem] }', 'peers:', '  - id: as', '    trusted: false', '    match: { certificate: { san: [as.example.net] } }'];
+  t.strictSame(parseProfile(byCertificate.join('\n'), 'op.yaml').peers[0]?.certificateSans, ['as.example.net']);
 });

@@ -9,6 +9,7 @@ function peer(id: string, sources: string[], trusted = false): Peer {
     trusted,
     uri: null,
     sources,
+    certificateSans: [],
     identity: trusted ? 'pass' : 'pseudonym',
     grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false },
     limits: { requestsPerSecond: null, burst: null, concurrentCalls: null },

@@ -46,7 +46,8 @@ export class EmbeddedGuard implements TransactionUser {
   private constructor(options: EmbeddedGuardOptions) {
     this.#controller = options.controller;
     this.#logger = options.logger;
-    this.#fallbackTransport = options.profile.sip.listen[0]?.transport ?? 'udp';
+    const first = options.profile.sip.listen[0]?.transport ?? 'udp';
+    this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
     this.#transport =
       options.transport ??
       new EmbeddedTransport({
