@@ -114,6 +114,11 @@ export class CallController {
     return this.#d.store.expire({ early: now - EARLY_IDLE_MS, confirmed: now - CONFIRMED_IDLE_MS });
   }
 
+  /** The id of the peer a message from `source` comes from, or null when no peer matches (the front ends queue by it). */
+  peerIdOf(source: Inbound): string | null {
+    return this.#d.peers.byAddress(source.address)?.id ?? null;
+  }
+
   async handleRequest(req: SipRequest, source: Inbound): Promise<ControllerOutcome> {
     const sender = this.#sender(source);
     const base = { call: null, from: sender.label, initiator: null, message: req.method };

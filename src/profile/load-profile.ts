@@ -12,11 +12,12 @@ import { parseListenSpec } from './listen-spec.ts';
 import { ProfileError } from './profile-error.ts';
 import { ProfileSource } from './profile-source.ts';
 import type { ConsentRecord, Limits, ListenSpec, Peer, PeerGrants, Profile, TlsSettings } from './profile-types.ts';
-import { FAIR_SHARE_DEFAULTS, MESSAGE_LIMIT_DEFAULTS, TRANSPORT_LIMIT_DEFAULTS } from './raw-profile.ts';
+import { FAIR_SHARE_DEFAULTS, TRANSPORT_LIMIT_DEFAULTS } from './raw-profile.ts';
 import type { RawConsentRecord, RawPeer, RawProfile, RawTls } from './raw-profile.ts';
 import { schemaProblems } from './schema-check.ts';
 import { semanticProblems } from './semantic-check.ts';
 import { canonicalHeaderName } from '../sip/sip-header-names.ts';
+import { DEFAULT_MESSAGE_LIMITS } from '../sip/message-limits.ts';
 
 export const DEFAULT_LISTEN: readonly string[] = ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'];
 
@@ -145,20 +146,21 @@ function buildTls(raw: RawTls, folder: string): TlsSettings {
 }
 
 function buildLimits(raw: NonNullable<RawProfile['limits']>): Limits {
-  const message = { ...MESSAGE_LIMIT_DEFAULTS, ...raw.message };
+  const message = raw.message ?? {};
+  const d = DEFAULT_MESSAGE_LIMITS;
   const transport = { ...TRANSPORT_LIMIT_DEFAULTS, ...raw.transport };
   const fair = { ...FAIR_SHARE_DEFAULTS, ...raw.fair_share };
   return {
     message: {
-      maxMessageBytes: message.max_message_bytes,
-      maxHeaders: message.max_headers,
-      maxHeaderBytes: message.max_header_bytes,
-      maxParamsPerHeader: message.max_params_per_header,
-      maxListEntries: message.max_list_entries,
-      maxSdpLines: message.max_sdp_lines,
-      maxSdpMedia: message.max_sdp_media,
-      maxBodyParts: message.max_body_parts,
-      maxMultipartDepth: message.max_multipart_depth,
+      maxMessageBytes: message.max_message_bytes ?? d.maxMessageBytes,
+      maxHeaders: message.max_headers ?? d.maxHeaders,
+      maxHeaderBytes: message.max_header_bytes ?? d.maxHeaderBytes,
+      maxParamsPerHeader: message.max_params_per_header ?? d.maxParamsPerHeader,
+      maxListEntries: message.max_list_entries ?? d.maxListEntries,
+      maxSdpLines: message.max_sdp_lines ?? d.maxSdpLines,
+      maxSdpMedia: message.max_sdp_media ?? d.maxSdpMedia,
+      maxBodyParts: message.max_body_parts ?? d.maxBodyParts,
+      maxMultipartDepth: message.max_multipart_depth ?? d.maxMultipartDepth,
     },
     transport: {
       maxConnections: transport.max_connections,

@@ -57,18 +57,9 @@ export interface TlsSettings {
   readonly requireClientCertificate: boolean;
 }
 
-/** `limits.message`: checked before any policy work (src/sip, src/sdp). */
-export interface MessageLimits {
-  readonly maxMessageBytes: number;
-  readonly maxHeaders: number;
-  readonly maxHeaderBytes: number;
-  readonly maxParamsPerHeader: number;
-  readonly maxListEntries: number;
-  readonly maxSdpLines: number;
-  readonly maxSdpMedia: number;
-  readonly maxBodyParts: number;
-  readonly maxMultipartDepth: number;
-}
+/** `limits.message`: checked by the SIP parser before any policy work. */
+export type { MessageLimits } from '../sip/message-limits.ts';
+import type { MessageLimits } from '../sip/message-limits.ts';
 
 /** `limits.transport`: the embedded front end's sockets. */
 export interface TransportLimits {

@@ -30,7 +30,17 @@ export interface RawProfile {
     readonly pass_headers?: readonly string[];
   };
   readonly limits?: {
-    readonly message?: { readonly [key in keyof typeof MESSAGE_LIMIT_DEFAULTS]?: number };
+    readonly message?: {
+      readonly max_message_bytes?: number;
+      readonly max_headers?: number;
+      readonly max_header_bytes?: number;
+      readonly max_params_per_header?: number;
+      readonly max_list_entries?: number;
+      readonly max_sdp_lines?: number;
+      readonly max_sdp_media?: number;
+      readonly max_body_parts?: number;
+      readonly max_multipart_depth?: number;
+    };
     readonly transport?: { readonly [key in keyof typeof TRANSPORT_LIMIT_DEFAULTS]?: number };
     readonly fair_share?: { readonly [key in keyof typeof FAIR_SHARE_DEFAULTS]?: number };
   };
@@ -70,19 +80,7 @@ export interface RawTls {
   readonly require_client_certificate?: boolean;
 }
 
-/** Defaults of `limits`, keyed as written in YAML (the schema repeats them for editors). */
-export const MESSAGE_LIMIT_DEFAULTS = {
-  max_message_bytes: 65535,
-  max_headers: 256,
-  max_header_bytes: 8192,
-  max_params_per_header: 64,
-  max_list_entries: 32,
-  max_sdp_lines: 512,
-  max_sdp_media: 32,
-  max_body_parts: 8,
-  max_multipart_depth: 2,
-} as const;
-
+/** Defaults of `limits.transport` and `limits.fair_share`, keyed as written in YAML (the schema repeats them for editors). */
 export const TRANSPORT_LIMIT_DEFAULTS = {
   max_connections: 1024,
   max_connections_per_source: 64,

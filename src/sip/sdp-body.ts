@@ -4,29 +4,43 @@
  * to "the SDP" of a message it does to each of them, and everything else of the body stays byte
  * for byte as it came (see sip-body.ts).
  */
-import { classifyBody, rewriteBody, type BodyClass } from './sip-body.ts';
+import { classifyBody, rewriteBody, type BodyClass, type BodyLimits } from './sip-body.ts';
 import { getHeader, removeHeader, setHeader } from './sip-headers.ts';
 import type { SipMessage } from './sip-message.ts';
 
-export function classifyMessageBody(msg: SipMessage): BodyClass {
-  return classified(getHeader(msg, 'Content-Type'), msg.body);
-}
-
 /**
- * One message's body is looked at several times on its way through the controller (admitted,
- * policed, stamped, recorded): the last classification is kept, so the same body is taken apart
- * once. Strings compare by reference first, so the hit costs next to nothing.
+ * The message's body taken apart. A message is looked at several times on its way through the
+ * controller (limits, admitted, policed, stamped, recorded): the message keeps what was found
+ * for as long as its Content-Type and body stay the very same strings, so the parse happens once.
+ * `limits` applies only when the body has not been classified yet (the parser passes the
+ * profile's; later callers get that result).
  */
-let last: { readonly type: string | undefined; readonly body: string; readonly result: BodyClass } | null = null;
-
-function classified(type: string | undefined, body: string): BodyClass {
-  if (last !== null && last.body === body && last.type === type) {
-    return last.result;
+export function classifyMessageBody(msg: SipMessage, limits?: BodyLimits): BodyClass {
+  const type = getHeader(msg, 'Content-Type');
+  const kept = classes.get(msg);
+  if (kept !== undefined && kept.body === msg.body && kept.type === type) {
+    return kept.result;
   }
-  const result = classifyBody(type, body);
-  last = { type, body, result };
+  // A copy of a message (the request the guard forwards is built from the one it received)
+  // shares its body string: the last classification with default limits serves it too.
+  const result =
+    limits === undefined && last !== null && last.body === msg.body && last.type === type ? last.result : classifyBody(type, msg.body, limits);
+  const entry = { type, body: msg.body, result };
+  classes.set(msg, entry);
+  if (limits === undefined) {
+    last = entry;
+  }
   return result;
 }
+
+interface KeptClass {
+  readonly type: string | undefined;
+  readonly body: string;
+  readonly result: BodyClass;
+}
+
+const classes = new WeakMap<SipMessage, KeptClass>();
+let last: KeptClass | null = null;
 
 /** True when the message carries at least one SDP part (RFC 3264 offers and answers). */
 export function isSdpBody(msg: SipMessage): boolean {
@@ -55,7 +69,7 @@ export function mapSdpParts(msg: SipMessage, rewrite: (sdp: string, index: numbe
     return;
   }
   const type = getHeader(msg, 'Content-Type');
-  const body = classified(type, msg.body);
+  const body = classifyMessageBody(msg);
   if (body.kind !== 'parts' || !body.parts.some((p) => p.isSdp)) {
     return;
   }
@@ -86,7 +100,7 @@ export function removeBodyParts(msg: SipMessage, keep: (type: string) => boolean
     return [];
   }
   const type = getHeader(msg, 'Content-Type');
-  const body = classified(type, msg.body);
+  const body = classifyMessageBody(msg);
   if (body.kind === 'none') {
     return [];
   }

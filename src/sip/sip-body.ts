@@ -15,7 +15,7 @@
 export type BodyClass =
   | { readonly kind: 'none' }
   | { readonly kind: 'parts'; readonly parts: readonly BodyPart[] }
-  | { readonly kind: 'invalid'; readonly detail: string };
+  | { readonly kind: 'invalid'; readonly detail: string; /** Present when a BodyLimits bound, not the syntax, refused it. */ readonly overLimit?: true };
 
 export interface BodyPart {
   /** Lower-cased `type/subtype` without parameters, e.g. 'application/sdp'. */
@@ -48,10 +48,17 @@ const SDP_TYPE = 'application/sdp';
 const NONE: BodyClass = { kind: 'none' };
 
 /** Internal signal for a body the guard refuses; converted to { kind: 'invalid' } at the API edge. */
-class InvalidBody extends Error {}
+class InvalidBody extends Error {
+  constructor(
+    detail: string,
+    readonly overLimit: boolean,
+  ) {
+    super(detail);
+  }
+}
 
-function fail(detail: string): never {
-  throw new InvalidBody(detail);
+function fail(detail: string, overLimit = false): never {
+  throw new InvalidBody(detail, overLimit);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,13 +285,13 @@ function parseEntity(
 ): BodyNode {
   if (media.value.startsWith('multipart/')) {
     if (depth + 1 > ctx.maxDepth) {
-      fail(`multipart nested deeper than ${ctx.maxDepth}`);
+      fail(`multipart nested deeper than ${ctx.maxDepth}`, true);
     }
     return parseMultipart(ctx, boundaryOf(media), start, end, depth + 1);
   }
   ctx.leaves++;
   if (ctx.leaves > ctx.maxParts) {
-    fail(`more than ${ctx.maxParts} body parts`);
+    fail(`more than ${ctx.maxParts} body parts`, true);
   }
   const part: BodyPart = {
     type: media.value,
@@ -350,7 +357,7 @@ function parseMultipart(ctx: ParseContext, boundary: string, start: number, end:
       delimiters.push(at);
       partStarts.push(j);
       if (delimiters.length > ctx.maxParts - ctx.leaves) {
-        fail(`more than ${ctx.maxParts} body parts`);
+        fail(`more than ${ctx.maxParts} body parts`, true);
       }
     }
     rel = lower.indexOf(lowerDash, j - start);
@@ -534,7 +541,7 @@ export function classifyBody(contentType: string | undefined, body: string, limi
     return { kind: 'parts', parts: collectLeaves(parseBody(contentType, body, limits), []) };
   } catch (err) {
     if (err instanceof InvalidBody) {
-      return { kind: 'invalid', detail: err.message };
+      return err.overLimit ? { kind: 'invalid', detail: err.message, overLimit: true } : { kind: 'invalid', detail: err.message };
     }
     throw err;
   }

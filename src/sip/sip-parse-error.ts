@@ -2,9 +2,10 @@
  * The only error the SIP message layer throws on bad input. `status` is the SIP response a
  * server sends back for the refused request, so the transport can answer without mapping error
  * types: 400 Bad Request for anything unparseable (RFC 3261 21.4.1), 505 Version Not Supported
- * for a well-formed Request-Line naming another SIP version (RFC 3261 8.2, 21.5.6).
+ * for a well-formed Request-Line naming another SIP version (RFC 3261 8.2, 21.5.6), 413 and 513
+ * for a message over the limits (message-limits.ts).
  */
-export type SipParseStatus = 400 | 505;
+export type SipParseStatus = 400 | 413 | 505 | 513;
 
 export class SipParseError extends Error {
   readonly status: SipParseStatus;

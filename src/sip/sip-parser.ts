@@ -2,21 +2,22 @@
  * Parses one SIP message (RFC 3261 section 7) into the shared model. Strict: anything the guard
  * could misread, or that a downstream element could read differently, is refused with
  * SipParseError, the only exception this module throws. Work is linear in the input and
- * bounded by MAX_HEADER_SECTION and MAX_HEADER_LINES, so hostile input cannot stall the proxy.
+ * bounded by MAX_HEADER_SECTION and the MessageLimits, which it enforces before anything above
+ * it looks at the message, so hostile input cannot stall the proxy.
  */
 import { Buffer } from 'node:buffer';
 import { parseCSeq } from './cseq.ts';
 import { splitHeaderValues } from './header-values.ts';
+import { DEFAULT_MESSAGE_LIMITS, HeaderLineBudget, checkSdpSize, type MessageLimits } from './message-limits.ts';
 import { parseNameAddr } from './name-addr.ts';
 import { isToken, isUriShape } from './sip-grammar.ts';
 import { canonicalHeaderName } from './sip-header-names.ts';
 import type { SipHeader, SipMessage } from './sip-message.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
+import { classifyMessageBody } from './sdp-body.ts';
 import { parseUri } from './sip-uri.ts';
 import { parseVia } from './via.ts';
 
-/** Header lines after unfolding. Real IMS requests carry 20 to 60. */
-const MAX_HEADER_LINES = 256;
 /** Characters from the start of the start line to the empty line; IMS INVITEs are 2 to 6 KB. */
 const MAX_HEADER_SECTION = 65_536;
 
@@ -204,7 +205,7 @@ function applyContentLength(body: string, contentLength: string | undefined): st
  * Throws SipParseError with a reason naming what is wrong: status 400, or 505 for a request
  * of another SIP version (its headers are then not checked: they may follow that version's rules).
  */
-export function parseSipMessage(input: string | Buffer): SipMessage {
+export function parseSipMessage(input: string | Buffer, limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): SipMessage {
   let bytes: Buffer;
   if (typeof input === 'string') {
     bytes = Buffer.from(input, 'utf8');
@@ -213,10 +214,33 @@ export function parseSipMessage(input: string | Buffer): SipMessage {
   } else {
     throw new SipParseError('input is neither a string nor a Buffer');
   }
+  if (bytes.length > limits.maxMessageBytes) {
+    throw new SipParseError(`Message Too Large: more than ${limits.maxMessageBytes} bytes`, 513);
+  }
   // Scanned as latin1 (one char per byte), so the body comes out as the exact bytes that came in
   // (an application/isup part is binary); the start line and header values are then read as UTF-8.
-  const message = parseText(bytes.toString('latin1'));
-  return hasHighBytes(message) ? utf8Headers(message) : message;
+  const parsed = parseText(bytes.toString('latin1'), limits);
+  const message = hasHighBytes(parsed) ? utf8Headers(parsed) : parsed;
+  checkBody(message, limits);
+  return message;
+}
+
+/** Multipart size and every SDP part's size; the classification stays with the message. */
+function checkBody(message: SipMessage, limits: MessageLimits): void {
+  if (message.body.length === 0) {
+    return;
+  }
+  const body = classifyMessageBody(message, { maxDepth: limits.maxMultipartDepth, maxParts: limits.maxBodyParts });
+  if (body.kind === 'invalid' && body.overLimit === true) {
+    throw new SipParseError(`Request Entity Too Large: ${body.detail}`, 413);
+  }
+  if (body.kind === 'parts') {
+    for (const part of body.parts) {
+      if (part.isSdp) {
+        checkSdpSize(part.content, limits);
+      }
+    }
+  }
 }
 
 function hasHighBytes(msg: SipMessage): boolean {
@@ -242,7 +266,7 @@ function utf8Headers(msg: SipMessage): SipMessage {
     : { ...msg, reason: fromLatin1(msg.reason), headers };
 }
 
-function parseText(text: string): SipMessage {
+function parseText(text: string, limits: MessageLimits): SipMessage {
   const n = text.length;
 
   // CRLFs before the start line are ignored (RFC 3261 7.5); they are also keep-alives (RFC 5626 3.5.1).
@@ -264,6 +288,7 @@ function parseText(text: string): SipMessage {
 
   let start: StartLine | null = null;
   const headers: SipHeader[] = [];
+  const budget = new HeaderLineBudget(limits);
   let name = '';
   let value = '';
   let lineNo = 0;
@@ -312,10 +337,11 @@ function parseText(text: string): SipMessage {
       continue;
     }
     if (name !== '') {
+      budget.check(name, value);
       headers.push({ name, value });
     }
-    if (headers.length >= MAX_HEADER_LINES) {
-      throw new SipParseError(`more than ${MAX_HEADER_LINES} header lines`);
+    if (headers.length >= limits.maxHeaders) {
+      throw new SipParseError(`more than ${limits.maxHeaders} header lines`);
     }
     // header = field-name HCOLON field-value, HCOLON = *( SP / HTAB ) ":" SWS (RFC 3261 7.3.1)
     const colon = line.indexOf(':');
@@ -330,6 +356,7 @@ function parseText(text: string): SipMessage {
     value = line.slice(colon + 1).trim();
   }
   if (name !== '') {
+    budget.check(name, value);
     headers.push({ name, value });
   }
   if (start === null) {

@@ -17,6 +17,7 @@
 import { Buffer } from 'node:buffer';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type { MessageLimits } from '../sip/message-limits.ts';
 import type { SipMessage } from '../sip/sip-message.ts';
 import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
@@ -41,6 +42,8 @@ export interface EmbeddedTransportOptions {
   readonly listen: readonly { transport: 'udp' | 'tcp' | 'tls'; host: string; port: number }[];
   /** Largest message accepted, default 65,535 bytes; see the module comment for what happens above it. */
   readonly maxMessageBytes?: number;
+  /** What the parser accepts (profile `limits.message`, read per message so a reload applies); default its defaults. */
+  readonly messageLimits?: () => MessageLimits;
   /** A TCP connection with no traffic for this long is closed; default 120,000 ms. */
   readonly tcpIdleTimeoutMs?: number;
   /** SO_RCVBUF for UDP sockets, default 4 MiB (bursts at 1,000 calls/s); ignored if the OS refuses. */
@@ -327,7 +330,7 @@ export class EmbeddedTransport implements SipTransport {
       }
       let message: SipMessage;
       try {
-        message = parseSipMessage(buf);
+        message = parseSipMessage(buf, this.options.messageLimits?.());
       } catch (err) {
         if (!(err instanceof SipParseError)) {
           throw err;
@@ -595,7 +598,7 @@ export class EmbeddedTransport implements SipTransport {
       case 'message': {
         let message: SipMessage;
         try {
-          message = parseSipMessage(event.data);
+          message = parseSipMessage(event.data, this.options.messageLimits?.());
         } catch (err) {
           if (!(err instanceof SipParseError)) {
             throw err;

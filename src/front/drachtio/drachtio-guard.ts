@@ -35,13 +35,16 @@
  */
 import type { CallController, Inbound } from '../../call/call-controller.ts';
 import type { ControllerOutcome } from '../../call/controller-outcome.ts';
+import { reasonPhrase } from '../../call/sip-builders.ts';
 import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
+import { SipParseError } from '../../sip/sip-parse-error.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import { unbracket } from '../../transport/endpoint.ts';
+import { ControllerQueue } from '../controller-queue.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
@@ -79,7 +82,8 @@ const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'O
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
 export class DrachtioGuard {
-  #controller: CallController;
+  readonly #queue: ControllerQueue;
+  #limits: Profile['limits'];
   readonly #logger: Logger;
   readonly #srf: SrfApp;
   readonly #book = new DialogBook<SrfAck, SrfSentRequest>();
@@ -90,8 +94,9 @@ export class DrachtioGuard {
   #stopped = false;
 
   private constructor(options: DrachtioGuardOptions) {
-    this.#controller = options.controller;
     this.#logger = options.logger;
+    this.#limits = options.profile.limits;
+    this.#queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
     this.#srf = options.srf ?? createSrf();
     for (const method of METHODS) {
       this.#srf.use(method.toLowerCase(), (req, res) => this.#onRequest(req, res));
@@ -117,8 +122,9 @@ export class DrachtioGuard {
   }
 
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
-  replaceController(controller: CallController): void {
-    this.#controller = controller;
+  replaceController(controller: CallController, profile: Profile): void {
+    this.#limits = profile.limits;
+    this.#queue.replace(controller, profile.limits.fairShare);
   }
 
   /** What the front end holds of drachtio-server's state (dialogs, 2xx awaiting ACK, INVITEs in progress) and requests in flight. */
@@ -142,6 +148,7 @@ export class DrachtioGuard {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     this.#stopped = true;
+    this.#queue.close();
     this.#srf.removeAllListeners('connect');
     this.#srf.disconnect();
   }
@@ -194,11 +201,13 @@ export class DrachtioGuard {
     const source = inboundOf(req);
     let msg: SipMessage;
     try {
-      msg = parseRaw(req.raw);
+      msg = parseRaw(req.raw, this.#limits.message);
     } catch (error) {
       this.#logger.warn({ method: req.method, source, reason: (error as Error).message }, 'unparseable request from drachtio-server');
       if (req.method !== 'ACK') {
-        this.#send(res, { kind: 'response', status: 400, reason: 'Bad Request', headers: [], body: '' });
+        // 400, or 413/513 for a message over the limits (message-limits.ts).
+        const status = error instanceof SipParseError ? error.status : 400;
+        this.#send(res, { kind: 'response', status, reason: reasonPhrase(status), headers: [], body: '' });
       }
       return;
     }
@@ -236,7 +245,14 @@ export class DrachtioGuard {
       this.#send(res, { kind: 'response', status: 503, reason: 'Service Unavailable', headers: [{ name: 'Retry-After', value: '5' }], body: '' });
       return;
     }
-    const outcome = await this.#controller.handleRequest(req, source);
+    const decided = this.#queue.request(req, source);
+    if (decided === null) {
+      if (req.method !== 'ACK') {
+        this.#send(res, this.#queue.busy(req));
+      }
+      return;
+    }
+    const outcome = await decided;
     if (req.method === 'ACK') {
       if (outcome.kind === 'forward') {
         this.#relayAck(outcome.message as SipRequest);
@@ -265,11 +281,15 @@ export class DrachtioGuard {
    */
   async #handleCancel(raw: string, inviteSource: Inbound): Promise<void> {
     try {
-      const cancel = parseRaw(raw);
+      const cancel = parseRaw(raw, this.#limits.message);
       if (cancel.kind !== 'request') {
         return;
       }
-      const outcome = await this.#controller.handleRequest(cancel, { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address });
+      const decided = this.#queue.request(cancel, { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address });
+      if (decided === null) {
+        return; // drachtio-server has answered the CANCEL already
+      }
+      const outcome = await decided;
       logDecision(this.#logger, outcome, false);
       if (outcome.kind !== 'forward') {
         return;
@@ -331,7 +351,7 @@ export class DrachtioGuard {
       sent.on('response', (res, ack) => {
         let response: SipResponse;
         try {
-          const parsed = parseRaw(res.raw);
+          const parsed = parseRaw(res.raw, this.#limits.message);
           if (parsed.kind !== 'response') {
             return;
           }
@@ -368,7 +388,11 @@ export class DrachtioGuard {
   async #relay(res: SipResponse, from: SrfInboundResponse | Inbound, relayTo: SrfServerResponse | null): Promise<void> {
     try {
       const source: Inbound = 'raw' in from ? inboundOf(from) : from;
-      const outcome = await this.#controller.handleResponse(res, source);
+      const decided = this.#queue.response(res, source);
+      if (decided === null) {
+        return;
+      }
+      const outcome = await decided;
       if (outcome.report.reasons.length > 0) {
         logDecision(this.#logger, outcome, false);
       }

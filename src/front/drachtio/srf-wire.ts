@@ -5,6 +5,7 @@ import { parseCSeq } from '../../sip/cseq.ts';
 import { parseNameAddr } from '../../sip/name-addr.ts';
 import { getHeader, getHeaderValues, setHeader } from '../../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
+import type { MessageLimits } from '../../sip/message-limits.ts';
 import { parseSipMessage } from '../../sip/sip-parser.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import type { SrfMessage, SrfRequestOptions, SrfSendOptions } from './srf-port.ts';
@@ -37,8 +38,8 @@ function bodyText(body: string): string {
   return Buffer.from(body, 'latin1').toString('utf8');
 }
 
-export function parseRaw(raw: string): SipMessage {
-  return parseSipMessage(raw);
+export function parseRaw(raw: string, limits?: MessageLimits): SipMessage {
+  return parseSipMessage(raw, limits);
 }
 
 /** One header line per name, as drachtio-srf takes them: list values joined with commas (RFC 3261 7.3.1). */

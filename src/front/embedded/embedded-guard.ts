@@ -3,7 +3,7 @@ import type { ControllerOutcome } from '../../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
-import type { Profile } from '../../profile/profile-types.ts';
+import type { MessageLimits, Profile } from '../../profile/profile-types.ts';
 import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
@@ -12,6 +12,7 @@ import { TransactionLayer, type ServerTransaction, type TransactionUser } from '
 import { EmbeddedTransport } from '../../transport/embedded-transport.ts';
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
+import { ControllerQueue } from '../controller-queue.ts';
 import { endpointForUri } from './endpoint-for-uri.ts';
 
 export interface EmbeddedGuardOptions {
@@ -34,6 +35,8 @@ const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'R
  */
 export class EmbeddedGuard implements TransactionUser {
   #controller: CallController;
+  readonly #queue: ControllerQueue;
+  #messageLimits: MessageLimits;
   readonly #logger: Logger;
   readonly #transport: SipTransport;
   readonly #transactions: TransactionLayer;
@@ -46,12 +49,16 @@ export class EmbeddedGuard implements TransactionUser {
   private constructor(options: EmbeddedGuardOptions) {
     this.#controller = options.controller;
     this.#logger = options.logger;
+    this.#queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
+    this.#messageLimits = options.profile.limits.message;
     const first = options.profile.sip.listen[0]?.transport ?? 'udp';
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
     this.#transport =
       options.transport ??
       new EmbeddedTransport({
         listen: options.profile.sip.listen,
+        maxMessageBytes: options.profile.limits.message.maxMessageBytes,
+        messageLimits: () => this.#messageLimits,
         onError: (event) => this.#logger.warn({ ...event }, 'transport'),
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
@@ -86,8 +93,10 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
-  replaceController(controller: CallController): void {
+  replaceController(controller: CallController, profile: Profile): void {
     this.#controller = controller;
+    this.#queue.replace(controller, profile.limits.fairShare);
+    this.#messageLimits = profile.limits.message;
   }
 
   get endpoints(): readonly Endpoint[] {
@@ -106,6 +115,7 @@ export class EmbeddedGuard implements TransactionUser {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     this.#transactions.close();
+    this.#queue.close();
     await this.#transport.close();
   }
 
@@ -132,7 +142,12 @@ export class EmbeddedGuard implements TransactionUser {
       txn.respond(responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]));
       return;
     }
-    const outcome = await this.#controller.handleRequest(req, txn.source);
+    const decided = this.#queue.request(req, txn.source);
+    if (decided === null) {
+      txn.respond(this.#queue.busy(req));
+      return;
+    }
+    const outcome = await decided;
     logDecision(this.#logger, outcome, dialogCreating);
     switch (outcome.kind) {
       case 'reply':
@@ -192,7 +207,11 @@ export class EmbeddedGuard implements TransactionUser {
   /** A response from downstream, through the controller, back on the inbound transaction. */
   async #relay(res: SipResponse, from: Endpoint, txn: ServerTransaction | null): Promise<void> {
     try {
-      const outcome = await this.#controller.handleResponse(res, from);
+      const decided = this.#queue.response(res, from);
+      if (decided === null) {
+        return;
+      }
+      const outcome = await decided;
       if (outcome.report.reasons.length > 0) {
         logDecision(this.#logger, outcome, false);
       }
@@ -205,7 +224,11 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   async #handleAck(req: SipRequest, source: Endpoint): Promise<void> {
-    const outcome = await this.#controller.handleRequest(req, source);
+    const decided = this.#queue.request(req, source);
+    if (decided === null) {
+      return; // an ACK is never answered; over its queue, it is lost like on a busy link
+    }
+    const outcome = await decided;
     if (outcome.kind !== 'forward') {
       logDecision(this.#logger, outcome, false);
       return;

@@ -1,0 +1,76 @@
+import t from 'tap';
+import { FairShare, UNKNOWN_PEER } from '../../src/front/fair-share.ts';
+
+/** A clock the jobs advance: each job "costs" what it adds. */
+function fakeClock(): { now: () => number; spend: (ms: number) => void } {
+  let at = 0;
+  return { now: () => at, spend: (ms) => (at += ms) };
+}
+
+t.test('a peer sending expensive jobs does not hold up a cheap peer: the least-used queue goes next', async (t) => {
+  const clock = fakeClock();
+  const share = new FairShare({ queuePerPeer: 1000, queueUnknown: 10, now: clock.now, sliceMs: 1e9 });
+  t.teardown(() => share.close());
+  const order: string[] = [];
+  const runs: Promise<unknown>[] = [];
+  for (let i = 0; i < 50; i++) {
+    runs.push(share.submit('as', async () => { order.push('as'); clock.spend(20); }) ?? Promise.reject(new Error('full')));
+  }
+  for (let i = 0; i < 10; i++) {
+    runs.push(share.submit('core', async () => { order.push('core'); clock.spend(1); }) ?? Promise.reject(new Error('full')));
+  }
+  await Promise.all(runs);
+  const lastCore = order.lastIndexOf('core');
+  const asBeforeLastCore = order.slice(0, lastCore).filter((who) => who === 'as').length;
+  // Every core job (1 ms) is served before the AS has used more than the core's 10 ms plus one job.
+  t.ok(asBeforeLastCore <= 2, `AS jobs run before the core's last one: ${asBeforeLastCore}`);
+  t.equal(order.length, 60, 'every job ran');
+});
+
+t.test('a full queue refuses at once, for that peer only', async (t) => {
+  const share = new FairShare({ queuePerPeer: 3, queueUnknown: 1 });
+  t.teardown(() => share.close());
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const accepted = [0, 1, 2, 3].map(() => share.submit('as', () => gate));
+  // The first one started at once (it is running, not waiting): three more fit.
+  t.ok(accepted.every((p) => p !== null), 'one running plus three waiting');
+  t.equal(share.submit('as', () => gate), null, 'the fifth is refused');
+  t.not(share.submit('core', async () => 'ok'), null, 'another peer is not');
+  t.not(share.submit(UNKNOWN_PEER, async () => 'ok'), null);
+  t.equal(share.submit(UNKNOWN_PEER, async () => 'ok'), null, 'unknown sources share one small queue');
+  release();
+  await Promise.all(accepted.filter((p) => p !== null));
+});
+
+t.test('one peer\'s jobs run in arrival order; a failing job rejects its own promise only', async (t) => {
+  const share = new FairShare({ queuePerPeer: 100, queueUnknown: 1 });
+  t.teardown(() => share.close());
+  const seen: number[] = [];
+  const failing = share.submit('as', async () => {
+    throw new Error('boom');
+  });
+  const thrown = share.submit('as', () => {
+    throw new Error('sync boom');
+  });
+  const rest = [1, 2, 3, 4].map((n) => share.submit('as', async () => seen.push(n)));
+  await t.rejects(failing ?? Promise.resolve(), /boom/);
+  await t.rejects(thrown ?? Promise.resolve(), /sync boom/);
+  await Promise.all(rest.filter((p) => p !== null));
+  t.strictSame(seen, [1, 2, 3, 4]);
+});
+
+t.test('a job that never ends is given up on, and the queues go on', async (t) => {
+  const stalled: string[] = [];
+  const share = new FairShare({ queuePerPeer: 10, queueUnknown: 1, stallMs: 100, onStall: (peer) => stalled.push(peer) });
+  // The watch is unref'd (it must not keep a stopping guard alive): something else must here.
+  const alive = setInterval(() => {}, 1000);
+  t.teardown(() => {
+    share.close();
+    clearInterval(alive);
+  });
+  void share.submit('as', () => new Promise(() => {}));
+  const after = await share.submit('core', async () => 'served');
+  t.equal(after, 'served');
+  t.strictSame(stalled, ['as']);
+});
