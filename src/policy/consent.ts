@@ -14,6 +14,8 @@ export const BOOTSTRAP_CONSENT_APP = 'bootstrap';
 export class ConsentBook {
   readonly #users = new Map<string, { allow: Set<string>; deny: Set<string> }>();
   readonly #defaultAllow: boolean;
+  /** One decision asks about the same served users once per channel: their spelling is normalised once. */
+  readonly #normalisedCache = new Map<string, string>();
 
   constructor(consent: Profile['consent']) {
     this.#defaultAllow = consent.default === 'allow';
@@ -23,7 +25,10 @@ export class ConsentBook {
   }
 
   allows(user: string, peerId: string, appId: string | null): boolean {
-    const record = this.#users.get(normaliseIdentity(user));
+    if (this.#users.size === 0) {
+      return this.#defaultAllow;
+    }
+    const record = this.#users.get(this.#normalised(user));
     if (record === undefined) {
       return this.#defaultAllow;
     }
@@ -35,5 +40,17 @@ export class ConsentBook {
       return true;
     }
     return this.#defaultAllow;
+  }
+
+  #normalised(user: string): string {
+    let normal = this.#normalisedCache.get(user);
+    if (normal === undefined) {
+      if (this.#normalisedCache.size >= 4096) {
+        this.#normalisedCache.clear();
+      }
+      normal = normaliseIdentity(user);
+      this.#normalisedCache.set(user, normal);
+    }
+    return normal;
   }
 }

@@ -36,9 +36,9 @@ export const DEFAULT_MESSAGE_LIMITS: MessageLimits = Object.freeze({
   maxHeaderBytes: 8192,
   maxParamsPerHeader: 64,
   maxListEntries: 32,
-  maxSdpLines: 512,
-  maxSdpMedia: 32,
-  maxBodyParts: 8,
+  maxSdpLines: 256,
+  maxSdpMedia: 16,
+  maxBodyParts: 4,
   maxMultipartDepth: 2,
 });
 

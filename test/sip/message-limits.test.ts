@@ -64,8 +64,8 @@ t.test('each bound answers with its status and says which bound', async (t) => {
   t.strictSame(refusal(invite([`Route: ${Array.from({ length: 40 }, (_, i) => `<sip:p${i}.example.net;lr>`).join(', ')}`])), { status: 400, reason: 'more than 32 Route entries' });
   const vias = Array.from({ length: 32 }, (_, i) => `Via: SIP/2.0/UDP 192.0.2.${i}:5060;branch=z9hG4bK${i}`);
   t.strictSame(refusal(invite(vias)), { status: 400, reason: 'more than 32 Via entries' }, 'the top Via counts too');
-  t.strictSame(refusal(invite([], sdpWith(1, l.maxSdpLines))), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 512 lines' });
-  t.strictSame(refusal(invite([], sdpWith(33))), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 32 m-lines' });
+  t.strictSame(refusal(invite([], sdpWith(1, l.maxSdpLines))), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 256 lines' });
+  t.strictSame(refusal(invite([], sdpWith(17))), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 16 m-lines' });
 });
 
 t.test('separators inside quoted strings are not parameters, commas inside <...> are not entries', async (t) => {
@@ -76,14 +76,14 @@ t.test('separators inside quoted strings are not parameters, commas inside <...>
 t.test('multipart: parts and nesting are bounded, and SDP inside a part is bounded like a single body', async (t) => {
   const part = (type: string, content: string): string => `Content-Type: ${type}\r\n\r\n${content}`;
   const multipart = (boundary: string, parts: readonly string[]): string => `${parts.map((p) => `--${boundary}\r\n${p}\r\n`).join('')}--${boundary}--\r\n`;
-  const nine = multipart('b1', Array.from({ length: 9 }, () => part('text/plain', 'x')));
-  t.strictSame(refusal(invite([], nine, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: more than 8 body parts' });
+  const five = multipart('b1', Array.from({ length: 5 }, () => part('text/plain', 'x')));
+  t.strictSame(refusal(invite([], five, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: more than 4 body parts' });
   const inner = multipart('b3', [part('text/plain', 'x')]);
   const middle = multipart('b2', [part('multipart/mixed;boundary=b3', inner)]);
   const outer = multipart('b1', [part('multipart/mixed;boundary=b2', middle)]);
   t.strictSame(refusal(invite([], outer, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: multipart nested deeper than 2' });
-  const bigSdp = multipart('b1', [part('application/sdp', sdpWith(33)), part('text/plain', 'x')]);
-  t.strictSame(refusal(invite([], bigSdp, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 32 m-lines' });
+  const bigSdp = multipart('b1', [part('application/sdp', sdpWith(17)), part('text/plain', 'x')]);
+  t.strictSame(refusal(invite([], bigSdp, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 16 m-lines' });
   const fine = multipart('b1', [part('application/sdp', OFFER_SDP), part('application/isup', 'binary')]);
   t.equal(refusal(invite([], fine, 'multipart/mixed;boundary=b1')), null);
 });
