@@ -1,17 +1,18 @@
 /** The CSeq header (RFC 3261 20.16: CSeq = 1*DIGIT LWS Method). */
 import { isToken } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
+import { memoized } from './parse-memo.ts';
 
 export interface CSeq {
-  seq: number;
-  method: string;
+  readonly seq: number;
+  readonly method: string;
 }
 
 /** The sequence number must be less than 2**31 (RFC 3261 8.1.1.5). */
 const MAX_SEQ = 2 ** 31;
 
 /** Parses `4711 INVITE`. Throws SipParseError when malformed or out of range. */
-export function parseCSeq(value: string): CSeq {
+function readCSeq(value: string): CSeq {
   const s = value.trim();
   const n = s.length;
   let p = 0;
@@ -47,3 +48,6 @@ export function parseCSeq(value: string): CSeq {
 export function formatCSeq(cseq: CSeq): string {
   return `${cseq.seq} ${cseq.method}`;
 }
+
+/** Memoized (parse-memo.ts): the same value is read once. */
+export const parseCSeq: (value: string) => CSeq = memoized(readCSeq);

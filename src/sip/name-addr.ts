@@ -6,14 +6,15 @@ import { formatParams, parseGenericParams } from './header-values.ts';
 import { isUriShape } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
 import { parseUri } from './sip-uri.ts';
+import { memoized } from './parse-memo.ts';
 
 export interface NameAddr {
   /** Display name with quotes removed and escapes resolved; null when there is none. */
-  displayName: string | null;
+  readonly displayName: string | null;
   /** The URI as written, without '<' '>'. */
-  uri: string;
+  readonly uri: string;
   /** Header parameters (tag, expires, ...), not URI parameters. */
-  params: Array<[string, string | null]>;
+  readonly params: ReadonlyArray<readonly [string, string | null]>;
 }
 
 const DQUOTE = 0x22;
@@ -76,7 +77,7 @@ function hasBadDisplayChar(s: string): boolean {
  * Parses one name-addr or addr-spec with its header parameters. Throws SipParseError on
  * unbalanced quotes or brackets, a bad URI, or bad parameters.
  */
-export function parseNameAddr(value: string): NameAddr {
+function readNameAddr(value: string): NameAddr {
   const s = value.trim();
   if (s === '') {
     throw new SipParseError('empty address');
@@ -132,3 +133,6 @@ export function formatNameAddr(na: NameAddr): string {
   const quoted = na.displayName.replace(/[\\"]/g, '\\$&');
   return `"${quoted}" <${na.uri}>${params}`;
 }
+
+/** Memoized (parse-memo.ts): the same value is read once. */
+export const parseNameAddr: (value: string) => NameAddr = memoized(readNameAddr);

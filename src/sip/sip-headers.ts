@@ -8,12 +8,34 @@ import { isToken } from './sip-grammar.ts';
 import { canonicalHeaderName } from './sip-header-names.ts';
 import type { SipHeader, SipMessage } from './sip-message.ts';
 
-/** A matcher for one header name; the common case (stored canonical, same spelling) is one `===`. */
+/**
+ * A matcher for one header name. Stored names are canonical (the parser and the setters below
+ * store them so), so a stored name matches when it is the canonical name, or, for a name the
+ * guard does not know (kept as written), the same letters in another case, or its compact form. Matchers are kept
+ * per name: lookups run for every header of every message.
+ */
 function matcher(name: string): (stored: string) => boolean {
-  const canonical = canonicalHeaderName(name);
-  const lower = canonical.toLowerCase();
-  return (stored) => stored === canonical || canonicalHeaderName(stored).toLowerCase() === lower;
+  let is = MATCHERS.get(name);
+  if (is === undefined) {
+    const canonical = canonicalHeaderName(name);
+    const lower = canonical.toLowerCase();
+    const length = canonical.length;
+    is = (stored) =>
+      stored === canonical ||
+      (stored.length === length && stored.toLowerCase() === lower) ||
+      // A compact form pushed onto the array by hand (RFC 3261 7.3.3).
+      (stored.length === 1 && canonicalHeaderName(stored) === canonical);
+    if (MATCHERS.size >= MAX_MATCHERS) {
+      MATCHERS.clear();
+    }
+    MATCHERS.set(name, is);
+  }
+  return is;
 }
+
+const MATCHERS = new Map<string, (stored: string) => boolean>();
+/** Names come from code and the profile; a bound all the same, in case one comes from a message. */
+const MAX_MATCHERS = 512;
 
 /**
  * Refuses names that are not tokens and values with CR, LF or NUL: written out, they would
@@ -50,13 +72,28 @@ export function getHeaderValues(msg: SipMessage, name: string): string[] {
   const out: string[] = [];
   for (const h of msg.headers) {
     if (is(h.name)) {
-      for (const v of splitHeaderValues(h.value)) {
+      for (const v of valuesOf(h)) {
         out.push(v);
       }
     }
   }
   return out;
 }
+
+/**
+ * A header line's values, split once: header lines are never changed in place (they are
+ * replaced), so what was read from one stays true for as long as the message holds it.
+ */
+function valuesOf(h: SipHeader): readonly string[] {
+  let values = SPLIT.get(h);
+  if (values === undefined) {
+    values = splitHeaderValues(h.value);
+    SPLIT.set(h, values);
+  }
+  return values;
+}
+
+const SPLIT = new WeakMap<SipHeader, readonly string[]>();
 
 export function hasHeader(msg: SipMessage, name: string): boolean {
   const is = matcher(name);

@@ -4,19 +4,20 @@
  */
 import { formatParams } from './header-values.ts';
 import { isHexDigit, isHost } from './sip-grammar.ts';
+import { memoized } from './parse-memo.ts';
 
 export interface SipUri {
-  scheme: 'sip' | 'sips' | 'tel';
+  readonly scheme: 'sip' | 'sips' | 'tel';
   /** User part (escapes kept as written); for tel, the number. null when there is no userinfo. */
-  user: string | null;
-  password: string | null;
+  readonly user: string | null;
+  readonly password: string | null;
   /** Host as written; IPv6 keeps its brackets. '' for tel. */
-  host: string;
-  port: number | null;
+  readonly host: string;
+  readonly port: number | null;
   /** uri-parameters, names and values as written. */
-  params: Array<[string, string | null]>;
+  readonly params: ReadonlyArray<readonly [string, string | null]>;
   /** Text after '?' (RFC 3261 19.1.1 headers component), without the '?'; null when absent. */
-  headers: string | null;
+  readonly headers: string | null;
 }
 
 // Character classes of RFC 3261 25.1 (and RFC 3966 3 for tel numbers), as bits in one table.
@@ -144,7 +145,7 @@ function parseTel(text: string, start: number): SipUri | null {
  * returned lower-case; every other component is kept as written, so `formatUri` gives the
  * input back. Returns null for other schemes or malformed input; never throws.
  */
-export function parseUri(text: string): SipUri | null {
+function readUri(text: string): SipUri | null {
   if (typeof text !== 'string') {
     return null;
   }
@@ -278,3 +279,6 @@ export function uriParam(uri: SipUri, name: string): string | null | undefined {
   }
   return undefined;
 }
+
+/** Memoized (parse-memo.ts): the same value is read once. */
+export const parseUri: (text: string) => SipUri | null = memoized(readUri);

@@ -2,17 +2,18 @@
 import { formatParams, parseGenericParams, parseParams } from './header-values.ts';
 import { isHost, isToken } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
+import { memoized } from './parse-memo.ts';
 
 export interface Via {
   /** sent-protocol with any whitespace around '/' removed, e.g. 'SIP/2.0/UDP'. */
-  protocol: string;
+  readonly protocol: string;
   /** The transport part of `protocol` as written, e.g. 'UDP' (compare case-insensitively). */
-  transport: string;
+  readonly transport: string;
   /** sent-by host as written; IPv6 keeps its brackets. */
-  host: string;
-  port: number | null;
+  readonly host: string;
+  readonly port: number | null;
   /** via-params (branch, received, rport, ...), names and values as written. */
-  params: Array<[string, string | null]>;
+  readonly params: ReadonlyArray<readonly [string, string | null]>;
 }
 
 function isWs(c: number): boolean {
@@ -24,7 +25,7 @@ function isWs(c: number): boolean {
  * whitespace around them (RFC 3261 25.1: SLASH = SWS "/" SWS, COLON = SWS ":" SWS).
  * Throws SipParseError when malformed; a comma-separated list is malformed (split it first).
  */
-export function parseVia(value: string): Via {
+function readVia(value: string): Via {
   return parseViaWith(value, parseGenericParams);
 }
 
@@ -174,3 +175,6 @@ export function viaParam(v: Via, name: string): string | null | undefined {
   }
   return undefined;
 }
+
+/** Memoized (parse-memo.ts): the same value is read once. */
+export const parseVia: (value: string) => Via = memoized(readVia);

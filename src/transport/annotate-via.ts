@@ -49,19 +49,20 @@ export function annotateTopVia(req: SipMessage, source: Endpoint): void {
   if (!needReceived && receivedIndex < 0) {
     return;
   }
-  const next: Via = { ...via, params: params.slice() };
+  const nextParams = params.slice();
   if (fillRport) {
-    next.params[rportIndex] = ['rport', String(source.port)];
+    nextParams[rportIndex] = ['rport', String(source.port)];
   }
   if (needReceived) {
     if (receivedIndex >= 0) {
-      next.params[receivedIndex] = ['received', source.address];
+      nextParams[receivedIndex] = ['received', source.address];
     } else {
-      next.params.push(['received', source.address]);
+      nextParams.push(['received', source.address]);
     }
   } else {
     // The host matches and no rport: a stale received from elsewhere would misroute the response.
-    next.params.splice(receivedIndex, 1);
+    nextParams.splice(receivedIndex, 1);
   }
+  const next: Via = { ...via, params: nextParams };
   replaceTopVia(req, top, next);
 }
