@@ -1,5 +1,6 @@
 import t from 'tap';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import type { FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
 
@@ -18,3 +19,4 @@ const embedded: FrontEndUnderTest = {
 defineDialogAttacks(t, () => embedded, { skip: false, firstPort: 31010 });
 defineBodyAttacks(t, () => embedded, { skip: false, firstPort: 31110 });
 defineAsLoopAttacks(t, () => embedded, { skip: false, firstPort: 31210 });
+defineLimitAttacks(t, () => embedded, { skip: false, firstPort: 31310 });

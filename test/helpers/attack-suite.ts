@@ -7,7 +7,7 @@ import { ADS, BOOTSTRAP, offer, WEATHER } from './sdp-builder.ts';
 import { addrUri, ALL_BYTES, dialogRequest, inDialog, multipart, SipPeer, viaTarget } from './sip-peer.ts';
 
 /** One guard and the scripted peers of a test, on 10 ports from `base`: caller, callee, the AS, and a bystander. */
-interface Lab {
+export interface Lab {
   readonly guard: GuardUnderTest;
   readonly to: { readonly address: string; readonly port: number };
   readonly caller: SipPeer;
@@ -18,7 +18,7 @@ interface Lab {
   readonly guardUri: string;
 }
 
-async function startLab(t: Test, fe: FrontEndUnderTest, base: number): Promise<Lab> {
+export async function startLab(t: Test, fe: FrontEndUnderTest, base: number): Promise<Lab> {
   const { guard, port } = await fe.start({ port: base, calleePort: base + 2, asPort: base + 3 });
   const peers = await Promise.all([
     SipPeer.start('127.0.0.1', base + 1),
@@ -50,7 +50,7 @@ export interface AttackSuiteOptions {
 }
 
 /** A lab per test, each on its own 10 ports from `firstPort`. */
-function labs(frontEnd: () => FrontEndUnderTest, firstPort: number): (t: Test) => Promise<Lab> {
+export function labs(frontEnd: () => FrontEndUnderTest, firstPort: number): (t: Test) => Promise<Lab> {
   let nextPort = firstPort;
   return (t) => {
     const base = nextPort;

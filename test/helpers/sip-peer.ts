@@ -1,11 +1,24 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { getHeader, getHeaderValues } from '../../src/sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../../src/sip/message-limits.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import { encodeSipMessage } from '../../src/sip/sip-serializer.ts';
 
 // Generous: the suites run beside property tests on a 2-core machine; a pass never waits this long.
 const WAIT_MS = 5_000;
+
+/** A scripted peer reads what the guard sends it whatever its size: it is not the one being tested. */
+const PEER_LIMITS: MessageLimits = {
+  ...DEFAULT_MESSAGE_LIMITS,
+  maxHeaderBytes: 65_535,
+  maxParamsPerHeader: 65_535,
+  maxListEntries: 65_535,
+  maxSdpLines: 65_535,
+  maxSdpMedia: 65_535,
+  maxBodyParts: 16,
+  maxMultipartDepth: 4,
+};
 
 /**
  * A scripted SIP peer on its own loopback address (UDP): it sends exactly what a test writes,
@@ -28,7 +41,7 @@ export class SipPeer {
     socket.on('message', (data) => {
       let msg: SipMessage;
       try {
-        msg = parseSipMessage(data);
+        msg = parseSipMessage(data, PEER_LIMITS);
       } catch {
         return;
       }

@@ -6,6 +6,7 @@ import { parseProfile } from '../../src/profile/load-profile.ts';
 import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
 import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { memoryLogger, wireProfile } from '../helpers/guard-harness.ts';
 import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
@@ -66,6 +67,7 @@ defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
 defineDialogAttacks(t, () => drachtio, { skip, firstPort: 28010, guardOwnsStack: false });
 defineBodyAttacks(t, () => drachtio, { skip, firstPort: 28110, bytesClean: false });
 defineAsLoopAttacks(t, () => drachtio, { skip, firstPort: 28210, guardOwnsStack: false });
+defineLimitAttacks(t, () => drachtio, { skip, firstPort: 28310 });
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });

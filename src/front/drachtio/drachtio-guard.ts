@@ -205,9 +205,10 @@ export class DrachtioGuard {
     } catch (error) {
       this.#logger.warn({ method: req.method, source, reason: (error as Error).message }, 'unparseable request from drachtio-server');
       if (req.method !== 'ACK') {
-        // 400, or 413/513 for a message over the limits (message-limits.ts).
+        // 400, or 413/513 for a message over the limits (message-limits.ts), saying why, as the embedded stack does.
         const status = error instanceof SipParseError ? error.status : 400;
-        this.#send(res, { kind: 'response', status, reason: reasonPhrase(status), headers: [], body: '' });
+        const reason = error instanceof SipParseError ? error.message : reasonPhrase(status);
+        this.#send(res, { kind: 'response', status, reason, headers: [], body: '' });
       }
       return;
     }
