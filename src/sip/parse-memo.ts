@@ -7,6 +7,7 @@
  * Bounded: only values up to MAX_KEY characters are remembered, and a full memo starts again
  * empty, so a peer that sends a new value every time costs what it cost without the memo.
  */
+import { ownString } from './own-string.ts';
 import { SipParseError } from './sip-parse-error.ts';
 
 const MAX_KEY = 1024;
@@ -26,9 +27,12 @@ export function memoized<T>(parse: (text: string) => T): (text: string) => T {
       }
       return hit;
     }
+    // The memo outlives the message: it keeps a copy, never a slice of the message's text, and
+    // parses the copy so that what it returns points into the copy too.
+    const key = ownString(text);
     let result: T | SipParseError;
     try {
-      result = parse(text);
+      result = parse(key);
     } catch (error) {
       if (!(error instanceof SipParseError)) {
         throw error;
@@ -38,7 +42,7 @@ export function memoized<T>(parse: (text: string) => T): (text: string) => T {
     if (kept.size >= MAX_ENTRIES) {
       kept.clear();
     }
-    kept.set(text, result);
+    kept.set(key, result);
     if (result instanceof SipParseError) {
       throw result;
     }

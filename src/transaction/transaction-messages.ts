@@ -8,6 +8,7 @@ import { canonicalHeaderName } from '../sip/sip-header-names.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
+import { ownString } from '../sip/own-string.ts';
 import { formatVia } from '../sip/via.ts';
 import { readTopVia } from '../transport/top-via.ts';
 
@@ -38,9 +39,18 @@ export function tagOf(value: string | undefined): string {
   return '';
 }
 
-/** A copy the TU can no longer change under the transaction (header lines are immutable objects). */
+/**
+ * A copy the TU can no longer change under the transaction, which owns its strings: a parsed
+ * message's values are slices of the whole datagram text, and a transaction kept for Timer H or
+ * J (32 s) would keep that text alive with it (a peer sending 40 KB INVITEs it never ACKs would
+ * pin 40 KB each).
+ */
 export function snapshot<M extends SipMessage>(msg: M): M {
-  return { ...msg, headers: msg.headers.slice() };
+  return { ...msg, headers: msg.headers.map(ownHeader), body: ownString(msg.body) };
+}
+
+function ownHeader(h: SipHeader): SipHeader {
+  return { name: h.name, value: ownString(h.value) };
 }
 
 /**
@@ -123,8 +133,8 @@ export function compactRequest(req: SipRequest): SipRequest {
   const headers: SipHeader[] = [];
   for (const h of req.headers) {
     if (h.name === 'Via' || h.name === 'From' || h.name === 'To' || h.name === 'Call-ID' || h.name === 'CSeq') {
-      headers.push(h);
+      headers.push(ownHeader(h));
     }
   }
-  return { kind: 'request', method: req.method, uri: req.uri, headers, body: '' };
+  return { kind: 'request', method: req.method, uri: ownString(req.uri), headers, body: '' };
 }
