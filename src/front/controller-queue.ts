@@ -1,6 +1,7 @@
 /**
  * The way both front ends reach the call controller: every request and response waits in its
- * sender's fair-share queue (fair-share.ts) before the controller decides on it. A peer over
+ * sender's fair-share queue (fair-share.ts) before the controller decides on it, and on the
+ * embedded front end before it is even parsed. A peer over
  * its queue gets 503 with Retry-After on its requests and loses its responses, and is told
  * about in one summary line per interval, never one line per message (a flood must not
  * become a log flood).
@@ -13,6 +14,11 @@ import type { FairShareLimits } from '../profile/profile-types.ts';
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { FairShare, UNKNOWN_PEER } from './fair-share.ts';
 
+type Then = (outcome: ControllerOutcome) => Promise<void> | void;
+
+const DONE = Promise.resolve();
+const QUEUED = { queued: true } as const;
+
 /** How often refusals for being over a queue are summarised in the log. */
 const SUMMARY_INTERVAL_MS = 10_000;
 
@@ -22,7 +28,7 @@ export class ControllerQueue {
   #share: FairShare;
   readonly #logger: Logger;
   /** Peer (or "unknown") -> messages refused or dropped since the last summary. */
-  readonly #refused = new Map<string, { requests: number; responses: number }>();
+  readonly #refused = new Map<string, { requests: number; responses: number; unread: number }>();
   readonly #summary: NodeJS.Timeout;
 
   constructor(controller: CallController, limits: FairShareLimits, logger: Logger) {
@@ -49,24 +55,52 @@ export class ControllerQueue {
     return this.#controller;
   }
 
-  /** The controller's decision on a request; null when its sender is over its queue (answer `busy`, or drop an ACK). */
-  request(req: SipRequest, source: Inbound): Promise<ControllerOutcome> | null {
+  /**
+   * Queues the controller's decision on a request and `then` what the front end does with it
+   * (log, answer, forward): both run on the sender's time, up to `then`'s first wait (a DNS
+   * look-up), which does not hold the queues up. False when the sender is over its queue (answer
+   * `busy`, or drop an ACK). A failure of either goes to `fail`.
+   */
+  request(req: SipRequest, source: Inbound, then: Then, fail: (error: unknown) => void): boolean {
     const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
-    const decided = this.#share.submit(queue, () => this.#controller.handleRequest(req, source));
-    if (decided === null) {
+    const queued = this.#share.submit(queue, () => this.#settle(this.#controller.handleRequest(req, source), then, fail));
+    if (queued === null) {
       this.#count(queue, 'requests');
+      return false;
     }
-    return decided;
+    return true;
   }
 
-  /** The controller's decision on a response; null when its sender is over its queue (the response is dropped). */
-  response(res: SipResponse, source: Inbound): Promise<ControllerOutcome> | null {
-    const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
-    const decided = this.#share.submit(queue, () => this.#controller.handleResponse(res, source));
-    if (decided === null) {
+  /**
+   * The same for a response from `source`. A response is charged to the peer whose request
+   * started the transaction (`onBehalfOf`): the core's answers to an AS's calls are that AS's
+   * work. False when that queue is full (the response is dropped).
+   */
+  response(res: SipResponse, source: Inbound, onBehalfOf: Inbound, then: Then, fail: (error: unknown) => void): boolean {
+    const queue = this.#controller.peerIdOf(onBehalfOf) ?? UNKNOWN_PEER;
+    const queued = this.#share.submit(queue, () => this.#settle(this.#controller.handleResponse(res, source), then, fail));
+    if (queued === null) {
       this.#count(queue, 'responses');
+      return false;
     }
-    return decided;
+    return true;
+  }
+
+  /**
+   * Received bytes from `source` to be parsed (and handed up) on its sender's time; not queued
+   * when the sender's queue is full (counted; the transport answers 503 with this Retry-After).
+   */
+  receive(source: Inbound, work: () => void): { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number } {
+    const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
+    const queued = this.#share.submit(queue, () => {
+      work();
+      return DONE;
+    });
+    if (queued === null) {
+      this.#count(queue, 'unread');
+      return { queued: false, retryAfterS: this.#limits.retryAfterS };
+    }
+    return QUEUED;
   }
 
   /** 503 with Retry-After for a request whose sender is over its queue (RFC 3261 21.5.4). */
@@ -80,6 +114,27 @@ export class ControllerQueue {
     this.#summarise();
   }
 
+  /** `then` on the decision, every failure to `fail`: the job itself never rejects. */
+  #settle(decision: Promise<ControllerOutcome>, then: Then, fail: (error: unknown) => void): Promise<void> {
+    const failed = (error: unknown): void => {
+      try {
+        fail(error);
+      } catch (inner) {
+        this.#logger.error({ err: inner }, 'failure handling failed');
+      }
+    };
+    return decision.then((outcome) => {
+      try {
+        const tail = then(outcome);
+        if (tail !== undefined) {
+          tail.catch(failed);
+        }
+      } catch (error) {
+        failed(error);
+      }
+    }, failed);
+  }
+
   #newShare(limits: FairShareLimits): FairShare {
     return new FairShare({
       queuePerPeer: limits.queuePerPeer,
@@ -88,11 +143,11 @@ export class ControllerQueue {
     });
   }
 
-  #count(queue: string | typeof UNKNOWN_PEER, kind: 'requests' | 'responses'): void {
+  #count(queue: string | typeof UNKNOWN_PEER, kind: 'requests' | 'responses' | 'unread'): void {
     const peer = queue === UNKNOWN_PEER ? 'unknown' : queue;
     let counts = this.#refused.get(peer);
     if (counts === undefined) {
-      counts = { requests: 0, responses: 0 };
+      counts = { requests: 0, responses: 0, unread: 0 };
       this.#refused.set(peer, counts);
     }
     counts[kind]++;
@@ -101,8 +156,8 @@ export class ControllerQueue {
   #summarise(): void {
     for (const [peer, counts] of this.#refused) {
       this.#logger.warn(
-        { peer, refused: counts.requests, dropped: counts.responses, intervalMs: SUMMARY_INTERVAL_MS, status: 503 },
-        'peer over its fair share: requests answered 503, responses dropped',
+        { peer, refused: counts.requests, dropped: counts.responses, unread: counts.unread, intervalMs: SUMMARY_INTERVAL_MS, status: 503 },
+        'peer over its fair share: requests answered 503, responses and unread messages dropped',
       );
     }
     this.#refused.clear();

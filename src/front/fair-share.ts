@@ -21,7 +21,7 @@ export interface FairShareOptions {
   readonly queuePerPeer: number;
   /** Most jobs all unknown sources together may have waiting. */
   readonly queueUnknown: number;
-  /** Controller time after which the queues let the event loop run; default 5 ms. */
+  /** Controller time after which the queues let the event loop run (read sockets, fire timers); default 1 ms. */
   readonly sliceMs?: number;
   /** A job not done after about this long no longer holds the others up (a bug, logged); default 2 s. */
   readonly stallMs?: number;
@@ -137,7 +137,7 @@ export class FairShare {
   }
 
   async #serve(): Promise<void> {
-    const slice = this.#options.sliceMs ?? 5;
+    const slice = this.#options.sliceMs ?? 1;
     let sliceStart = this.#now();
     try {
       for (let queue = this.#next(); queue !== null; queue = this.#next()) {

@@ -18,7 +18,7 @@ import { Buffer } from 'node:buffer';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { MessageLimits } from '../sip/message-limits.ts';
-import type { SipMessage } from '../sip/sip-message.ts';
+import type { SipMessage, SipResponse } from '../sip/sip-message.ts';
 import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
 import { encodeSipMessage } from '../sip/sip-serializer.ts';
@@ -44,6 +44,15 @@ export interface EmbeddedTransportOptions {
   readonly maxMessageBytes?: number;
   /** What the parser accepts (profile `limits.message`, read per message so a reload applies); default its defaults. */
   readonly messageLimits?: () => MessageLimits;
+  /**
+   * Runs the parsing and delivery of one received message, now or later: the front end queues
+   * it in its sender's fair share, so a peer's expensive messages are parsed on its own time.
+   * When the sender's queue is full a message is dropped (UDP: the sender retransmits) or, on a
+   * stream, a request is answered 503 with that Retry-After; no log line here (the scheduler
+   * counts and summarises).
+   * Default: at once.
+   */
+  readonly schedule?: (source: Endpoint, work: () => void) => { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number };
   /** A TCP connection with no traffic for this long is closed; default 120,000 ms. */
   readonly tcpIdleTimeoutMs?: number;
   /** SO_RCVBUF for UDP sockets, default 4 MiB (bursts at 1,000 calls/s); ignored if the OS refuses. */
@@ -328,19 +337,53 @@ export class EmbeddedTransport implements SipTransport {
         this.refuseDatagram(listener, buf, 513, 'Message Too Large', source);
         return;
       }
-      let message: SipMessage;
-      try {
-        message = parseSipMessage(buf, this.options.messageLimits?.());
-      } catch (err) {
-        if (!(err instanceof SipParseError)) {
-          throw err;
+      this.scheduled(source, () => {
+        let message: SipMessage;
+        try {
+          message = parseSipMessage(buf, this.options.messageLimits?.());
+        } catch (err) {
+          if (!(err instanceof SipParseError)) {
+            throw err;
+          }
+          this.refuseDatagram(listener, buf, err.status, err.message, source);
+          return;
         }
-        this.refuseDatagram(listener, buf, err.status, err.message, source);
-        return;
-      }
-      this.deliver(message, source, null);
+        this.deliver(message, source, null);
+      }, buf, null);
     } catch (err) {
       this.report('internal-error', `UDP receive: ${describe(err)}`);
+    }
+  }
+
+  /**
+   * `work` through the front end's scheduler (or at once); it runs only while the transport is
+   * started. Refused by the scheduler, a request in `raw` is answered 503 (`reply` sends it).
+   */
+  private scheduled(source: Endpoint, work: () => void, raw: Buffer, reply: ((res: SipResponse) => void) | null): void {
+    const guarded = (): void => {
+      if (this.phase !== 'started') {
+        return;
+      }
+      try {
+        work();
+      } catch (err) {
+        this.report('internal-error', `receive: ${describe(err)}`, source);
+      }
+    };
+    if (this.options.schedule === undefined) {
+      guarded();
+      return;
+    }
+    const verdict = this.options.schedule(source, guarded);
+    // Over UDP a full queue drops: the sender retransmits, and answering a flood costs what the
+    // queue saves. A stream has no retransmission: the request is told to come back later.
+    if (!verdict.queued && reply !== null) {
+      const res = salvageResponse(raw.toString('utf8'), 503, 'Service Unavailable');
+      if (res !== null) {
+        res.headers.push({ name: 'Retry-After', value: String(verdict.retryAfterS) });
+        annotateTopVia(res, source);
+        reply(res);
+      }
     }
   }
 
@@ -596,23 +639,30 @@ export class EmbeddedTransport implements SipTransport {
         return;
       }
       case 'message': {
-        let message: SipMessage;
-        try {
-          message = parseSipMessage(event.data, this.options.messageLimits?.());
-        } catch (err) {
-          if (!(err instanceof SipParseError)) {
-            throw err;
+        this.scheduled(conn.remote, () => {
+          if (conn.socket.destroyed) {
+            return;
           }
-          // The framing held, so the connection stays usable: answer and read on.
-          const res = this.errorResponse(event.data, err.status, err.message, conn.remote);
-          if (res !== null) {
-            this.write(conn, encodeSipMessage(res)).catch((e: unknown) =>
-              this.report('send-error', describe(e), conn.remote),
-            );
+          let message: SipMessage;
+          try {
+            message = parseSipMessage(event.data, this.options.messageLimits?.());
+          } catch (err) {
+            if (!(err instanceof SipParseError)) {
+              throw err;
+            }
+            // The framing held, so the connection stays usable: answer and read on.
+            const res = this.errorResponse(event.data, err.status, err.message, conn.remote);
+            if (res !== null) {
+              this.write(conn, encodeSipMessage(res)).catch((e: unknown) =>
+                this.report('send-error', describe(e), conn.remote),
+              );
+            }
+            return;
           }
-          return;
-        }
-        this.deliver(message, conn.remote, conn.id);
+          this.deliver(message, conn.remote, conn.id);
+        }, event.data, (res) => {
+          this.write(conn, encodeSipMessage(res)).catch((e: unknown) => this.report('send-error', describe(e), conn.remote));
+        });
         return;
       }
     }

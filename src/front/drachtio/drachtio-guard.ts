@@ -246,14 +246,25 @@ export class DrachtioGuard {
       this.#send(res, { kind: 'response', status: 503, reason: 'Service Unavailable', headers: [{ name: 'Retry-After', value: '5' }], body: '' });
       return;
     }
-    const decided = this.#queue.request(req, source);
-    if (decided === null) {
-      if (req.method !== 'ACK') {
-        this.#send(res, this.#queue.busy(req));
+    // Settles once the decision is made and acted on: a CANCEL or UPDATE of this INVITE waits for it.
+    await new Promise<void>((resolve, reject) => {
+      const then = (outcome: ControllerOutcome): void => {
+        try {
+          this.#dispatch(req, res, source, outcome, dialogCreating);
+        } finally {
+          resolve();
+        }
+      };
+      if (!this.#queue.request(req, source, then, reject)) {
+        if (req.method !== 'ACK') {
+          this.#send(res, this.#queue.busy(req));
+        }
+        resolve();
       }
-      return;
-    }
-    const outcome = await decided;
+    });
+  }
+
+  #dispatch(req: SipRequest, res: SrfServerResponse, source: Inbound, outcome: ControllerOutcome, dialogCreating: boolean): void {
     if (req.method === 'ACK') {
       if (outcome.kind === 'forward') {
         this.#relayAck(outcome.message as SipRequest);
@@ -270,7 +281,7 @@ export class DrachtioGuard {
       case 'drop':
         return;
       case 'forward':
-        this.#forward(outcome, res);
+        this.#forward(outcome, res, source);
     }
   }
 
@@ -280,49 +291,50 @@ export class DrachtioGuard {
    * is the one its top Via says (RFC 3261 18.2.1: `received` when it differs from sent-by), not
    * the INVITE's: whoever sent it is checked against the INVITE's peer like on the embedded stack.
    */
-  async #handleCancel(raw: string, inviteSource: Inbound): Promise<void> {
+  #handleCancel(raw: string, inviteSource: Inbound): void {
     try {
       const cancel = parseRaw(raw, this.#limits.message);
       if (cancel.kind !== 'request') {
         return;
       }
-      const decided = this.#queue.request(cancel, { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address });
-      if (decided === null) {
-        return; // drachtio-server has answered the CANCEL already
-      }
-      const outcome = await decided;
-      logDecision(this.#logger, outcome, false);
-      if (outcome.kind !== 'forward') {
-        return;
-      }
-      const ids = legIds(outcome.message);
-      const invite = this.#book.inviteOf(ids.callId, ids.fromTag, ids.seq);
-      if (invite === undefined) {
-        this.#logger.debug({ callId: ids.callId }, 'CANCEL for an INVITE already answered');
-        return;
-      }
-      invite.cancel(ackOptions(outcome.message as SipRequest), (err) => {
-        if (err !== null && err !== undefined) {
-          this.#logger.debug({ err }, 'CANCEL not sent');
-        }
-      });
+      const from = { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address };
+      // Over its queue, nothing to answer: drachtio-server has answered the CANCEL already.
+      this.#queue.request(cancel, from, (outcome) => this.#relayCancel(outcome), (error: unknown) => this.#logger.error({ err: error }, 'CANCEL handling failed'));
     } catch (error) {
       this.#logger.error({ err: error }, 'CANCEL handling failed');
     }
   }
 
-  #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, relayTo: SrfServerResponse): void {
+  #relayCancel(outcome: ControllerOutcome): void {
+    logDecision(this.#logger, outcome, false);
+    if (outcome.kind !== 'forward') {
+      return;
+    }
+    const ids = legIds(outcome.message);
+    const invite = this.#book.inviteOf(ids.callId, ids.fromTag, ids.seq);
+    if (invite === undefined) {
+      this.#logger.debug({ callId: ids.callId }, 'CANCEL for an INVITE already answered');
+      return;
+    }
+    invite.cancel(ackOptions(outcome.message as SipRequest), (err) => {
+      if (err !== null && err !== undefined) {
+        this.#logger.debug({ err }, 'CANCEL not sent');
+      }
+    });
+  }
+
+  #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, relayTo: SrfServerResponse, onBehalfOf: Inbound): void {
     const request = outcome.message as SipRequest;
     const ids = legIds(request);
     const dialogId = ids.toTag === null ? undefined : this.#book.dialogOf(ids.callId, ids.fromTag);
-    this.#sendRequest(request, outcome.to.uri, dialogId, relayTo);
+    this.#sendRequest(request, outcome.to.uri, dialogId, relayTo, onBehalfOf);
   }
 
   /**
    * Sends a request the controller forwards, inside drachtio-server's dialog when there is one,
    * and feeds each response back through the controller onto the inbound transaction.
    */
-  #sendRequest(request: SipRequest, destination: string, dialogId: string | undefined, relayTo: SrfServerResponse | null): void {
+  #sendRequest(request: SipRequest, destination: string, dialogId: string | undefined, relayTo: SrfServerResponse | null, onBehalfOf: Inbound): void {
     const ids = legIds(request);
     const spec: SrfRequestSpec = dialogId === undefined ? standaloneRequest(request, destination) : dialogRequest(request, dialogId);
     this.#pending++;
@@ -339,11 +351,11 @@ export class DrachtioGuard {
         if (dialogId !== undefined && (err as { code?: string } | null)?.code === 'ENODIALOG') {
           // drachtio-server no longer has the dialog: send it with the controller's own identifiers.
           this.#book.forgetDialog(ids.callId, ids.fromTag);
-          this.#sendRequest(request, destination, undefined, relayTo);
+          this.#sendRequest(request, destination, undefined, relayTo, onBehalfOf);
           return;
         }
         this.#logger.warn({ err, method: request.method, to: destination }, 'drachtio-server did not send the request');
-        void this.#relay(syntheticResponse(request, 503), destinationAsSource(destination), relayTo);
+        void this.#relay(syntheticResponse(request, 503), destinationAsSource(destination), relayTo, onBehalfOf);
         return;
       }
       if (request.method === 'INVITE') {
@@ -372,7 +384,7 @@ export class DrachtioGuard {
         if (final && request.method === 'BYE') {
           this.#book.forgetDialog(ids.callId, ids.fromTag);
         }
-        void this.#relay(response, res, relayTo).finally(() => {
+        void this.#relay(response, res, relayTo, onBehalfOf).finally(() => {
           if (final) {
             done();
           }
@@ -385,24 +397,30 @@ export class DrachtioGuard {
     });
   }
 
-  /** A response from downstream, through the controller, back on the inbound transaction. */
-  async #relay(res: SipResponse, from: SrfInboundResponse | Inbound, relayTo: SrfServerResponse | null): Promise<void> {
-    try {
-      const source: Inbound = 'raw' in from ? inboundOf(from) : from;
-      const decided = this.#queue.response(res, source);
-      if (decided === null) {
-        return;
+  /** A response from downstream, through the controller, back on the inbound transaction; settles once it is acted on. */
+  #relay(res: SipResponse, from: SrfInboundResponse | Inbound, relayTo: SrfServerResponse | null, onBehalfOf: Inbound): Promise<void> {
+    const source: Inbound = 'raw' in from ? inboundOf(from) : from;
+    return new Promise<void>((resolve) => {
+      const fail = (error: unknown): void => {
+        this.#logger.error({ err: error, status: res.status }, 'response handling failed');
+        resolve();
+      };
+      const then = (outcome: ControllerOutcome): void => {
+        try {
+          if (outcome.report.reasons.length > 0) {
+            logDecision(this.#logger, outcome, false);
+          }
+          if (outcome.kind === 'forward' && relayTo !== null) {
+            this.#send(relayTo, outcome.message as SipResponse);
+          }
+        } finally {
+          resolve();
+        }
+      };
+      if (!this.#queue.response(res, source, onBehalfOf, then, fail)) {
+        resolve();
       }
-      const outcome = await decided;
-      if (outcome.report.reasons.length > 0) {
-        logDecision(this.#logger, outcome, false);
-      }
-      if (outcome.kind === 'forward' && relayTo !== null) {
-        this.#send(relayTo, outcome.message as SipResponse);
-      }
-    } catch (error) {
-      this.#logger.error({ err: error, status: res.status }, 'response handling failed');
-    }
+    });
   }
 
   /** The ACK of a 2xx, in the dialog drachtio-server made from that 2xx. */

@@ -59,6 +59,7 @@ export class EmbeddedGuard implements TransactionUser {
         listen: options.profile.sip.listen,
         maxMessageBytes: options.profile.limits.message.maxMessageBytes,
         messageLimits: () => this.#messageLimits,
+        schedule: (source, work) => this.#queue.receive(source, work),
         onError: (event) => this.#logger.warn({ ...event }, 'transport'),
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
@@ -120,34 +121,31 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   onRequest(req: SipRequest, txn: ServerTransaction): void {
-    this.#handleRequest(req, txn).catch((error: unknown) => {
+    const fail = (error: unknown): void => {
       this.#logger.error({ err: error, method: req.method }, 'request handling failed');
       txn.respond(responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []));
-    });
+    };
+    const dialogCreating = DIALOG_CREATING.has(req.method) && tagOf(getHeader(req, 'To')) === null;
+    if (this.#draining && dialogCreating) {
+      txn.respond(responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]));
+      return;
+    }
+    if (!this.#queue.request(req, txn.source, (outcome) => this.#dispatch(req, txn, outcome, dialogCreating), fail)) {
+      txn.respond(this.#queue.busy(req));
+    }
   }
 
   onAck(req: SipRequest, source: Endpoint): void {
-    this.#handleAck(req, source).catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'ACK handling failed');
-    });
+    const fail = (error: unknown): void => this.#logger.error({ err: error }, 'ACK handling failed');
+    // An ACK is never answered; over its queue, it is lost like on a busy link.
+    this.#queue.request(req, source, (outcome) => this.#relayAck(outcome), fail);
   }
 
   onStrayResponse(res: SipResponse, source: Endpoint): void {
     this.#logger.debug({ status: res.status, source }, 'stray response');
   }
 
-  async #handleRequest(req: SipRequest, txn: ServerTransaction): Promise<void> {
-    const dialogCreating = DIALOG_CREATING.has(req.method) && tagOf(getHeader(req, 'To')) === null;
-    if (this.#draining && dialogCreating) {
-      txn.respond(responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]));
-      return;
-    }
-    const decided = this.#queue.request(req, txn.source);
-    if (decided === null) {
-      txn.respond(this.#queue.busy(req));
-      return;
-    }
-    const outcome = await decided;
+  async #dispatch(req: SipRequest, txn: ServerTransaction, outcome: ControllerOutcome, dialogCreating: boolean): Promise<void> {
     logDecision(this.#logger, outcome, dialogCreating);
     switch (outcome.kind) {
       case 'reply':
@@ -173,7 +171,7 @@ export class EmbeddedGuard implements TransactionUser {
     const request = outcome.message as SipRequest;
     const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport);
     if (to === null) {
-      await this.#relay(synthetic(request, 503), source.source, relayTo);
+      this.#relay(synthetic(request, 503), source.source, relayTo, source.source);
       return;
     }
     // The callbacks drop what they hold once a final response is in: the client transaction
@@ -192,12 +190,12 @@ export class EmbeddedGuard implements TransactionUser {
     const fail = (status: number): void => {
       if (sent !== null) {
         const res = synthetic(sent, status);
-        void this.#relay(res, to, settle(res));
+        this.#relay(res, to, settle(res), source.source);
       }
     };
     this.#transactions.request(request, to, {
       // The layer hands over only responses from where the request went; the controller checks the peer.
-      onResponse: (res, source) => void this.#relay(res, source, settle(res)),
+      onResponse: (res, from) => this.#relay(res, from, settle(res), source.source),
       onTimeout: () => fail(408),
       onTransportError: () => fail(503),
       onRetransmitted2xx: (res) => this.#reAck(res),
@@ -205,30 +203,25 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   /** A response from downstream, through the controller, back on the inbound transaction. */
-  async #relay(res: SipResponse, from: Endpoint, txn: ServerTransaction | null): Promise<void> {
-    try {
-      const decided = this.#queue.response(res, from);
-      if (decided === null) {
-        return;
-      }
-      const outcome = await decided;
-      if (outcome.report.reasons.length > 0) {
-        logDecision(this.#logger, outcome, false);
-      }
-      if (outcome.kind === 'forward' && txn !== null) {
-        txn.respond(outcome.message as SipResponse);
-      }
-    } catch (error) {
-      this.#logger.error({ err: error, status: res.status }, 'response handling failed');
-    }
+  #relay(res: SipResponse, from: Endpoint, txn: ServerTransaction | null, onBehalfOf: Endpoint): void {
+    const fail = (error: unknown): void => this.#logger.error({ err: error, status: res.status }, 'response handling failed');
+    this.#queue.response(
+      res,
+      from,
+      onBehalfOf,
+      (outcome) => {
+        if (outcome.report.reasons.length > 0) {
+          logDecision(this.#logger, outcome, false);
+        }
+        if (outcome.kind === 'forward' && txn !== null) {
+          txn.respond(outcome.message as SipResponse);
+        }
+      },
+      fail,
+    );
   }
 
-  async #handleAck(req: SipRequest, source: Endpoint): Promise<void> {
-    const decided = this.#queue.request(req, source);
-    if (decided === null) {
-      return; // an ACK is never answered; over its queue, it is lost like on a busy link
-    }
-    const outcome = await decided;
+  async #relayAck(outcome: ControllerOutcome): Promise<void> {
     if (outcome.kind !== 'forward') {
       logDecision(this.#logger, outcome, false);
       return;
