@@ -13,8 +13,14 @@
  * on TCP the body is never read, the request is answered with 513 when its header section
  * was readable, and the connection is closed (RFC 3261 18.1.1 / 21.5.14), since skipping an
  * arbitrarily large body would let a peer make the guard read it.
+ *
+ * Abuse limits (the profile's `limits.transport`): sources refused by `admitSource` are dropped
+ * before anything is parsed; stream connections are capped per remote address and in all
+ * (connection-gate.ts); each connection has a header deadline, an idle timeout and a bounded
+ * write queue (stream-connection.ts). Dropped input is counted and summarised at most once an
+ * interval (drop-summary.ts), never logged per datagram.
  */
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { SipMessage } from '../sip/sip-message.ts';
@@ -22,12 +28,15 @@ import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
 import { encodeSipMessage } from '../sip/sip-serializer.ts';
 import { annotateTopVia } from './annotate-via.ts';
+import { ConnectionGate } from './connection-gate.ts';
+import { DropSummariser, type DropSummary } from './drop-summary.ts';
 import type { Endpoint } from './endpoint.ts';
 import { endpointKey, hostKey, unbracket } from './endpoint.ts';
 import { responseDestination } from './response-destination.ts';
 import { salvageResponse } from './salvage-response.ts';
 import type { InboundMessage, SipTransport } from './sip-transport.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, StreamFramer } from './stream-framer.ts';
+import { StreamConnection, type StreamConnectionEvents, type StreamLimits } from './stream-connection.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
 import type { FramerEvent } from './stream-framer.ts';
 import { readTopVia } from './top-via.ts';
 
@@ -41,8 +50,30 @@ export interface EmbeddedTransportOptions {
   readonly listen: readonly { transport: 'udp' | 'tcp' | 'tls'; host: string; port: number }[];
   /** Largest message accepted, default 65,535 bytes; see the module comment for what happens above it. */
   readonly maxMessageBytes?: number;
-  /** A TCP connection with no traffic for this long is closed; default 120,000 ms. */
-  readonly tcpIdleTimeoutMs?: number;
+  /** A TCP connection that completes no message (a keep-alive ping counts) for this long is closed; default 120,000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** Once the first byte of a message is in, its start line and headers must be complete within this, or the connection is closed; default 10,000 ms. */
+  readonly headerDeadlineMs?: number;
+  /** Bytes queued for one TCP peer (pongs included) past which its connection is closed; default 1 MiB. */
+  readonly maxWriteQueueBytes?: number;
+  /** TCP connections open at once, accepted and opened alike; one more is closed at accept (an outbound one: its send rejects); default 1,024. */
+  readonly maxConnections?: number;
+  /** The same for one remote address; default 64. */
+  readonly maxConnectionsPerSource?: number;
+  /**
+   * Whether a source address may talk to the guard at all (the profile's `unknown_peers: reject`
+   * passes its peer directory here); absent: every source. Asked before anything is read: a
+   * datagram from a refused source is dropped unparsed and unanswered (its source may be
+   * spoofed), a TCP connection from one is closed at accept. What it throws counts as refused.
+   * A stream listener that recognises its peers otherwise (TLS, by certificate after the
+   * handshake) skips this check at accept (`acceptStream(socket, false)`) and applies its own;
+   * the connection caps apply to every stream connection all the same.
+   */
+  readonly admitSource?: (address: string) => boolean;
+  /** Dropped input (the kinds in DROP_KINDS), summed up at most once per `dropSummaryIntervalMs`; called synchronously, what it throws is swallowed. */
+  readonly onDropSummary?: (summary: DropSummary) => void;
+  /** Default 10,000 ms. */
+  readonly dropSummaryIntervalMs?: number;
   /** SO_RCVBUF for UDP sockets, default 4 MiB (bursts at 1,000 calls/s); ignored if the OS refuses. */
   readonly udpReceiveBufferBytes?: number;
   /**
@@ -50,24 +81,47 @@ export interface EmbeddedTransportOptions {
    * (a bad message was answered 400/505/513), `message-dropped` (not answerable: a response, an ACK,
    * no Via/Call-ID/CSeq), `framing-error` (TCP stream unreadable; the connection closes),
    * `connection-error`, `udp-error`, `tcp-error`, `send-error` (an error answer not sent),
-   * `handler-error` (an onMessage handler threw), `udp-buffer`, `internal-error`.
+   * `handler-error` (an onMessage handler threw), `udp-buffer`, `internal-error`; and the limits:
+   * `source-refused` (admitSource said no), `connections-total-limit`, `connections-per-source-limit`,
+   * `header-deadline`, `write-queue-full` (the connection was closed). The kinds in DROP_KINDS are
+   * caused by what peers send and can come at flood rate: log them from `onDropSummary`, not here.
    * Called synchronously; what it throws is swallowed.
    */
   readonly onError?: (event: TransportErrorEvent) => void;
 }
 
+/** Event kinds that report input the transport refused or threw away; also counted in the drop summaries. */
+export const DROP_KINDS: ReadonlySet<string> = new Set([
+  'message-refused',
+  'message-dropped',
+  'framing-error',
+  'source-refused',
+  'connections-total-limit',
+  'connections-per-source-limit',
+  'header-deadline',
+  'write-queue-full',
+]);
+
+/** What the transport holds now, for health checks and tests. */
+export interface TransportStats {
+  readonly connections: number;
+  /** Bytes queued for TCP peers and not yet handed to the OS, over all connections. */
+  readonly queuedWriteBytes: number;
+}
+
 const DEFAULT_IDLE_MS = 120_000;
+const DEFAULT_HEADER_DEADLINE_MS = 10_000;
+const DEFAULT_MAX_WRITE_QUEUE = 1024 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_MAX_PER_SOURCE = 64;
+const DEFAULT_DROP_SUMMARY_MS = 10_000;
 const DEFAULT_UDP_RCVBUF = 4 * 1024 * 1024;
 /** Outbound TCP connection attempts give up after this (well inside Timer B/F = 64*T1 = 32 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
-/** A connection whose peer stops reading is dropped once this much is queued for it. */
-const MAX_PENDING_WRITE = 4 * 1024 * 1024;
 /** After a framing error, the connection is destroyed if the peer has not closed it by then. */
 const LINGER_MS = 2_000;
 /** Bound on the remote-to-socket memo used when several UDP sockets share an address family. */
 const MAX_UDP_MEMO = 65_536;
-/** RFC 5626 4.4.1: the pong answering a double-CRLF ping. */
-const PONG = Buffer.from('\r\n');
 
 interface UdpListener {
   readonly socket: dgram.Socket;
@@ -81,17 +135,6 @@ interface TcpListener {
   readonly family: 4 | 6;
   /** Local address for outbound connections of that family, or undefined for a wildcard listener. */
   readonly localAddress: string | undefined;
-}
-
-interface Connection {
-  readonly id: string;
-  readonly socket: net.Socket;
-  readonly framer: StreamFramer;
-  readonly remote: Endpoint;
-  /** Pool keys under which this connection is registered. */
-  readonly keys: string[];
-  /** Set after a framing error: the connection is being closed and takes no more sends. */
-  closing: boolean;
 }
 
 function familyOf(address: string): 4 | 6 | 0 {
@@ -126,14 +169,19 @@ function isKeepAlive(buf: Buffer): boolean {
 export class EmbeddedTransport implements SipTransport {
   private readonly options: EmbeddedTransportOptions;
   private readonly maxMessageBytes: number;
+  private readonly streamLimits: StreamLimits;
+  private readonly streamEvents: StreamConnectionEvents;
+  private readonly gate: ConnectionGate;
+  private readonly drops: DropSummariser;
+  private dropTimer: NodeJS.Timeout | null = null;
   private readonly handlers: Array<(inbound: InboundMessage) => void> = [];
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
   private endpoints: Endpoint[] = [];
-  private readonly connections = new Map<string, Connection>();
+  private readonly connections = new Map<string, StreamConnection>();
   /** Open connections by remote endpoint (endpointKey). */
-  private readonly pool = new Map<string, Connection>();
-  private readonly connecting = new Map<string, Promise<Connection>>();
+  private readonly pool = new Map<string, StreamConnection>();
+  private readonly connecting = new Map<string, Promise<StreamConnection>>();
   /**
    * Which UDP socket last heard from a remote, kept only when two UDP sockets share a family:
    * a response must leave from the socket the request arrived on (RFC 3581 4, symmetric response).
@@ -145,10 +193,41 @@ export class EmbeddedTransport implements SipTransport {
   constructor(options: EmbeddedTransportOptions) {
     this.options = options;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.streamLimits = {
+      maxMessageBytes: this.maxMessageBytes,
+      headerDeadlineMs: options.headerDeadlineMs ?? DEFAULT_HEADER_DEADLINE_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_MS,
+      maxWriteQueueBytes: options.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE,
+    };
+    this.streamEvents = {
+      onFramed: (conn, events) => this.onFramed(conn, events),
+      onLimit: (conn, kind, detail) => this.drop(kind, detail, conn.remote),
+      onSocketError: (conn, err) => this.report('connection-error', `${conn.id}: ${describe(err)}`, conn.remote),
+      onInternalError: (conn, err) => this.report('internal-error', `${conn.id}: ${describe(err)}`, conn.remote),
+      onClosed: (conn) => this.forget(conn),
+    };
+    this.gate = new ConnectionGate({
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxConnectionsPerSource: options.maxConnectionsPerSource ?? DEFAULT_MAX_PER_SOURCE,
+    });
+    const onDropSummary = options.onDropSummary;
+    this.drops = new DropSummariser({
+      intervalMs: options.dropSummaryIntervalMs ?? DEFAULT_DROP_SUMMARY_MS,
+      now: () => performance.now(),
+      emit: (summary) => onDropSummary?.(summary),
+    });
   }
 
   get localEndpoints(): readonly Endpoint[] {
     return this.endpoints;
+  }
+
+  stats(): TransportStats {
+    let queuedWriteBytes = 0;
+    for (const conn of this.connections.values()) {
+      queuedWriteBytes += conn.queuedBytes;
+    }
+    return { connections: this.connections.size, queuedWriteBytes };
   }
 
   onMessage(handler: (inbound: InboundMessage) => void): void {
@@ -178,6 +257,9 @@ export class EmbeddedTransport implements SipTransport {
     if (new Set(families).size !== families.length) {
       this.udpMemo = new Map();
     }
+    const interval = this.options.dropSummaryIntervalMs ?? DEFAULT_DROP_SUMMARY_MS;
+    this.dropTimer = setInterval(() => this.drops.tick(), interval);
+    this.dropTimer.unref();
     this.phase = 'started';
   }
 
@@ -186,6 +268,11 @@ export class EmbeddedTransport implements SipTransport {
       return;
     }
     this.phase = 'closed';
+    if (this.dropTimer !== null) {
+      clearInterval(this.dropTimer);
+      this.dropTimer = null;
+    }
+    this.drops.flush();
     for (const conn of this.connections.values()) {
       conn.socket.destroy();
     }
@@ -220,14 +307,14 @@ export class EmbeddedTransport implements SipTransport {
       return;
     }
     let conn = connectionId === null || connectionId === undefined ? undefined : this.connections.get(connectionId);
-    if (conn === undefined || !this.usable(conn)) {
+    if (conn === undefined || !conn.usable) {
       const key = endpointKey(to);
       conn = this.pool.get(key);
-      if (conn === undefined || !this.usable(conn)) {
+      if (conn === undefined || !conn.usable) {
         conn = await this.connect(to, key, message);
       }
     }
-    await this.write(conn, data);
+    await conn.write(data);
   }
 
   // ---- reporting -------------------------------------------------------------------------
@@ -241,6 +328,26 @@ export class EmbeddedTransport implements SipTransport {
       onError(source === undefined ? { kind, detail } : { kind, detail, source });
     } catch {
       // a failing logger must not take a socket down
+    }
+  }
+
+  /** Input refused or thrown away: counted for the summary, and reported like any event. */
+  private drop(kind: string, detail: string, source?: Endpoint): void {
+    this.drops.note(kind, source === undefined ? undefined : `${source.transport} ${source.address}:${source.port}`);
+    this.report(kind, detail, source);
+  }
+
+  /** The admitSource verdict; a predicate that throws refuses (fail closed). */
+  private admits(address: string): boolean {
+    const admit = this.options.admitSource;
+    if (admit === undefined) {
+      return true;
+    }
+    try {
+      return admit(address);
+    } catch (err) {
+      this.report('internal-error', `admitSource: ${describe(err)}`);
+      return false;
     }
   }
 
@@ -265,11 +372,11 @@ export class EmbeddedTransport implements SipTransport {
   private errorResponse(raw: Buffer, status: number, reason: string, source: Endpoint): SipMessage | null {
     const res = salvageResponse(raw.toString('utf8'), status, reason);
     if (res === null) {
-      this.report('message-dropped', `${status} ${reason}: no response possible`, source);
+      this.drop('message-dropped', `${status} ${reason}: no response possible`, source);
       return null;
     }
     annotateTopVia(res, source);
-    this.report('message-refused', `answered ${status}: ${reason}`, source);
+    this.drop('message-refused', `answered ${status}: ${reason}`, source);
     return res;
   }
 
@@ -312,6 +419,10 @@ export class EmbeddedTransport implements SipTransport {
         return;
       }
       const source: Endpoint = { address: rinfo.address, port: rinfo.port, transport: 'udp' };
+      if (!this.admits(rinfo.address)) {
+        this.drop('source-refused', `datagram of ${buf.length} bytes: no peer matches ${rinfo.address}`, source);
+        return;
+      }
       if (this.udpMemo !== null) {
         if (this.udpMemo.size >= MAX_UDP_MEMO) {
           this.udpMemo.clear();
@@ -433,7 +544,7 @@ export class EmbeddedTransport implements SipTransport {
           socket.destroy();
           return;
         }
-        this.adopt(socket, []);
+        this.acceptStream(socket, true);
       } catch (err) {
         this.report('internal-error', `TCP accept: ${describe(err)}`);
         socket.destroy();
@@ -443,12 +554,13 @@ export class EmbeddedTransport implements SipTransport {
     return listener.endpoint;
   }
 
-  private usable(conn: Connection): boolean {
-    return !conn.closing && !conn.socket.destroyed && conn.socket.writable;
-  }
-
-  /** Takes over a connected socket: framing, idle timeout, error and close handling, pool entries. */
-  private adopt(socket: net.Socket, keys: string[]): Connection | null {
+  /**
+   * Admits a stream connection a listener accepted. `checkSource`: whether `admitSource`
+   * decides now, before anything is read. A listener that recognises its peers after a
+   * handshake (TLS, by certificate) passes false and applies its own check; the connection
+   * caps apply either way.
+   */
+  private acceptStream(socket: net.Socket, checkSource: boolean): StreamConnection | null {
     const address = socket.remoteAddress;
     const port = socket.remotePort;
     if (address === undefined || port === undefined) {
@@ -456,30 +568,47 @@ export class EmbeddedTransport implements SipTransport {
       return null;
     }
     const remote: Endpoint = { address, port, transport: 'tcp' };
+    if (checkSource && !this.admits(address)) {
+      socket.destroy();
+      this.drop('source-refused', `connection from ${address}:${port} closed at accept: no peer matches`, remote);
+      return null;
+    }
+    const slot = this.gate.acquire(address);
+    if (!slot.ok) {
+      socket.destroy();
+      this.drop(slot.kind, `connection from ${address}:${port} closed at accept: ${slot.detail}`, remote);
+      return null;
+    }
+    return this.adopt(socket, remote, []);
+  }
+
+  /**
+   * Takes over a connected socket whose gate slot is taken: framing, deadlines, bounded writes,
+   * pool entries. The slot is given back when the socket closes (forget).
+   */
+  private adopt(socket: net.Socket, remote: Endpoint, keys: readonly string[]): StreamConnection {
     const remoteKey = endpointKey(remote);
-    const conn: Connection = {
+    const conn = new StreamConnection({
       id: `tcp-${this.nextConnection++}`,
       socket,
-      framer: new StreamFramer({ maxMessageBytes: this.maxMessageBytes }),
       remote,
       keys: keys.includes(remoteKey) ? keys : [...keys, remoteKey],
-      closing: false,
-    };
+      limits: this.streamLimits,
+      events: this.streamEvents,
+    });
     this.connections.set(conn.id, conn);
     for (const key of conn.keys) {
       this.pool.set(key, conn);
     }
-    socket.setNoDelay(true);
-    socket.setTimeout(this.options.tcpIdleTimeoutMs ?? DEFAULT_IDLE_MS);
-    socket.on('data', (chunk: Buffer) => this.onStreamData(conn, chunk));
-    socket.on('timeout', () => socket.destroy());
-    socket.on('error', (err) => this.report('connection-error', `${conn.id}: ${describe(err)}`, remote));
-    socket.on('close', () => this.forget(conn));
     return conn;
   }
 
-  private forget(conn: Connection): void {
+  private forget(conn: StreamConnection): void {
+    if (this.connections.get(conn.id) !== conn) {
+      return;
+    }
     this.connections.delete(conn.id);
+    this.gate.release(conn.remote.address);
     for (const key of conn.keys) {
       if (this.pool.get(key) === conn) {
         this.pool.delete(key);
@@ -488,7 +617,7 @@ export class EmbeddedTransport implements SipTransport {
   }
 
   /** One connection attempt per remote at a time; concurrent sends wait for it. */
-  private connect(to: Endpoint, key: string, message: SipMessage): Promise<Connection> {
+  private connect(to: Endpoint, key: string, message: SipMessage): Promise<StreamConnection> {
     const pending = this.connecting.get(key);
     if (pending !== undefined) {
       return pending;
@@ -497,7 +626,7 @@ export class EmbeddedTransport implements SipTransport {
     // otherwise the OS picks the source address, which always has a route to the destination.
     const family = familyOf(to.address);
     const localAddress = this.tcp.find((l) => l.family === family && l.localAddress !== undefined && this.namesListener(message, l))?.localAddress;
-    const attempt = new Promise<Connection>((resolve, reject) => {
+    const attempt = new Promise<StreamConnection>((resolve, reject) => {
       const socket = net.connect(localAddress === undefined ? { host: to.address, port: to.port } : { host: to.address, port: to.port, localAddress });
       const timer = setTimeout(() => socket.destroy(new Error(`connect to ${to.address}:${to.port} timed out`)), CONNECT_TIMEOUT_MS);
       const onError = (err: Error): void => {
@@ -513,12 +642,23 @@ export class EmbeddedTransport implements SipTransport {
           reject(new Error('transport closed'));
           return;
         }
-        const conn = this.adopt(socket, [key]);
-        if (conn === null) {
+        const address = socket.remoteAddress;
+        const port = socket.remotePort;
+        if (address === undefined || port === undefined) {
+          socket.destroy();
           reject(new Error(`connection to ${to.address}:${to.port} closed`));
-        } else {
-          resolve(conn);
+          return;
         }
+        // Outbound connections count against the same caps: both directions hold descriptors.
+        const remote: Endpoint = { address, port, transport: 'tcp' };
+        const slot = this.gate.acquire(address);
+        if (!slot.ok) {
+          socket.destroy();
+          this.drop(slot.kind, `connection to ${to.address}:${to.port} not used: ${slot.detail}`, remote);
+          reject(new Error(`connection to ${to.address}:${to.port} refused: ${slot.detail}`));
+          return;
+        }
+        resolve(this.adopt(socket, remote, [key]));
       });
     });
     const tracked = attempt.finally(() => this.connecting.delete(key));
@@ -538,31 +678,9 @@ export class EmbeddedTransport implements SipTransport {
     }
   }
 
-  private write(conn: Connection, data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = conn.socket;
-      if (!this.usable(conn)) {
-        reject(new Error(`${conn.id} is closed`));
-        return;
-      }
-      if (socket.writableLength > MAX_PENDING_WRITE) {
-        socket.destroy();
-        reject(new Error(`${conn.id}: peer is not reading, connection dropped`));
-        return;
-      }
-      socket.write(data, (err) => {
-        if (err) {
-          reject(err);
-        } else {
-          resolve();
-        }
-      });
-    });
-  }
-
-  private onStreamData(conn: Connection, chunk: Buffer): void {
+  /** What a chunk completed on a connection (pings are answered by the connection itself). */
+  private onFramed(conn: StreamConnection, events: readonly FramerEvent[]): void {
     try {
-      const events = conn.framer.push(chunk);
       for (const event of events) {
         if (this.phase !== 'started' || conn.socket.destroyed) {
           return;
@@ -575,21 +693,14 @@ export class EmbeddedTransport implements SipTransport {
     }
   }
 
-  private onStreamEvent(conn: Connection, event: FramerEvent): void {
+  private onStreamEvent(conn: StreamConnection, event: FramerEvent): void {
     switch (event.kind) {
       case 'ping':
-        conn.socket.write(PONG);
         return;
       case 'error': {
-        this.report('framing-error', `${conn.id}: ${event.reason}`, conn.remote);
-        conn.closing = true;
+        this.drop('framing-error', `${conn.id}: ${event.reason}`, conn.remote);
         const res = event.head === null ? null : this.errorResponse(event.head, event.status, event.reason, conn.remote);
-        if (res === null) {
-          conn.socket.end();
-        } else {
-          conn.socket.end(encodeSipMessage(res));
-        }
-        setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
+        conn.finish(res === null ? null : encodeSipMessage(res), LINGER_MS);
         return;
       }
       case 'message': {
@@ -603,9 +714,7 @@ export class EmbeddedTransport implements SipTransport {
           // The framing held, so the connection stays usable: answer and read on.
           const res = this.errorResponse(event.data, err.status, err.message, conn.remote);
           if (res !== null) {
-            this.write(conn, encodeSipMessage(res)).catch((e: unknown) =>
-              this.report('send-error', describe(e), conn.remote),
-            );
+            conn.write(encodeSipMessage(res)).catch((e: unknown) => this.report('send-error', describe(e), conn.remote));
           }
           return;
         }

@@ -3,13 +3,14 @@ import type { ControllerOutcome } from '../../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
+import { PeerDirectory } from '../../profile/peer-directory.ts';
 import type { Profile } from '../../profile/profile-types.ts';
 import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { Scheduler } from '../../transaction/scheduler.ts';
 import { TransactionLayer, type ServerTransaction, type TransactionUser } from '../../transaction/transaction-layer.ts';
-import { EmbeddedTransport } from '../../transport/embedded-transport.ts';
+import { DROP_KINDS, EmbeddedTransport } from '../../transport/embedded-transport.ts';
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
 import { endpointForUri } from './endpoint-for-uri.ts';
@@ -41,6 +42,8 @@ export class EmbeddedGuard implements TransactionUser {
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
   #draining = false;
+  /** Who may reach the transport at all: the profile's peers under `unknown_peers: reject`, everyone (null) under `untrusted`. */
+  #admitted: PeerDirectory | null;
   readonly #sweeper: NodeJS.Timeout;
 
   private constructor(options: EmbeddedGuardOptions) {
@@ -48,11 +51,25 @@ export class EmbeddedGuard implements TransactionUser {
     this.#logger = options.logger;
     const first = options.profile.sip.listen[0]?.transport ?? 'udp';
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
+    this.#admitted = admissionOf(options.profile);
+    const limits = options.profile.limits.transport;
     this.#transport =
       options.transport ??
       new EmbeddedTransport({
         listen: options.profile.sip.listen,
-        onError: (event) => this.#logger.warn({ ...event }, 'transport'),
+        maxConnections: limits.maxConnections,
+        maxConnectionsPerSource: limits.maxConnectionsPerSource,
+        headerDeadlineMs: limits.headerDeadlineMs,
+        idleTimeoutMs: limits.idleTimeoutMs,
+        maxWriteQueueBytes: limits.maxWriteQueueBytes,
+        admitSource: (address) => this.#admitted === null || this.#admitted.byAddress(address) !== undefined,
+        // Dropped input comes at the rate an attacker sends it: logged as one summary an interval, never a line each.
+        onError: (event) => {
+          if (!DROP_KINDS.has(event.kind)) {
+            this.#logger.warn({ ...event }, 'transport');
+          }
+        },
+        onDropSummary: (summary) => this.#logger.warn({ ...summary }, 'transport drops'),
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
@@ -85,9 +102,16 @@ export class EmbeddedGuard implements TransactionUser {
     return guard;
   }
 
-  /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
-  replaceController(controller: CallController): void {
+  /**
+   * A reloaded profile takes over new messages; calls in progress keep their state (same store).
+   * With the profile, its peers and `unknown_peers` also decide who reaches the transport;
+   * `limits.transport` (caps, deadlines, write queue) stays as it was at start.
+   */
+  replaceController(controller: CallController, profile?: Profile): void {
     this.#controller = controller;
+    if (profile !== undefined) {
+      this.#admitted = admissionOf(profile);
+    }
   }
 
   get endpoints(): readonly Endpoint[] {
@@ -233,6 +257,11 @@ export class EmbeddedGuard implements TransactionUser {
       this.#transactions.sendStateless(stored.ack, stored.to);
     }
   }
+}
+
+/** The peer directory that admits sources under `unknown_peers: reject`; null: every source is admitted. */
+function admissionOf(profile: Profile): PeerDirectory | null {
+  return profile.guard.unknownPeers === 'reject' ? new PeerDirectory(profile.peers) : null;
 }
 
 /** What the guard tells itself when downstream never answered: fed through the controller so state ends cleanly. */
