@@ -7,7 +7,10 @@
 import { Buffer } from 'node:buffer';
 import { createSocket } from 'node:dgram';
 import t from 'tap';
+import { buildController } from '../../src/call/build-controller.ts';
+import { parseProfile } from '../../src/profile/load-profile.ts';
 import { startGuard, type RunningGuard } from '../helpers/guard-harness.ts';
+import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
 import { SipPeer, dialogRequest } from '../helpers/sip-peer.ts';
 import { RawTcp } from '../transport/fixtures/loopback-peers.ts';
 
@@ -17,7 +20,7 @@ const CALLER_PORT = 31411;
 const CALLEE_PORT = 31412;
 const PER_SOURCE = 4;
 
-function profile(): string {
+function profile(extraPeers = ''): string {
   return `
 guard:
   unknown_peers: reject
@@ -37,7 +40,7 @@ peers:
   - id: lab-as
     trusted: false
     match: { source: ["127.0.0.5/32"] }
-`;
+${extraPeers}`;
 }
 
 interface Lab {
@@ -212,4 +215,22 @@ t.test('slow header and pong flood through the guard: both closed by the profile
   const counts = dropCounts(l.guard.logs);
   t.equal(counts['header-deadline'], 1);
   t.equal(counts['write-queue-full'], 1);
+});
+
+t.test('SIGHUP: a reloaded profile that adds a peer admits its source at the transport at once', async (t) => {
+  const l = await lab(t);
+  const newcomer = await SipPeer.start('127.0.0.6', CALLER_PORT + 10);
+  t.teardown(() => newcomer.close());
+  const ask = (callId: string): void =>
+    newcomer.send(dialogRequest(newcomer, { method: 'OPTIONS', uri: 'sip:bob@ims.example.net', callId }), { address: GUARD_IP, port: PORT });
+  ask('before-reload');
+  t.notOk(await newcomer.gotWithin(() => true, 300), 'not a peer yet: no answer');
+  t.notOk(await l.callee.gotWithin(() => true, 0), 'and nothing forwarded');
+
+  const next = parseProfile(profile('  - id: newcomer\n    trusted: true\n    match: { source: ["127.0.0.6/32"] }\n'), 'reloaded.yaml');
+  l.guard.guard.replaceController(buildController(next, { env: PSEUDONYM_ENV, store: l.guard.store }), next);
+  ask('after-reload');
+  const atCallee = await l.callee.nextRequest('OPTIONS');
+  l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee' });
+  t.equal((await newcomer.nextResponse(200, 'OPTIONS')).status, 200, 'the new peer is served');
 });
