@@ -69,7 +69,7 @@ export class EmbeddedGuard implements TransactionUser {
             this.#logger.warn({ ...event }, 'transport');
           }
         },
-        onDropSummary: (summary) => this.#logger.warn({ ...summary }, 'transport drops'),
+        onDropSummary: (s) => this.#logger.warn({ total: s.total, kinds: s.kinds, periodMs: Math.round(s.until - s.since) }, 'transport drops'),
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
