@@ -14,8 +14,7 @@ const DEFAULT_PROFILE = 'sip-profiles/default.yaml';
 
 /** What runCommand needs of either front end. */
 interface RunningFrontEnd {
-  /** With the profile too, the embedded front end also re-reads who may reach its transport. */
-  replaceController(controller: ReturnType<typeof buildController>, profile?: ReturnType<typeof loadProfile>): void;
+  replaceController(controller: ReturnType<typeof buildController>, profile: Profile): void;
   stop(): Promise<void>;
 }
 

@@ -104,14 +104,12 @@ export class EmbeddedGuard implements TransactionUser {
 
   /**
    * A reloaded profile takes over new messages; calls in progress keep their state (same store).
-   * With the profile, its peers and `unknown_peers` also decide who reaches the transport;
+   * Its peers and `unknown_peers` also decide at once who reaches the transport;
    * `limits.transport` (caps, deadlines, write queue) stays as it was at start.
    */
-  replaceController(controller: CallController, profile?: Profile): void {
+  replaceController(controller: CallController, profile: Profile): void {
     this.#controller = controller;
-    if (profile !== undefined) {
-      this.#admitted = admissionOf(profile);
-    }
+    this.#admitted = admissionOf(profile);
   }
 
   get endpoints(): readonly Endpoint[] {
