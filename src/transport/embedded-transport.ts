@@ -13,79 +13,49 @@
  * on TCP the body is never read, the request is answered with 513 when its header section
  * was readable, and the connection is closed (RFC 3261 18.1.1 / 21.5.14), since skipping an
  * arbitrarily large body would let a peer make the guard read it.
+ *
+ * Abuse limits (the profile's `limits.transport`): sources refused by `admitSource` are dropped
+ * before anything is parsed; stream connections are capped per remote address and in all
+ * (stream-pool.ts, connection-gate.ts); each connection has a header deadline, an idle timeout
+ * and a bounded write queue (stream-connection.ts). Dropped input is counted and summarised at
+ * most once an interval (drop-summary.ts), never logged per datagram. UDP sockets: udp-sockets.ts.
  */
-import { Buffer } from 'node:buffer';
-import dgram from 'node:dgram';
+import type { Buffer } from 'node:buffer';
+import type dgram from 'node:dgram';
 import net from 'node:net';
-import type { MessageLimits } from '../sip/message-limits.ts';
-import type { SipMessage, SipResponse } from '../sip/sip-message.ts';
+import type { SipMessage } from '../sip/sip-message.ts';
 import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
 import { encodeSipMessage } from '../sip/sip-serializer.ts';
 import { annotateTopVia } from './annotate-via.ts';
+import { DropSummariser } from './drop-summary.ts';
+import type { EmbeddedTransportOptions, TransportStats } from './embedded-transport-options.ts';
 import type { Endpoint } from './endpoint.ts';
 import { endpointKey, hostKey, unbracket } from './endpoint.ts';
 import { responseDestination } from './response-destination.ts';
 import { salvageResponse } from './salvage-response.ts';
 import type { InboundMessage, SipTransport } from './sip-transport.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, StreamFramer } from './stream-framer.ts';
+import { describe, familyOf, isWildcard } from './socket-facts.ts';
+import type { StreamConnection } from './stream-connection.ts';
+import { StreamPool } from './stream-pool.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
 import type { FramerEvent } from './stream-framer.ts';
+import { scheduleReceive } from './receive-scheduling.ts';
 import { readTopVia } from './top-via.ts';
+import { UdpSockets, isUdpKeepAlive, type UdpListener } from './udp-sockets.ts';
 
-export interface TransportErrorEvent {
-  readonly kind: string;
-  readonly detail: string;
-  readonly source?: Endpoint;
-}
-
-export interface EmbeddedTransportOptions {
-  readonly listen: readonly { transport: 'udp' | 'tcp' | 'tls'; host: string; port: number }[];
-  /** Largest message accepted, default 65,535 bytes; see the module comment for what happens above it. */
-  readonly maxMessageBytes?: number;
-  /** What the parser accepts (profile `limits.message`, read per message so a reload applies); default its defaults. */
-  readonly messageLimits?: () => MessageLimits;
-  /**
-   * Runs the parsing and delivery of one received message, now or later: the front end queues
-   * it in its sender's fair share, so a peer's expensive messages are parsed on its own time.
-   * When the sender's queue is full a message is dropped (UDP: the sender retransmits) or, on a
-   * stream, a request is answered 503 with that Retry-After; no log line here (the scheduler
-   * counts and summarises).
-   * Default: at once.
-   */
-  readonly schedule?: (source: Endpoint, work: () => void) => { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number };
-  /** A TCP connection with no traffic for this long is closed; default 120,000 ms. */
-  readonly tcpIdleTimeoutMs?: number;
-  /** SO_RCVBUF for UDP sockets, default 4 MiB (bursts at 1,000 calls/s); ignored if the OS refuses. */
-  readonly udpReceiveBufferBytes?: number;
-  /**
-   * Everything the transport absorbed instead of throwing, for logging. Kinds: `message-refused`
-   * (a bad message was answered 400/505/513), `message-dropped` (not answerable: a response, an ACK,
-   * no Via/Call-ID/CSeq), `framing-error` (TCP stream unreadable; the connection closes),
-   * `connection-error`, `udp-error`, `tcp-error`, `send-error` (an error answer not sent),
-   * `handler-error` (an onMessage handler threw), `udp-buffer`, `internal-error`.
-   * Called synchronously; what it throws is swallowed.
-   */
-  readonly onError?: (event: TransportErrorEvent) => void;
-}
+export { DROP_KINDS } from './embedded-transport-options.ts';
+export type { EmbeddedTransportOptions, TransportErrorEvent, TransportStats } from './embedded-transport-options.ts';
 
 const DEFAULT_IDLE_MS = 120_000;
+const DEFAULT_HEADER_DEADLINE_MS = 10_000;
+const DEFAULT_MAX_WRITE_QUEUE = 1024 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_MAX_PER_SOURCE = 64;
+const DEFAULT_DROP_SUMMARY_MS = 10_000;
 const DEFAULT_UDP_RCVBUF = 4 * 1024 * 1024;
-/** Outbound TCP connection attempts give up after this (well inside Timer B/F = 64*T1 = 32 s). */
-const CONNECT_TIMEOUT_MS = 10_000;
-/** A connection whose peer stops reading is dropped once this much is queued for it. */
-const MAX_PENDING_WRITE = 4 * 1024 * 1024;
 /** After a framing error, the connection is destroyed if the peer has not closed it by then. */
 const LINGER_MS = 2_000;
-/** Bound on the remote-to-socket memo used when several UDP sockets share an address family. */
-const MAX_UDP_MEMO = 65_536;
-/** RFC 5626 4.4.1: the pong answering a double-CRLF ping. */
-const PONG = Buffer.from('\r\n');
-
-interface UdpListener {
-  readonly socket: dgram.Socket;
-  readonly endpoint: Endpoint;
-  readonly family: 4 | 6;
-}
 
 interface TcpListener {
   readonly server: net.Server;
@@ -95,72 +65,57 @@ interface TcpListener {
   readonly localAddress: string | undefined;
 }
 
-interface Connection {
-  readonly id: string;
-  readonly socket: net.Socket;
-  readonly framer: StreamFramer;
-  readonly remote: Endpoint;
-  /** Pool keys under which this connection is registered. */
-  readonly keys: string[];
-  /** Set after a framing error: the connection is being closed and takes no more sends. */
-  closing: boolean;
-}
-
-function familyOf(address: string): 4 | 6 | 0 {
-  const f = net.isIP(address);
-  return f === 4 || f === 6 ? f : 0;
-}
-
-function isWildcard(address: string): boolean {
-  return address === '0.0.0.0' || address === '::';
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Datagrams that are not SIP and need no answer: CRLF-only keep-alives, and STUN (RFC 5389 6:
- * top two bits zero and the magic cookie 0x2112A442), used for keep-alive on UDP (RFC 5626 4.4.2).
- */
-function isKeepAlive(buf: Buffer): boolean {
-  if (buf.length >= 20 && (buf[0] ?? 0xff) < 0x40 && buf.readUInt32BE(4) === 0x2112a442) {
-    return true;
-  }
-  for (const b of buf) {
-    if (b !== 0x0d && b !== 0x0a) {
-      return false;
-    }
-  }
-  return true;
-}
-
 export class EmbeddedTransport implements SipTransport {
   private readonly options: EmbeddedTransportOptions;
   private readonly maxMessageBytes: number;
+  private readonly streams: StreamPool;
+  private readonly drops: DropSummariser;
+  private dropTimer: NodeJS.Timeout | null = null;
   private readonly handlers: Array<(inbound: InboundMessage) => void> = [];
-  private readonly udp: UdpListener[] = [];
+  private readonly udp: UdpSockets;
   private readonly tcp: TcpListener[] = [];
   private endpoints: Endpoint[] = [];
-  private readonly connections = new Map<string, Connection>();
-  /** Open connections by remote endpoint (endpointKey). */
-  private readonly pool = new Map<string, Connection>();
-  private readonly connecting = new Map<string, Promise<Connection>>();
-  /**
-   * Which UDP socket last heard from a remote, kept only when two UDP sockets share a family:
-   * a response must leave from the socket the request arrived on (RFC 3581 4, symmetric response).
-   */
-  private udpMemo: Map<string, UdpListener> | null = null;
-  private nextConnection = 1;
   private phase: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(options: EmbeddedTransportOptions) {
     this.options = options;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.udp = new UdpSockets({
+      receiveBufferBytes: options.udpReceiveBufferBytes ?? DEFAULT_UDP_RCVBUF,
+      onDatagram: (listener, buf, rinfo) => this.onDatagram(listener, buf, rinfo),
+      onError: (kind, detail, endpoint) => this.report(kind, detail, endpoint),
+    });
+    this.streams = new StreamPool({
+      caps: {
+        maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        maxConnectionsPerSource: options.maxConnectionsPerSource ?? DEFAULT_MAX_PER_SOURCE,
+      },
+      limits: {
+        maxMessageBytes: this.maxMessageBytes,
+        headerDeadlineMs: options.headerDeadlineMs ?? DEFAULT_HEADER_DEADLINE_MS,
+        idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_MS,
+        maxWriteQueueBytes: options.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE,
+      },
+      onFramed: (conn, events) => this.onFramed(conn, events),
+      admits: (address) => this.admits(address),
+      drop: (kind, detail, source) => this.drop(kind, detail, source),
+      report: (kind, detail, source) => this.report(kind, detail, source),
+      running: () => this.phase === 'started',
+    });
+    const onDropSummary = options.onDropSummary;
+    this.drops = new DropSummariser({
+      intervalMs: options.dropSummaryIntervalMs ?? DEFAULT_DROP_SUMMARY_MS,
+      now: () => performance.now(),
+      emit: (summary) => onDropSummary?.(summary),
+    });
   }
 
   get localEndpoints(): readonly Endpoint[] {
     return this.endpoints;
+  }
+
+  stats(): TransportStats {
+    return this.streams.stats();
   }
 
   onMessage(handler: (inbound: InboundMessage) => void): void {
@@ -179,17 +134,17 @@ export class EmbeddedTransport implements SipTransport {
         if (spec.transport === 'tls') {
           throw new Error(`cannot listen on tls:${spec.host}:${spec.port}: this transport has no TLS yet`);
         }
-        endpoints.push(spec.transport === 'udp' ? await this.bindUdp(host, spec.port) : await this.listenTcp(host, spec.port));
+        endpoints.push(spec.transport === 'udp' ? await this.udp.bind(host, spec.port) : await this.listenTcp(host, spec.port));
       }
     } catch (err) {
       await this.close();
       throw err;
     }
     this.endpoints = endpoints;
-    const families = this.udp.map((l) => l.family);
-    if (new Set(families).size !== families.length) {
-      this.udpMemo = new Map();
-    }
+    this.udp.ready();
+    const interval = this.options.dropSummaryIntervalMs ?? DEFAULT_DROP_SUMMARY_MS;
+    this.dropTimer = setInterval(() => this.drops.tick(), interval);
+    this.dropTimer.unref();
     this.phase = 'started';
   }
 
@@ -198,27 +153,17 @@ export class EmbeddedTransport implements SipTransport {
       return;
     }
     this.phase = 'closed';
-    for (const conn of this.connections.values()) {
-      conn.socket.destroy();
+    if (this.dropTimer !== null) {
+      clearInterval(this.dropTimer);
+      this.dropTimer = null;
     }
-    const waits: Array<Promise<void>> = [];
-    for (const l of this.udp) {
-      waits.push(
-        new Promise<void>((resolve) => {
-          try {
-            l.socket.close(() => resolve());
-          } catch {
-            resolve(); // already closed
-          }
-        }),
-      );
-    }
+    this.drops.flush();
+    this.streams.closeAll();
+    const waits: Array<Promise<void>> = [this.udp.close()];
     for (const l of this.tcp) {
       waits.push(new Promise<void>((resolve) => l.server.close(() => resolve())));
     }
-    this.udp.length = 0;
     this.tcp.length = 0;
-    this.udpMemo = null;
     await Promise.all(waits);
   }
 
@@ -228,18 +173,12 @@ export class EmbeddedTransport implements SipTransport {
     }
     const data = encodeSipMessage(message);
     if (to.transport === 'udp') {
-      await this.sendDatagram(this.udpSocketFor(message, to), data, to);
+      await this.udp.send(this.udp.socketFor(message, to), data, to);
       return;
     }
-    let conn = connectionId === null || connectionId === undefined ? undefined : this.connections.get(connectionId);
-    if (conn === undefined || !this.usable(conn)) {
-      const key = endpointKey(to);
-      conn = this.pool.get(key);
-      if (conn === undefined || !this.usable(conn)) {
-        conn = await this.connect(to, key, message);
-      }
-    }
-    await this.write(conn, data);
+    const key = endpointKey(to);
+    const conn = this.streams.usable(connectionId, key) ?? (await this.streams.connect(to, key, this.localAddressFor(message, to)));
+    await conn.write(data);
   }
 
   // ---- reporting -------------------------------------------------------------------------
@@ -253,6 +192,26 @@ export class EmbeddedTransport implements SipTransport {
       onError(source === undefined ? { kind, detail } : { kind, detail, source });
     } catch {
       // a failing logger must not take a socket down
+    }
+  }
+
+  /** Input refused or thrown away: counted for the summary, and reported like any event. */
+  private drop(kind: string, detail: string, source?: Endpoint): void {
+    this.drops.note(kind, source === undefined ? undefined : `${source.transport} ${source.address}:${source.port}`);
+    this.report(kind, detail, source);
+  }
+
+  /** The admitSource verdict; a predicate that throws refuses (fail closed). */
+  private admits(address: string): boolean {
+    const admit = this.options.admitSource;
+    if (admit === undefined) {
+      return true;
+    }
+    try {
+      return admit(address);
+    } catch (err) {
+      this.report('internal-error', `admitSource: ${describe(err)}`);
+      return false;
     }
   }
 
@@ -277,46 +236,15 @@ export class EmbeddedTransport implements SipTransport {
   private errorResponse(raw: Buffer, status: number, reason: string, source: Endpoint): SipMessage | null {
     const res = salvageResponse(raw.toString('utf8'), status, reason);
     if (res === null) {
-      this.report('message-dropped', `${status} ${reason}: no response possible`, source);
+      this.drop('message-dropped', `${status} ${reason}: no response possible`, source);
       return null;
     }
     annotateTopVia(res, source);
-    this.report('message-refused', `answered ${status}: ${reason}`, source);
+    this.drop('message-refused', `answered ${status}: ${reason}`, source);
     return res;
   }
 
   // ---- UDP -------------------------------------------------------------------------------
-
-  private async bindUdp(host: string, port: number): Promise<Endpoint> {
-    const family = familyOf(host) === 6 ? 6 : 4;
-    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        try {
-          socket.close();
-        } catch {
-          // never bound
-        }
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.bind({ address: host, port, exclusive: true }, () => {
-        socket.off('error', onError);
-        resolve();
-      });
-    });
-    try {
-      socket.setRecvBufferSize(this.options.udpReceiveBufferBytes ?? DEFAULT_UDP_RCVBUF);
-    } catch (err) {
-      this.report('udp-buffer', `SO_RCVBUF not set: ${describe(err)}`);
-    }
-    const bound = socket.address();
-    const listener: UdpListener = { socket, family, endpoint: { address: bound.address, port: bound.port, transport: 'udp' } };
-    socket.on('error', (err) => this.report('udp-error', describe(err), listener.endpoint));
-    socket.on('message', (buf, rinfo) => this.onDatagram(listener, buf, rinfo));
-    this.udp.push(listener);
-    return listener.endpoint;
-  }
 
   private onDatagram(listener: UdpListener, buf: Buffer, rinfo: dgram.RemoteInfo): void {
     try {
@@ -324,66 +252,42 @@ export class EmbeddedTransport implements SipTransport {
         return;
       }
       const source: Endpoint = { address: rinfo.address, port: rinfo.port, transport: 'udp' };
-      if (this.udpMemo !== null) {
-        if (this.udpMemo.size >= MAX_UDP_MEMO) {
-          this.udpMemo.clear();
-        }
-        this.udpMemo.set(endpointKey(source), listener);
+      if (!this.admits(rinfo.address)) {
+        this.drop('source-refused', `datagram of ${buf.length} bytes: no peer matches ${rinfo.address}`, source);
+        return;
       }
-      if (isKeepAlive(buf)) {
+      this.udp.remember(listener, source);
+      if (isUdpKeepAlive(buf)) {
         return;
       }
       if (buf.length > this.maxMessageBytes) {
         this.refuseDatagram(listener, buf, 513, 'Message Too Large', source);
         return;
       }
-      this.scheduled(source, () => {
-        let message: SipMessage;
-        try {
-          message = parseSipMessage(buf, this.options.messageLimits?.());
-        } catch (err) {
-          if (!(err instanceof SipParseError)) {
-            throw err;
-          }
-          this.refuseDatagram(listener, buf, err.status, err.message, source);
+      scheduleReceive(this.options.schedule, source, () => {
+        if (this.phase !== 'started') {
           return;
         }
-        this.deliver(message, source, null);
-      }, buf, null);
+        const message = this.parse(buf, (status, reason) => this.refuseDatagram(listener, buf, status, reason, source));
+        if (message !== null) {
+          this.deliver(message, source, null);
+        }
+      }, { raw: buf, reply: null, failed: (err) => this.report('internal-error', `UDP receive: ${describe(err)}`, source) });
     } catch (err) {
       this.report('internal-error', `UDP receive: ${describe(err)}`);
     }
   }
 
-  /**
-   * `work` through the front end's scheduler (or at once); it runs only while the transport is
-   * started. Refused by the scheduler, a request in `raw` is answered 503 (`reply` sends it).
-   */
-  private scheduled(source: Endpoint, work: () => void, raw: Buffer, reply: ((res: SipResponse) => void) | null): void {
-    const guarded = (): void => {
-      if (this.phase !== 'started') {
-        return;
+  /** The message in `raw` under the current limits, or null after `refuse` was told why not. */
+  private parse(raw: Buffer, refuse: (status: number, reason: string) => void): SipMessage | null {
+    try {
+      return parseSipMessage(raw, this.options.messageLimits?.());
+    } catch (err) {
+      if (!(err instanceof SipParseError)) {
+        throw err;
       }
-      try {
-        work();
-      } catch (err) {
-        this.report('internal-error', `receive: ${describe(err)}`, source);
-      }
-    };
-    if (this.options.schedule === undefined) {
-      guarded();
-      return;
-    }
-    const verdict = this.options.schedule(source, guarded);
-    // Over UDP a full queue drops: the sender retransmits, and answering a flood costs what the
-    // queue saves. A stream has no retransmission: the request is told to come back later.
-    if (!verdict.queued && reply !== null) {
-      const res = salvageResponse(raw.toString('utf8'), 503, 'Service Unavailable');
-      if (res !== null) {
-        res.headers.push({ name: 'Retry-After', value: String(verdict.retryAfterS) });
-        annotateTopVia(res, source);
-        reply(res);
-      }
+      refuse(err.status, err.message);
+      return null;
     }
   }
 
@@ -394,61 +298,7 @@ export class EmbeddedTransport implements SipTransport {
     }
     const to = responseDestination(res, 'udp');
     const data = encodeSipMessage(res);
-    this.sendDatagram(listener, data, to).catch((err: unknown) => this.report('send-error', describe(err), to));
-  }
-
-  /**
-   * The socket a datagram leaves from: the only one of the destination's family; else, for a
-   * response, the one the request came in on; for a request, the one its top Via names (where
-   * the responses will come back, RFC 3261 18.1.1); else the first of the family.
-   */
-  private udpSocketFor(message: SipMessage, to: Endpoint): UdpListener {
-    const family = familyOf(to.address);
-    let first: UdpListener | undefined;
-    let count = 0;
-    for (const l of this.udp) {
-      if (family === 0 || l.family === family) {
-        first ??= l;
-        count++;
-      }
-    }
-    if (first === undefined) {
-      throw new Error(`no UDP socket for ${to.address}`);
-    }
-    if (count === 1) {
-      return first;
-    }
-    if (message.kind === 'response') {
-      const memo = this.udpMemo?.get(endpointKey(to));
-      if (memo !== undefined) {
-        return memo;
-      }
-    } else {
-      try {
-        const { via } = readTopVia(message);
-        const host = hostKey(via.host);
-        const port = via.port ?? 5060;
-        const named = this.udp.find((l) => l.endpoint.port === port && hostKey(l.endpoint.address) === host);
-        if (named !== undefined && (family === 0 || named.family === family)) {
-          return named;
-        }
-      } catch {
-        // no usable Via: fall through
-      }
-    }
-    return first;
-  }
-
-  private sendDatagram(listener: UdpListener, data: Buffer, to: Endpoint): Promise<void> {
-    return new Promise((resolve, reject) => {
-      listener.socket.send(data, to.port, to.address, (err) => {
-        if (err) {
-          reject(err);
-        } else {
-          resolve();
-        }
-      });
-    });
+    this.udp.send(listener, data, to).catch((err: unknown) => this.report('send-error', describe(err), to));
   }
 
   // ---- TCP -------------------------------------------------------------------------------
@@ -479,7 +329,7 @@ export class EmbeddedTransport implements SipTransport {
           socket.destroy();
           return;
         }
-        this.adopt(socket, []);
+        this.streams.accept(socket, true);
       } catch (err) {
         this.report('internal-error', `TCP accept: ${describe(err)}`);
         socket.destroy();
@@ -489,87 +339,14 @@ export class EmbeddedTransport implements SipTransport {
     return listener.endpoint;
   }
 
-  private usable(conn: Connection): boolean {
-    return !conn.closing && !conn.socket.destroyed && conn.socket.writable;
-  }
-
-  /** Takes over a connected socket: framing, idle timeout, error and close handling, pool entries. */
-  private adopt(socket: net.Socket, keys: string[]): Connection | null {
-    const address = socket.remoteAddress;
-    const port = socket.remotePort;
-    if (address === undefined || port === undefined) {
-      socket.destroy(); // closed before we got to it
-      return null;
-    }
-    const remote: Endpoint = { address, port, transport: 'tcp' };
-    const remoteKey = endpointKey(remote);
-    const conn: Connection = {
-      id: `tcp-${this.nextConnection++}`,
-      socket,
-      framer: new StreamFramer({ maxMessageBytes: this.maxMessageBytes }),
-      remote,
-      keys: keys.includes(remoteKey) ? keys : [...keys, remoteKey],
-      closing: false,
-    };
-    this.connections.set(conn.id, conn);
-    for (const key of conn.keys) {
-      this.pool.set(key, conn);
-    }
-    socket.setNoDelay(true);
-    socket.setTimeout(this.options.tcpIdleTimeoutMs ?? DEFAULT_IDLE_MS);
-    socket.on('data', (chunk: Buffer) => this.onStreamData(conn, chunk));
-    socket.on('timeout', () => socket.destroy());
-    socket.on('error', (err) => this.report('connection-error', `${conn.id}: ${describe(err)}`, remote));
-    socket.on('close', () => this.forget(conn));
-    return conn;
-  }
-
-  private forget(conn: Connection): void {
-    this.connections.delete(conn.id);
-    for (const key of conn.keys) {
-      if (this.pool.get(key) === conn) {
-        this.pool.delete(key);
-      }
-    }
-  }
-
-  /** One connection attempt per remote at a time; concurrent sends wait for it. */
-  private connect(to: Endpoint, key: string, message: SipMessage): Promise<Connection> {
-    const pending = this.connecting.get(key);
-    if (pending !== undefined) {
-      return pending;
-    }
-    // Leave from the listen address the request's Via names (where its responses are expected);
-    // otherwise the OS picks the source address, which always has a route to the destination.
+  /**
+   * Where an outbound connection leaves from: the listen address the request's Via names (where
+   * its responses are expected); otherwise (undefined) the OS picks the source address, which
+   * always has a route to the destination.
+   */
+  private localAddressFor(message: SipMessage, to: Endpoint): string | undefined {
     const family = familyOf(to.address);
-    const localAddress = this.tcp.find((l) => l.family === family && l.localAddress !== undefined && this.namesListener(message, l))?.localAddress;
-    const attempt = new Promise<Connection>((resolve, reject) => {
-      const socket = net.connect(localAddress === undefined ? { host: to.address, port: to.port } : { host: to.address, port: to.port, localAddress });
-      const timer = setTimeout(() => socket.destroy(new Error(`connect to ${to.address}:${to.port} timed out`)), CONNECT_TIMEOUT_MS);
-      const onError = (err: Error): void => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        if (this.phase !== 'started') {
-          socket.destroy();
-          reject(new Error('transport closed'));
-          return;
-        }
-        const conn = this.adopt(socket, [key]);
-        if (conn === null) {
-          reject(new Error(`connection to ${to.address}:${to.port} closed`));
-        } else {
-          resolve(conn);
-        }
-      });
-    });
-    const tracked = attempt.finally(() => this.connecting.delete(key));
-    this.connecting.set(key, tracked);
-    return tracked;
+    return this.tcp.find((l) => l.family === family && l.localAddress !== undefined && this.namesListener(message, l))?.localAddress;
   }
 
   /** True when a request's top Via names this listener (its responses come back there). */
@@ -584,31 +361,9 @@ export class EmbeddedTransport implements SipTransport {
     }
   }
 
-  private write(conn: Connection, data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = conn.socket;
-      if (!this.usable(conn)) {
-        reject(new Error(`${conn.id} is closed`));
-        return;
-      }
-      if (socket.writableLength > MAX_PENDING_WRITE) {
-        socket.destroy();
-        reject(new Error(`${conn.id}: peer is not reading, connection dropped`));
-        return;
-      }
-      socket.write(data, (err) => {
-        if (err) {
-          reject(err);
-        } else {
-          resolve();
-        }
-      });
-    });
-  }
-
-  private onStreamData(conn: Connection, chunk: Buffer): void {
+  /** What a chunk completed on a connection (pings are answered by the connection itself). */
+  private onFramed(conn: StreamConnection, events: readonly FramerEvent[]): void {
     try {
-      const events = conn.framer.push(chunk);
       for (const event of events) {
         if (this.phase !== 'started' || conn.socket.destroyed) {
           return;
@@ -621,47 +376,35 @@ export class EmbeddedTransport implements SipTransport {
     }
   }
 
-  private onStreamEvent(conn: Connection, event: FramerEvent): void {
+  private onStreamEvent(conn: StreamConnection, event: FramerEvent): void {
     switch (event.kind) {
       case 'ping':
-        conn.socket.write(PONG);
         return;
       case 'error': {
-        this.report('framing-error', `${conn.id}: ${event.reason}`, conn.remote);
-        conn.closing = true;
+        this.drop('framing-error', `${conn.id}: ${event.reason}`, conn.remote);
         const res = event.head === null ? null : this.errorResponse(event.head, event.status, event.reason, conn.remote);
-        if (res === null) {
-          conn.socket.end();
-        } else {
-          conn.socket.end(encodeSipMessage(res));
-        }
-        setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
+        conn.finish(res === null ? null : encodeSipMessage(res), LINGER_MS);
         return;
       }
       case 'message': {
-        this.scheduled(conn.remote, () => {
-          if (conn.socket.destroyed) {
+        scheduleReceive(this.options.schedule, conn.remote, () => {
+          if (this.phase !== 'started' || conn.socket.destroyed) {
             return;
           }
-          let message: SipMessage;
-          try {
-            message = parseSipMessage(event.data, this.options.messageLimits?.());
-          } catch (err) {
-            if (!(err instanceof SipParseError)) {
-              throw err;
-            }
-            // The framing held, so the connection stays usable: answer and read on.
-            const res = this.errorResponse(event.data, err.status, err.message, conn.remote);
+          // Unparseable, the framing still held: the connection stays usable, answer and read on.
+          const message = this.parse(event.data, (status, reason) => {
+            const res = this.errorResponse(event.data, status, reason, conn.remote);
             if (res !== null) {
-              this.write(conn, encodeSipMessage(res)).catch((e: unknown) =>
-                this.report('send-error', describe(e), conn.remote),
-              );
+              conn.write(encodeSipMessage(res)).catch((e: unknown) => this.report('send-error', describe(e), conn.remote));
             }
-            return;
+          });
+          if (message !== null) {
+            this.deliver(message, conn.remote, conn.id);
           }
-          this.deliver(message, conn.remote, conn.id);
-        }, event.data, (res) => {
-          this.write(conn, encodeSipMessage(res)).catch((e: unknown) => this.report('send-error', describe(e), conn.remote));
+        }, {
+          raw: event.data,
+          reply: (res) => void conn.write(encodeSipMessage(res)).catch((e: unknown) => this.report('send-error', describe(e), conn.remote)),
+          failed: (err) => this.report('internal-error', `receive: ${describe(err)}`, conn.remote),
         });
         return;
       }

@@ -137,6 +137,11 @@ export class StreamFramer {
     return this.phase === 'failed';
   }
 
+  /** True while a message's start line or header section is partly read (the header deadline runs). */
+  get inHeader(): boolean {
+    return this.phase === 'head';
+  }
+
   /** Bytes held waiting for the rest of a message. */
   get buffered(): number {
     return this.len;

@@ -12,6 +12,7 @@ const skip = SIPP_AVAILABLE ? false : 'sipp is not installed (Debian package sip
 
 const embedded: FrontEndUnderTest = {
   guardIp: GUARD_IP,
+  dropsUnknownSources: true,
   async start(wire) {
     const guard = await startGuard(wireProfile({ guardIp: GUARD_IP, ...wire }));
     return { guard, port: wire.port };

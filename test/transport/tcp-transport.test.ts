@@ -22,7 +22,7 @@ function reply(req: SipRequest, status: number): SipResponse {
   };
 }
 
-async function guardOn(t: Teardown, extra: { maxMessageBytes?: number; tcpIdleTimeoutMs?: number } = {}): Promise<{ guard: TestTransport; end: Endpoint }> {
+async function guardOn(t: Teardown, extra: { maxMessageBytes?: number; idleTimeoutMs?: number } = {}): Promise<{ guard: TestTransport; end: Endpoint }> {
   const guard = await TestTransport.start({ listen: [{ transport: 'tcp', host: '127.0.0.1', port: 0 }], ...extra });
   t.teardown(() => guard.transport.close());
   const end = guard.transport.localEndpoints[0];
@@ -176,8 +176,8 @@ t.test('send(): closed connectionId falls back to the pool or a new connection; 
   await t.rejects(guard.transport.send(req, { address: '127.0.0.6', port: deadPort, transport: 'tcp' }), { code: 'ECONNREFUSED' });
 });
 
-t.test('idle connections are closed after tcpIdleTimeoutMs', async (t) => {
-  const { end } = await guardOn(t, { tcpIdleTimeoutMs: 150 });
+t.test('idle connections are closed after idleTimeoutMs', async (t) => {
+  const { end } = await guardOn(t, { idleTimeoutMs: 150 });
   const c = await client(t, end);
   const started = Date.now();
   await c.closed();

@@ -3,13 +3,14 @@ import type { ControllerOutcome } from '../../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
+import { PeerDirectory } from '../../profile/peer-directory.ts';
 import type { MessageLimits, Profile } from '../../profile/profile-types.ts';
 import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { Scheduler } from '../../transaction/scheduler.ts';
 import { TransactionLayer, type ServerTransaction, type TransactionUser } from '../../transaction/transaction-layer.ts';
-import { EmbeddedTransport } from '../../transport/embedded-transport.ts';
+import { DROP_KINDS, EmbeddedTransport } from '../../transport/embedded-transport.ts';
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
 import { ControllerQueue } from '../controller-queue.ts';
@@ -44,6 +45,8 @@ export class EmbeddedGuard implements TransactionUser {
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
   #draining = false;
+  /** Who may reach the transport at all: the profile's peers under `unknown_peers: reject`, everyone (null) under `untrusted`. */
+  #admitted: PeerDirectory | null;
   readonly #sweeper: NodeJS.Timeout;
 
   private constructor(options: EmbeddedGuardOptions) {
@@ -53,6 +56,8 @@ export class EmbeddedGuard implements TransactionUser {
     this.#messageLimits = options.profile.limits.message;
     const first = options.profile.sip.listen[0]?.transport ?? 'udp';
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
+    this.#admitted = admissionOf(options.profile);
+    const limits = options.profile.limits.transport;
     this.#transport =
       options.transport ??
       new EmbeddedTransport({
@@ -60,7 +65,19 @@ export class EmbeddedGuard implements TransactionUser {
         maxMessageBytes: options.profile.limits.message.maxMessageBytes,
         messageLimits: () => this.#messageLimits,
         schedule: (source, work) => this.#queue.receive(source, work),
-        onError: (event) => this.#logger.warn({ ...event }, 'transport'),
+        maxConnections: limits.maxConnections,
+        maxConnectionsPerSource: limits.maxConnectionsPerSource,
+        headerDeadlineMs: limits.headerDeadlineMs,
+        idleTimeoutMs: limits.idleTimeoutMs,
+        maxWriteQueueBytes: limits.maxWriteQueueBytes,
+        admitSource: (address) => this.#admitted === null || this.#admitted.byAddress(address) !== undefined,
+        // Dropped input comes at the rate an attacker sends it: logged as one summary an interval, never a line each.
+        onError: (event) => {
+          if (!DROP_KINDS.has(event.kind)) {
+            this.#logger.warn({ ...event }, 'transport');
+          }
+        },
+        onDropSummary: (s) => this.#logger.warn({ total: s.total, kinds: s.kinds, periodMs: Math.round(s.until - s.since) }, 'transport drops'),
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
@@ -93,9 +110,15 @@ export class EmbeddedGuard implements TransactionUser {
     return guard;
   }
 
-  /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
+  /**
+   * A reloaded profile takes over new messages; calls in progress keep their state (same store).
+   * Its peers and `unknown_peers` also decide at once who reaches the transport, its message
+   * limits and fair-share caps apply to the next message; `limits.transport` (connection caps,
+   * deadlines, write queue) stays as it was at start.
+   */
   replaceController(controller: CallController, profile: Profile): void {
     this.#controller = controller;
+    this.#admitted = admissionOf(profile);
     this.#queue.replace(controller, profile.limits.fairShare);
     this.#messageLimits = profile.limits.message;
   }
@@ -249,6 +272,11 @@ export class EmbeddedGuard implements TransactionUser {
       this.#transactions.sendStateless(stored.ack, stored.to);
     }
   }
+}
+
+/** The peer directory that admits sources under `unknown_peers: reject`; null: every source is admitted. */
+function admissionOf(profile: Profile): PeerDirectory | null {
+  return profile.guard.unknownPeers === 'reject' ? new PeerDirectory(profile.peers) : null;
 }
 
 /** What the guard tells itself when downstream never answered: fed through the controller so state ends cleanly. */
