@@ -7,6 +7,7 @@ import { createLogger } from '../log/logger.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import { MemoryCallStore } from '../state/memory-call-store.ts';
+import { TlsSettingsError } from '../transport/tls-context.ts';
 import type { CliIo } from './cli-io.ts';
 
 const USAGE = 'usage: dc-guard run [--profile FILE] [--transport embedded|drachtio]';
@@ -23,7 +24,8 @@ interface RunningFrontEnd {
  * reloads the profile, and a bad one is refused with its file:line: reason while the running
  * one stays in force.
  *
- * `--transport embedded` (default): the guard's own UDP/TCP sockets on `sip.listen`.
+ * `--transport embedded` (default): the guard's own UDP/TCP/TLS sockets on `sip.listen`; the
+ * `sip.tls` files are read here, and one that is missing or unusable stops the start.
  * `--transport drachtio`: a drachtio-srf application of the drachtio-server at DRACHTIO_HOST
  * (default 127.0.0.1) : DRACHTIO_PORT (default 9022), authenticated with DRACHTIO_SECRET
  * (required). drachtio-server owns the SIP sockets; the profile's `sip.public_uri` (else
@@ -76,7 +78,9 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
         ? await EmbeddedGuard.start({ profile, controller, logger })
         : await DrachtioGuard.start({ profile, controller, logger, connection });
   } catch (error) {
-    io.stderr(`dc-guard run: ${(error as Error).message}`);
+    // A sip.tls file that cannot be used names its key; say which profile holds it.
+    const where = error instanceof TlsSettingsError ? `${file}: ` : '';
+    io.stderr(`dc-guard run: ${where}${(error as Error).message}`);
     return 2;
   }
   logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id) }, 'guard started');

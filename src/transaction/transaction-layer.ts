@@ -107,7 +107,7 @@ export class TransactionLayer {
     if (this.clients.has(key)) {
       throw new TypeError(`a ${req.method} client transaction with branch ${branch} is already running`);
     }
-    const timers = to.transport === 'tcp' ? this.timers.tcp : this.timers.udp;
+    const timers = to.transport === 'udp' ? this.timers.udp : this.timers.tcp;
     const request = snapshot(req);
     const txn =
       req.method === 'INVITE'
@@ -252,7 +252,7 @@ export class TransactionLayer {
       existing.receiveRequest();
       return;
     }
-    const timers = inbound.source.transport === 'tcp' ? this.timers.tcp : this.timers.udp;
+    const timers = inbound.source.transport === 'udp' ? this.timers.udp : this.timers.tcp;
     let txn: AnyServerTransaction;
     if (req.method === 'INVITE') {
       const invite = new ServerInviteTransaction(key, req, inbound.source, inbound.connectionId, timers, this.ctx, this.user, this.acceptedHook);

@@ -1,7 +1,9 @@
 /**
- * The guard's own SIP transport layer (RFC 3261 18): UDP sockets, a TCP server and a pool of
- * TCP connections, message framing on streams, receive-side Via processing, and answers to
- * messages that cannot be parsed. Everything above it sees only parsed messages.
+ * The guard's own SIP transport layer (RFC 3261 18): UDP sockets, TCP and TLS servers and a
+ * pool of TCP and TLS connections, message framing on streams, receive-side Via processing,
+ * and answers to messages that cannot be parsed. Everything above it sees only parsed
+ * messages. What is TLS-specific (handshakes, whose certificate may use which connection)
+ * lives in tls-streams.ts and tls-identity.ts.
  *
  * Robustness rules: no socket handler throws (every handler body is caught and reported via
  * `onError`), no bad input stalls a socket or connection (a malformed message is answered and
@@ -17,6 +19,7 @@
 import { Buffer } from 'node:buffer';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { SipMessage } from '../sip/sip-message.ts';
 import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
@@ -30,6 +33,9 @@ import type { InboundMessage, SipTransport } from './sip-transport.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, StreamFramer } from './stream-framer.ts';
 import type { FramerEvent } from './stream-framer.ts';
 import { readTopVia } from './top-via.ts';
+import type { TlsMaterial } from './tls-context.ts';
+import { aliasPort, verifiedNames } from './tls-identity.ts';
+import { createTlsListener, openTlsSocket, tlsConnectionServes } from './tls-streams.ts';
 
 export interface TransportErrorEvent {
   readonly kind: string;
@@ -45,11 +51,14 @@ export interface EmbeddedTransportOptions {
   readonly tcpIdleTimeoutMs?: number;
   /** SO_RCVBUF for UDP sockets, default 4 MiB (bursts at 1,000 calls/s); ignored if the OS refuses. */
   readonly udpReceiveBufferBytes?: number;
+  /** Certificates for `tls` listen entries and TLS destinations (tls-context.ts); without it neither works. */
+  readonly tls?: TlsMaterial;
   /**
    * Everything the transport absorbed instead of throwing, for logging. Kinds: `message-refused`
    * (a bad message was answered 400/505/513), `message-dropped` (not answerable: a response, an ACK,
    * no Via/Call-ID/CSeq), `framing-error` (TCP stream unreadable; the connection closes),
    * `connection-error`, `udp-error`, `tcp-error`, `send-error` (an error answer not sent),
+   * `tls-refused` (a TLS handshake failed: no or an untrusted client certificate, wrong version),
    * `handler-error` (an onMessage handler threw), `udp-buffer`, `internal-error`.
    * Called synchronously; what it throws is swallowed.
    */
@@ -77,6 +86,8 @@ interface UdpListener {
 
 interface TcpListener {
   readonly server: net.Server;
+  /** TLS listeners are TCP listeners whose sockets come out of a handshake. */
+  readonly transport: 'tcp' | 'tls';
   readonly endpoint: Endpoint;
   readonly family: 4 | 6;
   /** Local address for outbound connections of that family, or undefined for a wildcard listener. */
@@ -92,6 +103,8 @@ interface Connection {
   readonly keys: string[];
   /** Set after a framing error: the connection is being closed and takes no more sends. */
   closing: boolean;
+  /** True for a connection the remote opened (accepted on a listener). */
+  readonly accepted: boolean;
 }
 
 function familyOf(address: string): 4 | 6 | 0 {
@@ -164,10 +177,7 @@ export class EmbeddedTransport implements SipTransport {
     try {
       for (const spec of this.options.listen) {
         const host = unbracket(spec.host);
-        if (spec.transport === 'tls') {
-          throw new Error(`cannot listen on tls:${spec.host}:${spec.port}: this transport has no TLS yet`);
-        }
-        endpoints.push(spec.transport === 'udp' ? await this.bindUdp(host, spec.port) : await this.listenTcp(host, spec.port));
+        endpoints.push(spec.transport === 'udp' ? await this.bindUdp(host, spec.port) : await this.listenTcp(host, spec.port, spec.transport));
       }
     } catch (err) {
       await this.close();
@@ -223,7 +233,7 @@ export class EmbeddedTransport implements SipTransport {
     if (conn === undefined || !this.usable(conn)) {
       const key = endpointKey(to);
       conn = this.pool.get(key);
-      if (conn === undefined || !this.usable(conn)) {
+      if (conn === undefined || !this.usable(conn) || !this.serves(conn, to)) {
         conn = await this.connect(to, key, message);
       }
     }
@@ -407,9 +417,9 @@ export class EmbeddedTransport implements SipTransport {
 
   // ---- TCP -------------------------------------------------------------------------------
 
-  private async listenTcp(host: string, port: number): Promise<Endpoint> {
+  private async listenTcp(host: string, port: number, transport: 'tcp' | 'tls'): Promise<Endpoint> {
     const family = familyOf(host) === 6 ? 6 : 4;
-    const server = net.createServer();
+    const server = transport === 'tls' ? this.tlsListener() : net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host, port, exclusive: true }, () => {
@@ -422,18 +432,19 @@ export class EmbeddedTransport implements SipTransport {
     const boundAddress = typeof bound === 'object' && bound !== null ? bound.address : host;
     const listener: TcpListener = {
       server,
+      transport,
       family,
-      endpoint: { address: boundAddress, port: boundPort, transport: 'tcp' },
+      endpoint: { address: boundAddress, port: boundPort, transport },
       localAddress: isWildcard(boundAddress) || familyOf(boundAddress) === 0 ? undefined : boundAddress,
     };
     server.on('error', (err) => this.report('tcp-error', describe(err), listener.endpoint));
-    server.on('connection', (socket) => {
+    server.on(transport === 'tls' ? 'secureConnection' : 'connection', (socket: net.Socket) => {
       try {
         if (this.phase !== 'started') {
           socket.destroy();
           return;
         }
-        this.adopt(socket, []);
+        this.adopt(socket, [], transport, true);
       } catch (err) {
         this.report('internal-error', `TCP accept: ${describe(err)}`);
         socket.destroy();
@@ -443,27 +454,65 @@ export class EmbeddedTransport implements SipTransport {
     return listener.endpoint;
   }
 
+  private tlsMaterial(): TlsMaterial {
+    if (this.options.tls === undefined) {
+      throw new Error('TLS needs sip.tls (certificate, key, ca)');
+    }
+    return this.options.tls;
+  }
+
+  /** A TLS server whose refused handshakes are reported; its completed ones are adopted by listenTcp. */
+  private tlsListener(): tls.Server {
+    return createTlsListener(this.tlsMaterial(), (reason, remote) => this.report('tls-refused', reason, remote));
+  }
+
+  /** Whether a pooled connection may carry a message to `to` (TLS: its certificate must name the destination). */
+  private serves(conn: Connection, to: Endpoint): boolean {
+    if (to.transport !== 'tls') {
+      return true;
+    }
+    return tlsConnectionServes(conn.socket as tls.TLSSocket, conn.accepted, endpointKey(conn.remote) === endpointKey(to), to);
+  }
+
+  /** RFC 5923: a TLS request with `alias` in its Via also registers its connection under its sent-by port. */
+  private aliasConnection(conn: Connection, message: SipMessage): void {
+    if (conn.remote.transport !== 'tls') {
+      return;
+    }
+    const port = aliasPort(message, conn.socket as tls.TLSSocket, conn.remote.address);
+    if (port === null) {
+      return;
+    }
+    const key = endpointKey({ address: conn.remote.address, port, transport: 'tls' });
+    if (!conn.keys.includes(key)) {
+      conn.keys.push(key);
+    }
+    this.pool.set(key, conn);
+  }
+
   private usable(conn: Connection): boolean {
     return !conn.closing && !conn.socket.destroyed && conn.socket.writable;
   }
 
   /** Takes over a connected socket: framing, idle timeout, error and close handling, pool entries. */
-  private adopt(socket: net.Socket, keys: string[]): Connection | null {
+  private adopt(socket: net.Socket, keys: string[], transport: 'tcp' | 'tls', accepted: boolean): Connection | null {
     const address = socket.remoteAddress;
     const port = socket.remotePort;
     if (address === undefined || port === undefined) {
       socket.destroy(); // closed before we got to it
       return null;
     }
-    const remote: Endpoint = { address, port, transport: 'tcp' };
+    const names = transport === 'tls' ? verifiedNames(socket as tls.TLSSocket) : undefined;
+    const remote: Endpoint = names === undefined ? { address, port, transport } : { address, port, transport, tlsNames: names };
     const remoteKey = endpointKey(remote);
     const conn: Connection = {
-      id: `tcp-${this.nextConnection++}`,
+      id: `${transport}-${this.nextConnection++}`,
       socket,
       framer: new StreamFramer({ maxMessageBytes: this.maxMessageBytes }),
       remote,
       keys: keys.includes(remoteKey) ? keys : [...keys, remoteKey],
       closing: false,
+      accepted,
     };
     this.connections.set(conn.id, conn);
     for (const key of conn.keys) {
@@ -489,23 +538,31 @@ export class EmbeddedTransport implements SipTransport {
 
   /** One connection attempt per remote at a time; concurrent sends wait for it. */
   private connect(to: Endpoint, key: string, message: SipMessage): Promise<Connection> {
-    const pending = this.connecting.get(key);
+    // Over TLS one attempt per remote and name: a connection verified for one name serves no other.
+    const attemptKey = to.transport === 'tls' ? `${key}|${to.serverName ?? ''}` : key;
+    const pending = this.connecting.get(attemptKey);
     if (pending !== undefined) {
       return pending;
     }
     // Leave from the listen address the request's Via names (where its responses are expected);
     // otherwise the OS picks the source address, which always has a route to the destination.
     const family = familyOf(to.address);
-    const localAddress = this.tcp.find((l) => l.family === family && l.localAddress !== undefined && this.namesListener(message, l))?.localAddress;
+    const transport = to.transport === 'tls' ? 'tls' : 'tcp';
+    const localAddress = this.tcp.find(
+      (l) => l.transport === transport && l.family === family && l.localAddress !== undefined && this.namesListener(message, l),
+    )?.localAddress;
     const attempt = new Promise<Connection>((resolve, reject) => {
-      const socket = net.connect(localAddress === undefined ? { host: to.address, port: to.port } : { host: to.address, port: to.port, localAddress });
+      const socket =
+        transport === 'tls'
+          ? openTlsSocket(to, localAddress, this.tlsMaterial())
+          : net.connect(localAddress === undefined ? { host: to.address, port: to.port } : { host: to.address, port: to.port, localAddress });
       const timer = setTimeout(() => socket.destroy(new Error(`connect to ${to.address}:${to.port} timed out`)), CONNECT_TIMEOUT_MS);
       const onError = (err: Error): void => {
         clearTimeout(timer);
         reject(err);
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(transport === 'tls' ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
         if (this.phase !== 'started') {
@@ -513,7 +570,7 @@ export class EmbeddedTransport implements SipTransport {
           reject(new Error('transport closed'));
           return;
         }
-        const conn = this.adopt(socket, [key]);
+        const conn = this.adopt(socket, [key], transport, false);
         if (conn === null) {
           reject(new Error(`connection to ${to.address}:${to.port} closed`));
         } else {
@@ -521,8 +578,8 @@ export class EmbeddedTransport implements SipTransport {
         }
       });
     });
-    const tracked = attempt.finally(() => this.connecting.delete(key));
-    this.connecting.set(key, tracked);
+    const tracked = attempt.finally(() => this.connecting.delete(attemptKey));
+    this.connecting.set(attemptKey, tracked);
     return tracked;
   }
 
@@ -609,6 +666,7 @@ export class EmbeddedTransport implements SipTransport {
           }
           return;
         }
+        this.aliasConnection(conn, message);
         this.deliver(message, conn.remote, conn.id);
         return;
       }
