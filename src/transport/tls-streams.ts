@@ -37,14 +37,18 @@ export function createTlsListener(material: TlsMaterial, onRefused: (reason: str
  */
 export function openTlsSocket(to: Endpoint, localAddress: string | undefined, material: TlsMaterial): tls.TLSSocket {
   const name = unbracket(to.serverName ?? to.address);
-  return tls.connect({
+  // tls.connect takes socket.connect() options too (localAddress); its types do not list them.
+  const options: tls.ConnectionOptions & { localAddress?: string } = {
     ...material.client,
     host: to.address,
     port: to.port,
-    ...(localAddress === undefined ? {} : { localAddress }),
     ...(isIP(name) === 0 ? { servername: name } : {}),
     checkServerIdentity: (_host, certificate) => tls.checkServerIdentity(name, certificate),
-  });
+  };
+  if (localAddress !== undefined) {
+    options.localAddress = localAddress;
+  }
+  return tls.connect(options);
 }
 
 /**
