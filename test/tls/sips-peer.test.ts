@@ -33,7 +33,7 @@ async function lab(tt: Test): Promise<Lab> {
   const base = nextPort;
   nextPort += 10;
   const guard = await startTlsGuard(pki, { guard: base, callee: base + 2, as: base + 3 });
-  const caller = await SipPeer.start('127.0.0.1', base + 4);
+  const caller = await SipPeer.start('127.0.0.3', base + 4);
   const callee = await SipPeer.start('127.0.0.2', base + 2);
   tt.teardown(async () => {
     caller.close();

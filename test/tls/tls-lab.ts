@@ -1,10 +1,11 @@
 /**
- * The TLS lab: the embedded guard on 127.0.0.10 (UDP and TLS), the core on 127.0.0.1
+ * The TLS lab: the embedded guard on 127.0.0.10 (UDP and TLS), the core on 127.0.0.3
  * (caller) and 127.0.0.2 (callee, the next hop), and two untrusted ASes:
  * - as1: known by its certificate only (DNS:as1.test), reached at sips:as1.test (127.0.0.5);
  * - as2: known by its certificate (DNS:as2.test) and its address 127.0.0.6, both required,
  *   reached at sips:as2.test (127.0.0.6).
- * Both may open com.example.weather data channels and nothing else.
+ * Both may open com.example.weather data channels and nothing else. 127.0.0.1 (where a client
+ * that cannot pick its source address, like openssl s_client, comes from) is nobody.
  */
 import { buildController } from '../../src/call/build-controller.ts';
 import { EmbeddedGuard } from '../../src/front/embedded/embedded-guard.ts';
@@ -26,7 +27,12 @@ export interface TlsLabPorts {
   readonly as: number;
 }
 
-export function tlsProfileYaml(pki: TestPki, ports: TlsLabPorts, opts: { requireClientCertificate?: boolean } = {}): string {
+export interface TlsLabOptions {
+  readonly requireClientCertificate?: boolean;
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export function tlsProfileYaml(pki: TestPki, ports: TlsLabPorts, opts: TlsLabOptions = {}): string {
   return `
 guard:
   mode: enforce
@@ -39,12 +45,12 @@ sip:
     certificate: "${pki.guard.cert}"
     key: "${pki.guard.key}"
     ca: ["${pki.ca}"]
-    min_version: TLSv1.2
+    min_version: ${opts.minVersion ?? 'TLSv1.2'}
     require_client_certificate: ${opts.requireClientCertificate ?? true}
 peers:
   - id: core
     trusted: true
-    match: { source: ["127.0.0.1/32", "127.0.0.2/32"] }
+    match: { source: ["127.0.0.3/32", "127.0.0.2/32"] }
   - id: as1
     trusted: false
     uri: "sips:as1.test:${ports.as}"
@@ -70,7 +76,7 @@ export interface TlsGuard {
   stop(): Promise<void>;
 }
 
-export async function startTlsGuard(pki: TestPki, ports: TlsLabPorts, opts: { requireClientCertificate?: boolean } = {}): Promise<TlsGuard> {
+export async function startTlsGuard(pki: TestPki, ports: TlsLabPorts, opts: TlsLabOptions = {}): Promise<TlsGuard> {
   const profile = parseProfile(tlsProfileYaml(pki, ports, opts), 'tls-test-profile.yaml');
   const { logger, logs } = memoryLogger();
   const guard = await EmbeddedGuard.start({
