@@ -2,9 +2,12 @@
  * The pieces of TLS that need no socket: which peer a certificate makes a sender, the names
  * read out of a certificate, where a sips: URI goes, and what a bad sip.tls file says.
  */
-import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import type { CliIo } from '../../src/cli/cli-io.ts';
+import { main } from '../../src/cli/main.ts';
 import { endpointForUri } from '../../src/front/embedded/endpoint-for-uri.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import { PeerDirectory } from '../../src/profile/peer-directory.ts';
@@ -12,6 +15,7 @@ import type { Peer } from '../../src/profile/profile-types.ts';
 import { loadTlsMaterial, TlsSettingsError } from '../../src/transport/tls-context.ts';
 import type { TlsSettings } from '../../src/transport/tls-context.ts';
 import { certificateNames } from '../../src/transport/tls-identity.ts';
+import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
 import { makeTestPki } from './test-pki.ts';
 
 function peer(id: string, sources: string[], certificateSans: string[] = []): Peer {
@@ -109,4 +113,37 @@ peers:
 `;
   t.throws(() => parseProfile(yaml, 'p.yaml'), /p\.yaml:8: peers\[0\]\.uri: a peer matched by certificate is reached over TLS only/);
   t.doesNotThrow(() => parseProfile(yaml.replace('sip:as1.test:5060', 'sips:as1.test'), 'p.yaml'), 'sips: is fine, and the files are not read by the loader');
+});
+
+t.test('dc-guard check plays a certificate peer as arriving over TLS with its certificate', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dcg-check-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const profile = join(dir, 'profile.yaml');
+  writeFileSync(
+    profile,
+    `
+guard: { unknown_peers: reject }
+sip:
+  listen: ["udp:127.0.0.10:5060", "tls:127.0.0.10:5061"]
+  next_hop: "sip:127.0.0.2:5060"
+  tls: { certificate: "/x/guard.pem", key: "/x/guard.key", ca: ["/x/ca.pem"] }
+peers:
+  - { id: core, trusted: true, match: { source: ["127.0.0.2/32"] } }
+  - id: as1
+    trusted: false
+    uri: "sips:as1.test"
+    match: { certificate: { san: ["as1.test"] } }
+    grants: { apps: ["com.example.weather"] }
+`,
+  );
+  const options = join(dir, 'options.sip');
+  writeFileSync(
+    options,
+    'OPTIONS sip:ims.example.net SIP/2.0\nVia: SIP/2.0/TLS as1.test;branch=z9hG4bK-o\nFrom: <sip:x@as1.test>;tag=1\nTo: <sip:ims.example.net>\nCall-ID: check-tls\nCSeq: 1 OPTIONS\nMax-Forwards: 0\n\n',
+  );
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: PSEUDONYM_ENV, cwd: process.cwd() };
+  t.equal(await main(['check', '--profile', profile, `as1=${options}`], io), 0, err.join('\n'));
+  t.match(JSON.parse(out[0] ?? '{}'), { from: 'as1', status: 483 }, 'as1, not an unknown sender (403)');
 });
