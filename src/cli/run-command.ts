@@ -84,6 +84,14 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     return 2;
   }
   logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id) }, 'guard started');
+  const byCertificate = profile.peers.filter((p) => p.certificateSans.length > 0).map((p) => p.id);
+  if (connection !== null && (profile.sip.tls !== null || byCertificate.length > 0)) {
+    // drachtio-srf hands the guard no certificate of the sender (see README, TLS on drachtio).
+    logger.warn(
+      { peers: byCertificate },
+      'sip.tls is not used on drachtio: drachtio-server terminates TLS, and peers matched by certificate are never recognised (refused as unknown)',
+    );
+  }
 
   process.on('SIGHUP', () => {
     try {
