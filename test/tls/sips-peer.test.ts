@@ -112,6 +112,8 @@ t.test('connection reuse (RFC 5923): a request toward a TLS peer goes over the c
   handToAs(l, 'as2', 'reuse-1');
   const got = await as2.nextRequest('INVITE');
   tt.equal(got.socket, as2.sockets[0], "the INVITE came over as2's own connection");
+  as2.reply(got, 486, 'Busy Here', { toTag: 'as2' });
+  tt.equal((await l.caller.nextResponse((s) => s >= 300, 'INVITE')).status, 486, 'and its answer on that connection is taken as the answer');
 });
 
 t.test('without alias, or with a sent-by its certificate does not name, the connection is not reused', async (tt) => {
