@@ -53,12 +53,12 @@ export function openTlsSocket(to: Endpoint, localAddress: string | undefined, ma
 
 /**
  * Whether a pooled TLS connection may carry a message to `to`: the connection the remote
- * opened itself goes on serving that very remote (its responses, in-dialog requests to where
- * it sent from); any other use needs the connection's verified certificate to name the host
- * the message is for, as a new connection would (RFC 5923 6).
+ * opened itself goes on serving that very remote (its responses, in-dialog requests to the
+ * address and port it sent from, named by IP); any other use needs the connection's verified
+ * certificate to name the host the message is for, as a new connection would (RFC 5923 6).
  */
 export function tlsConnectionServes(socket: tls.TLSSocket, accepted: boolean, sameRemote: boolean, to: Endpoint): boolean {
-  if (accepted && sameRemote && to.serverName === undefined) {
+  if (accepted && sameRemote && (to.serverName === undefined || isIP(unbracket(to.serverName)) !== 0)) {
     return true;
   }
   return certificateNamesHost(socket, to.serverName ?? to.address);
