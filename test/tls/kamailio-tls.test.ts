@@ -19,7 +19,7 @@ const missing = kamailioTlsMissing();
 const pki = makeTestPki();
 t.teardown(() => pki.remove());
 
-let nextPort = 29_000;
+let nextPort = 39_000;
 
 async function lab(tt: Test): Promise<{ guard: TlsGuard; caller: SipPeer; callee: SipPeer; base: number }> {
   const base = nextPort;

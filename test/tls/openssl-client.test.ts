@@ -16,7 +16,7 @@ import type { KeyPair } from './test-pki.ts';
 const pki = makeTestPki();
 t.teardown(() => pki.remove());
 
-let nextPort = 28_000;
+let nextPort = 38_000;
 
 async function guardFor(tt: Test, opts: TlsLabOptions = {}): Promise<TlsGuard> {
   const base = nextPort;

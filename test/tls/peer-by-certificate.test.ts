@@ -19,7 +19,7 @@ import { TlsSipPeer } from './tls-sip-peer.ts';
 const pki = makeTestPki();
 t.teardown(() => pki.remove());
 
-let nextPort = 26_000;
+let nextPort = 36_000;
 
 async function lab(tt: Test): Promise<{ guard: TlsGuard; callee: SipPeer }> {
   const base = nextPort;

@@ -20,7 +20,7 @@ import { TlsSipPeer } from './tls-sip-peer.ts';
 const pki = makeTestPki();
 t.teardown(() => pki.remove());
 
-let nextPort = 27_000;
+let nextPort = 37_000;
 
 interface Lab {
   readonly guard: TlsGuard;
