@@ -9,9 +9,13 @@ import t from 'tap';
 import type { CliIo } from '../../src/cli/cli-io.ts';
 import { main } from '../../src/cli/main.ts';
 import { endpointForUri } from '../../src/front/embedded/endpoint-for-uri.ts';
+import { requestOverTls } from '../../src/front/embedded/self-over-tls.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import { PeerDirectory } from '../../src/profile/peer-directory.ts';
 import type { Peer } from '../../src/profile/profile-types.ts';
+import { GuardSelf } from '../../src/routing/guard-self.ts';
+import type { SipRequest } from '../../src/sip/sip-message.ts';
+import { parseUri } from '../../src/sip/sip-uri.ts';
 import { loadTlsMaterial, TlsSettingsError } from '../../src/transport/tls-context.ts';
 import type { TlsSettings } from '../../src/transport/tls-context.ts';
 import { certificateNames } from '../../src/transport/tls-identity.ts';
@@ -147,3 +151,48 @@ peers:
   t.equal(await main(['check', '--profile', profile, `as1=${options}`], io), 0, err.join('\n'));
   t.match(JSON.parse(out[0] ?? '{}'), { from: 'as1', status: 483 }, 'as1, not an unknown sender (403)');
 });
+
+t.test('requestOverTls rewrites only what the guard wrote about itself, sips: Contact for a sips: Request-URI', async (t) => {
+  const profile = parseProfile(
+    `
+sip:
+  listen: ["udp:127.0.0.10:5060", "tls:127.0.0.10:5061"]
+  public_uri: "sip:guard.test:5060"
+  tls: { certificate: "/x/guard.pem", key: "/x/guard.key", ca: ["/x/ca.pem"] }
+peers: []
+`,
+    'p.yaml',
+  );
+  const self = new GuardSelf(profile);
+  t.strictSame(self.tls, { host: 'guard.test', port: 5061, uri: 'sip:guard.test:5061' }, 'the public host with the TLS port');
+  t.ok(self.owns(parseUri('sip:guard.test:5061;transport=tls;lr') ?? fail()), 'and it owns that address (a route token coming back over TLS)');
+  t.ok(self.owns(parseUri('sips:guard.test;lr') ?? fail()), 'sips: defaults to 5061');
+  const req: SipRequest = {
+    kind: 'request',
+    method: 'INVITE',
+    uri: 'sips:+15550002222@ims.example.net',
+    headers: [
+      { name: 'Via', value: self.via('z9hG4bK-1') },
+      { name: 'Via', value: 'SIP/2.0/UDP 127.0.0.3:5060;branch=z9hG4bK-core' },
+      { name: 'Route', value: '<sips:as1.test;lr>' },
+      { name: 'Route', value: self.routeEntry({ dcg: 'tok' }) },
+      { name: 'Contact', value: self.contact() },
+    ],
+    body: '',
+  };
+  requestOverTls(req, self);
+  t.strictSame(
+    req.headers.map((h) => h.value),
+    [
+      'SIP/2.0/TLS guard.test:5061;branch=z9hG4bK-1;rport;alias',
+      'SIP/2.0/UDP 127.0.0.3:5060;branch=z9hG4bK-core',
+      '<sips:as1.test;lr>',
+      '<sip:guard.test:5061;transport=tls;lr;dcg=tok>',
+      '<sips:guard.test:5061>',
+    ],
+  );
+});
+
+function fail(): never {
+  throw new Error('unparsable URI');
+}
