@@ -134,3 +134,35 @@ t.test('an alias claimed for a host the certificate does not name is ignored', a
   tt.equal((await l.caller.nextResponse((s) => s >= 300, 'INVITE')).status, 503, "as2's INVITE does not go to as1's connection: 503");
   tt.equal(claimer.received.filter((r) => r.message.kind === 'request').length, 0, 'as1 got none of it');
 });
+
+t.test('the AS loop over TLS: as1 brings the call back through the guard on the connection the guard opened', async (tt) => {
+  const l = await lab(tt);
+  const as1 = await TlsSipPeer.listen({ ip: AS1_IP, port: l.asPort, pair: pki.as1, ca: pki.ca });
+  tt.teardown(() => as1.close());
+  handToAs(l, 'as1', 'loop-tls');
+  const got = await as1.nextRequest('INVITE');
+  const routes = getHeaderValues(got.message, 'Route').flatMap((v) => v.split(/,(?=\s*<)/).map((r) => r.trim()));
+  const onward = routes.slice(1);
+  // The AS's own INVITE, over the guard's connection (its Via offered alias), along the rest of the route.
+  const back: SipRequest = {
+    kind: 'request',
+    method: 'INVITE',
+    uri: got.message.uri,
+    headers: [
+      { name: 'Via', value: `SIP/2.0/TLS as1.test:${l.asPort};branch=${as1.branch()}` },
+      { name: 'Max-Forwards', value: '69' },
+      ...onward.map((value) => ({ name: 'Route', value })),
+      { name: 'From', value: '<sip:service@as1.test>;tag=as1-back' },
+      { name: 'To', value: getHeader(got.message, 'To') ?? '' },
+      { name: 'Call-ID', value: 'loop-tls-back' },
+      { name: 'CSeq', value: '1 INVITE' },
+      { name: 'Contact', value: `<sip:service@as1.test:${l.asPort};transport=tls>` },
+      { name: 'Content-Type', value: 'application/sdp' },
+    ],
+    body: got.message.body,
+  };
+  as1.send(back, got.socket);
+  const atCallee = await l.callee.nextRequest('INVITE');
+  tt.match(atCallee.body, /com\.example\.weather/, 'the call reached the callee, with its granted channel');
+  tt.ok(onward[0]?.includes(';transport=tls;'), "the token entry the AS followed was the guard's TLS address");
+});
