@@ -15,7 +15,7 @@ const DEFAULT_PROFILE = 'sip-profiles/default.yaml';
 
 /** What runCommand needs of either front end. */
 interface RunningFrontEnd {
-  replaceController(controller: ReturnType<typeof buildController>): void;
+  replaceController(controller: ReturnType<typeof buildController>, profile: Profile): void;
   stop(): Promise<void>;
 }
 
@@ -96,7 +96,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   process.on('SIGHUP', () => {
     try {
       const next = loadProfile(file);
-      guard.replaceController(buildController(next, { env: io.env, store }));
+      guard.replaceController(buildController(next, { env: io.env, store }), next);
       logger.info({ profile: file, mode: next.guard.mode }, 'profile reloaded');
     } catch (error) {
       logger.error({ profile: file, reason: (error as Error).message }, 'profile refused; the running profile stays in force');

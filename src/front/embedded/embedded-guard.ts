@@ -44,7 +44,7 @@ export class EmbeddedGuard implements TransactionUser {
   readonly #transactions: TransactionLayer;
   readonly #fallbackTransport: 'udp' | 'tcp';
   readonly #self: GuardSelf;
-  readonly #profile: Profile;
+  #profile: Profile;
   readonly #resolveHost: ResolveHost | undefined;
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
@@ -100,8 +100,12 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
-  replaceController(controller: CallController): void {
+  replaceController(controller: CallController, profile?: Profile): void {
     this.#controller = controller;
+    // Its peers (and their certificate names) answer for made-up responses from now on.
+    if (profile !== undefined) {
+      this.#profile = profile;
+    }
   }
 
   get endpoints(): readonly Endpoint[] {
