@@ -34,8 +34,10 @@ const SWEEP_INTERVAL_MS = 30_000;
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
 /**
- * The embedded front end: the guard's own UDP/TCP transport and RFC 3261 transaction layer
+ * The embedded front end: the guard's own UDP/TCP/TLS transport and RFC 3261 transaction layer
  * around the CallController. Everything it does is mechanics; every decision is the controller's.
+ * Toward a TLS destination it rewrites what the controller wrote about the guard (Via, Contact,
+ * its Route entry) to the guard's TLS address (self-over-tls.ts).
  */
 export class EmbeddedGuard implements TransactionUser {
   #controller: CallController;
