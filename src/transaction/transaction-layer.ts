@@ -332,13 +332,17 @@ export class TransactionLayer {
  *   18.2.2 fallback too (the server opening a new connection because ours closed): such a
  *   request ends on Timer B/F instead, the price of not taking answers from a second connection.
  * - TLS: as TCP, but a request may also have gone over a connection the peer opened itself
- *   (RFC 5923 alias: its remote port is the peer's ephemeral one): then a response whose
- *   verified certificate names the destination's host (`serverName`, exactly) is from there,
- *   since that is what the transport required to send on that connection.
+ *   (RFC 5923 alias: from its ephemeral port, or from another address than its uri's): then a
+ *   response whose verified certificate names the destination's host (`serverName`, exactly)
+ *   is from there, since that is what the transport required to send on that connection.
  */
 function fromDestination(to: Endpoint, source: Endpoint): boolean {
   if (to.transport !== source.transport) {
     return false;
+  }
+  const wanted = to.serverName?.toLowerCase();
+  if (to.transport === 'tls' && wanted !== undefined && (source.tlsNames ?? []).some((name) => name.toLowerCase() === wanted)) {
+    return true;
   }
   if (!isIpLiteral(to.address)) {
     return true;
@@ -346,9 +350,5 @@ function fromDestination(to: Endpoint, source: Endpoint): boolean {
   if (addressKey(to.address) !== addressKey(source.address)) {
     return false;
   }
-  if (to.transport === 'udp' || to.port === source.port) {
-    return true;
-  }
-  const wanted = to.serverName?.toLowerCase();
-  return to.transport === 'tls' && wanted !== undefined && (source.tlsNames ?? []).some((name) => name.toLowerCase() === wanted);
+  return to.transport === 'udp' || to.port === source.port;
 }

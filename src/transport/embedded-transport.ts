@@ -147,6 +147,8 @@ export class EmbeddedTransport implements SipTransport {
   /** Open connections by remote endpoint (endpointKey). */
   private readonly pool = new Map<string, Connection>();
   private readonly connecting = new Map<string, Promise<Connection>>();
+  /** TLS connections their remote offered for reuse (RFC 5923 alias), for destinations their certificate names. */
+  private readonly offered = new Set<Connection>();
   /**
    * Which UDP socket last heard from a remote, kept only when two UDP sockets share a family:
    * a response must leave from the socket the request arrived on (RFC 3581 4, symmetric response).
@@ -234,7 +236,7 @@ export class EmbeddedTransport implements SipTransport {
       const key = endpointKey(to);
       conn = this.pool.get(key);
       if (conn === undefined || !this.usable(conn) || !this.serves(conn, to)) {
-        conn = await this.connect(to, key, message);
+        conn = this.offeredFor(to) ?? (await this.connect(to, key, message));
       }
     }
     await this.write(conn, data);
@@ -488,6 +490,23 @@ export class EmbeddedTransport implements SipTransport {
       conn.keys.push(key);
     }
     this.pool.set(key, conn);
+    this.offered.add(conn);
+  }
+
+  /**
+   * An offered TLS connection whose certificate names `to`'s host: the peer is who its
+   * certificate says, wherever it connected from (behind NAT its address is not its uri's).
+   */
+  private offeredFor(to: Endpoint): Connection | undefined {
+    if (to.transport !== 'tls' || to.serverName === undefined) {
+      return undefined;
+    }
+    for (const conn of this.offered) {
+      if (this.usable(conn) && this.serves(conn, to)) {
+        return conn;
+      }
+    }
+    return undefined;
   }
 
   private usable(conn: Connection): boolean {
@@ -529,6 +548,7 @@ export class EmbeddedTransport implements SipTransport {
 
   private forget(conn: Connection): void {
     this.connections.delete(conn.id);
+    this.offered.delete(conn);
     for (const key of conn.keys) {
       if (this.pool.get(key) === conn) {
         this.pool.delete(key);

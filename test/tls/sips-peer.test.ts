@@ -166,3 +166,25 @@ t.test('the AS loop over TLS: as1 brings the call back through the guard on the 
   tt.match(atCallee.body, /com\.example\.weather/, 'the call reached the callee, with its granted channel');
   tt.ok(onward[0]?.includes(';transport=tls;'), "the token entry the AS followed was the guard's TLS address");
 });
+
+t.test('reuse by certificate: a connection offered with alias from another address than the uri resolves to serves that uri', async (tt) => {
+  const l = await lab(tt);
+  // as1 (known by certificate only) connects from an address its uri does not resolve to (NAT, a pool).
+  const as1 = await TlsSipPeer.connect({ ip: '127.0.0.79', to: l.guard.tls, pair: pki.as1, ca: pki.ca });
+  tt.teardown(() => as1.close());
+  const headers: SipHeader[] = [
+    { name: 'Via', value: as1.via(`as1.test:${l.asPort}`, true) },
+    { name: 'Max-Forwards', value: '70' },
+    { name: 'From', value: '<sip:as1@as1.test>;tag=ping' },
+    { name: 'To', value: '<sip:ims.example.net>' },
+    { name: 'Call-ID', value: 'announce-as1' },
+    { name: 'CSeq', value: '1 OPTIONS' },
+  ];
+  as1.send({ kind: 'request', method: 'OPTIONS', uri: 'sip:ims.example.net', headers, body: '' });
+  await l.callee.nextRequest('OPTIONS');
+  handToAs(l, 'as1', 'reuse-by-cert');
+  const got = await as1.nextRequest('INVITE');
+  tt.equal(got.socket, as1.sockets[0], "the INVITE to sips:as1.test came over as1's own connection");
+  as1.reply(got, 486, 'Busy Here', { toTag: 'as1' });
+  tt.equal((await l.caller.nextResponse((s) => s >= 300, 'INVITE')).status, 486, 'and its answer is taken');
+});
