@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildController } from '../call/build-controller.ts';
 import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/drachtio/drachtio-connection.ts';
@@ -5,6 +6,7 @@ import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
 import { createLogger } from '../log/logger.ts';
 import { loadProfile } from '../profile/load-profile.ts';
+import { ProfileSource } from '../profile/profile-source.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import { MemoryCallStore } from '../state/memory-call-store.ts';
 import { TlsSettingsError } from '../transport/tls-context.ts';
@@ -78,8 +80,9 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
         ? await EmbeddedGuard.start({ profile, controller, logger })
         : await DrachtioGuard.start({ profile, controller, logger, connection });
   } catch (error) {
-    // A sip.tls file that cannot be used names its key; say which profile holds it.
-    const where = error instanceof TlsSettingsError ? `${file}: ` : '';
+    // A sip.tls file that cannot be used names its key: point at the profile line that holds it.
+    const line = error instanceof TlsSettingsError ? lineOfKey(file, error.path) : 0;
+    const where = error instanceof TlsSettingsError ? (line > 0 ? `${file}:${line}: ` : `${file}: `) : '';
     io.stderr(`dc-guard run: ${where}${(error as Error).message}`);
     return 2;
   }
@@ -116,4 +119,13 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** The line of `path` in the profile file (it was just loaded, so it parses); 0 when unreadable. */
+function lineOfKey(file: string, path: readonly (string | number)[]): number {
+  try {
+    return new ProfileSource(readFileSync(file, 'utf8')).lineOf(path);
+  } catch {
+    return 0;
+  }
 }

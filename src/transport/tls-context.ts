@@ -25,6 +25,9 @@ export interface TlsSettings {
 
 /** A `sip.tls` setting that cannot be used; the message starts with the profile key. */
 export class TlsSettingsError extends Error {
+  /** The key as a profile path (`['sip', 'tls', 'ca', 1]`), for finding its line. */
+  readonly path: readonly (string | number)[];
+
   constructor(
     readonly key: string,
     readonly file: string,
@@ -32,6 +35,7 @@ export class TlsSettingsError extends Error {
   ) {
     super(`${key} (${file}): ${reason}`);
     this.name = 'TlsSettingsError';
+    this.path = key.split(/[.[\]]/).filter((part) => part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * `dc-guard run` with sip.tls: the files are read at start. A missing one stops the start
- * with the profile and the key that names it (the example profile's /etc/dc-guard/tls/...
+ * with the profile, the line and the key that names it (the example profile's /etc/dc-guard/tls/...
  * paths exist only on the operator's host, which `dc-guard validate` does not need); good
  * files start a TLS listener.
  */
@@ -28,7 +28,7 @@ t.test('the example profile validates, and run stops at its missing certificate 
   t.equal(await validate.exit, 0, `validate passes: ${validate.out.stderr}`);
   const started = run(['run', '--profile', EXAMPLE]);
   t.equal(await started.exit, 2, 'run exits 2');
-  t.match(started.out.stderr, `${EXAMPLE}: sip.tls.certificate (/etc/dc-guard/tls/guard.pem): cannot read it (no such file)`);
+  t.match(started.out.stderr, `${EXAMPLE}:41: sip.tls.certificate (/etc/dc-guard/tls/guard.pem): cannot read it (no such file)`, 'file:line of the key: reason');
 });
 
 t.test('run with good TLS files listens on its tls entry', async (t) => {

@@ -196,3 +196,8 @@ peers: []
 function fail(): never {
   throw new Error('unparsable URI');
 }
+
+t.test('TlsSettingsError carries the key as a profile path', async (t) => {
+  t.strictSame(new TlsSettingsError('sip.tls.ca[1]', '/x', 'r').path, ['sip', 'tls', 'ca', 1]);
+  t.strictSame(new TlsSettingsError('sip.tls.key', '/x', 'r').path, ['sip', 'tls', 'key']);
+});
