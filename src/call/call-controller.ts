@@ -44,7 +44,9 @@ import { echoHeaders, endToEndHeaders, reasonPhrase, requestOnLeg, responseOnLeg
 export interface Inbound {
   readonly address: string;
   readonly port: number;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  /** Names in the sender's verified TLS certificate (src/transport/endpoint.ts). */
+  readonly tlsNames?: readonly string[];
 }
 
 export interface CallControllerDeps {
@@ -116,7 +118,7 @@ export class CallController {
 
   /** The id of the peer a message from `source` comes from, or null when no peer matches (the front ends queue by it). */
   peerIdOf(source: Inbound): string | null {
-    return this.#d.peers.byAddress(source.address)?.id ?? null;
+    return this.#d.peers.bySource(source)?.id ?? null;
   }
 
   async handleRequest(req: SipRequest, source: Inbound): Promise<ControllerOutcome> {
@@ -816,10 +818,10 @@ export class CallController {
   }
 
   #sender(source: Inbound): Sender {
-    const peer = this.#d.peers.byAddress(source.address);
+    const peer = this.#d.peers.bySource(source);
     const label = peer?.id ?? `unknown:${source.address}`;
     const host = source.address.includes(':') ? `[${source.address}]` : source.address;
-    const uri = `sip:${host}:${source.port}${source.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const uri = `sip:${host}:${source.port}${source.transport === 'udp' ? '' : `;transport=${source.transport}`}`;
     return { peer, address: source.address, uri, label, actor: peer === undefined ? { id: label, trusted: false, grants: NO_GRANTS } : actorOf(peer) };
   }
 

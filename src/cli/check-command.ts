@@ -57,12 +57,12 @@ export async function checkCommand(argv: readonly string[], io: CliIo): Promise<
       return 2;
     }
     const peer = arg.slice(0, eq);
-    const address = addressOf(peer, profile);
-    if (address === null) {
+    const source = sourceOf(peer, profile);
+    if (source === null) {
       io.stderr(`"${peer}" is neither a peer id of ${profile.file} nor an IP address`);
       return 2;
     }
-    steps.push({ peer, file: resolve(io.cwd, arg.slice(eq + 1)), source: { address, port: 5060, transport: 'udp' } });
+    steps.push({ peer, file: resolve(io.cwd, arg.slice(eq + 1)), source });
   }
 
   let controller;
@@ -128,6 +128,20 @@ function outputLine(index: number, step: Step, outcome: ControllerOutcome): Reco
     case 'drop':
       return { ...common, to: null, action: 'drop', status: null, reasons: report.reasons, forwarded: null };
   }
+}
+
+/**
+ * Where a message from `peer` comes from: an address of its own, and for a peer known by its
+ * certificate, over TLS with that certificate's names (a certificate peer without sources is
+ * one from anywhere: TEST-NET-1 then).
+ */
+function sourceOf(peer: string, profile: Profile): Inbound | null {
+  const sans = profile.peers.find((p) => p.id === peer)?.certificateSans ?? [];
+  const address = addressOf(peer, profile) ?? (sans.length > 0 ? '192.0.2.1' : null);
+  if (address === null) {
+    return null;
+  }
+  return sans.length === 0 ? { address, port: 5060, transport: 'udp' } : { address, port: 5061, transport: 'tls', tlsNames: sans };
 }
 
 /** A peer id stands for an address inside its first block that the directory maps back to it. */

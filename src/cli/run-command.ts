@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildController } from '../call/build-controller.ts';
 import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/drachtio/drachtio-connection.ts';
@@ -5,8 +6,10 @@ import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
 import { createLogger } from '../log/logger.ts';
 import { loadProfile } from '../profile/load-profile.ts';
+import { ProfileSource } from '../profile/profile-source.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import { MemoryCallStore } from '../state/memory-call-store.ts';
+import { TlsSettingsError } from '../transport/tls-context.ts';
 import type { CliIo } from './cli-io.ts';
 
 const USAGE = 'usage: dc-guard run [--profile FILE] [--transport embedded|drachtio]';
@@ -23,7 +26,8 @@ interface RunningFrontEnd {
  * reloads the profile, and a bad one is refused with its file:line: reason while the running
  * one stays in force.
  *
- * `--transport embedded` (default): the guard's own UDP/TCP sockets on `sip.listen`.
+ * `--transport embedded` (default): the guard's own UDP/TCP/TLS sockets on `sip.listen`; the
+ * `sip.tls` files are read here, and one that is missing or unusable stops the start.
  * `--transport drachtio`: a drachtio-srf application of the drachtio-server at DRACHTIO_HOST
  * (default 127.0.0.1) : DRACHTIO_PORT (default 9022), authenticated with DRACHTIO_SECRET
  * (required). drachtio-server owns the SIP sockets; the profile's `sip.public_uri` (else
@@ -76,10 +80,21 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
         ? await EmbeddedGuard.start({ profile, controller, logger })
         : await DrachtioGuard.start({ profile, controller, logger, connection });
   } catch (error) {
-    io.stderr(`dc-guard run: ${(error as Error).message}`);
+    // A sip.tls file that cannot be used names its key: point at the profile line that holds it.
+    const line = error instanceof TlsSettingsError ? lineOfKey(file, error.path) : 0;
+    const where = error instanceof TlsSettingsError ? (line > 0 ? `${file}:${line}: ` : `${file}: `) : '';
+    io.stderr(`dc-guard run: ${where}${(error as Error).message}`);
     return 2;
   }
   logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id) }, 'guard started');
+  const byCertificate = profile.peers.filter((p) => p.certificateSans.length > 0).map((p) => p.id);
+  if (connection !== null && (profile.sip.tls !== null || byCertificate.length > 0)) {
+    // drachtio-srf hands the guard no certificate of the sender (see README, TLS on drachtio).
+    logger.warn(
+      { peers: byCertificate },
+      'sip.tls is not used on drachtio: drachtio-server terminates TLS, and peers matched by certificate are never recognised (refused as unknown)',
+    );
+  }
 
   process.on('SIGHUP', () => {
     try {
@@ -104,4 +119,13 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** The line of `path` in the profile file (it was just loaded, so it parses); 0 when unreadable. */
+function lineOfKey(file: string, path: readonly (string | number)[]): number {
+  try {
+    return new ProfileSource(readFileSync(file, 'utf8')).lineOf(path);
+  } catch {
+    return 0;
+  }
 }

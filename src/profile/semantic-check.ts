@@ -91,6 +91,13 @@ function needsTls(uri: string): boolean {
 
 /** A profile that asks for TLS anywhere must say how (sip.tls): never cleartext to a sips: peer. */
 function checkTlsNeeded(raw: RawProfile, report: Report): void {
+  (raw.peers ?? []).forEach((peer, p) => {
+    // Its answers and requests count only over TLS with its certificate: a cleartext uri
+    // would send it requests whose answers the guard could never take as its own.
+    if (peer.match?.certificate !== undefined && typeof peer.uri === 'string' && !needsTls(peer.uri)) {
+      report(['peers', p, 'uri'], `a peer matched by certificate is reached over TLS only: write "sips:..." or ";transport=tls" (got ${JSON.stringify(peer.uri)})`);
+    }
+  });
   if (raw.sip?.tls !== undefined && raw.sip.tls !== null) {
     return;
   }

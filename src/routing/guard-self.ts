@@ -10,6 +10,12 @@ export class GuardSelf {
   readonly host: string;
   readonly port: number;
   readonly transport: ListenTransport;
+  /**
+   * Where the guard takes TLS: the public host (else the tls listen host) with the first tls
+   * listen entry's port; null without a tls listen entry. What the guard writes about itself
+   * in a message that goes over TLS (RFC 3261 26.2, RFC 5630).
+   */
+  readonly tls: { readonly host: string; readonly port: number; readonly uri: string } | null;
   readonly #addresses: Set<string>;
 
   constructor(profile: Profile) {
@@ -21,6 +27,14 @@ export class GuardSelf {
     this.uri = `sip:${this.host}:${this.port}`;
     this.#addresses = new Set(profile.sip.listen.map((l) => addressKey(bracketed(l.host), l.port)));
     this.#addresses.add(addressKey(this.host, this.port));
+    const tlsListen = profile.sip.listen.find((l) => l.transport === 'tls');
+    if (tlsListen === undefined) {
+      this.tls = null;
+    } else {
+      const host = publicUri?.host ?? bracketed(tlsListen.host);
+      this.tls = { host, port: tlsListen.port, uri: `sip:${host}:${tlsListen.port}` };
+      this.#addresses.add(addressKey(host, tlsListen.port));
+    }
   }
 
   /** True when the URI names this guard (any listen address, or the public URI). */

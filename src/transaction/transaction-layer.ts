@@ -107,7 +107,7 @@ export class TransactionLayer {
     if (this.clients.has(key)) {
       throw new TypeError(`a ${req.method} client transaction with branch ${branch} is already running`);
     }
-    const timers = to.transport === 'tcp' ? this.timers.tcp : this.timers.udp;
+    const timers = to.transport === 'udp' ? this.timers.udp : this.timers.tcp;
     const request = snapshot(req);
     const txn =
       req.method === 'INVITE'
@@ -252,7 +252,7 @@ export class TransactionLayer {
       existing.receiveRequest();
       return;
     }
-    const timers = inbound.source.transport === 'tcp' ? this.timers.tcp : this.timers.udp;
+    const timers = inbound.source.transport === 'udp' ? this.timers.udp : this.timers.tcp;
     let txn: AnyServerTransaction;
     if (req.method === 'INVITE') {
       const invite = new ServerInviteTransaction(key, req, inbound.source, inbound.connectionId, timers, this.ctx, this.user, this.acceptedHook);
@@ -331,10 +331,18 @@ export class TransactionLayer {
  *   `to`, so a response from any other port came on another connection. That refuses the
  *   18.2.2 fallback too (the server opening a new connection because ours closed): such a
  *   request ends on Timer B/F instead, the price of not taking answers from a second connection.
+ * - TLS: as TCP, but a request may also have gone over a connection the peer opened itself
+ *   (RFC 5923 alias: from its ephemeral port, or from another address than its uri's): then a
+ *   response whose verified certificate names the destination's host (`serverName`, exactly)
+ *   is from there, since that is what the transport required to send on that connection.
  */
 function fromDestination(to: Endpoint, source: Endpoint): boolean {
   if (to.transport !== source.transport) {
     return false;
+  }
+  const wanted = to.serverName?.toLowerCase();
+  if (to.transport === 'tls' && wanted !== undefined && (source.tlsNames ?? []).some((name) => name.toLowerCase() === wanted)) {
+    return true;
   }
   if (!isIpLiteral(to.address)) {
     return true;

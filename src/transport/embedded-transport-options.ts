@@ -3,6 +3,7 @@ import type { DropSummary } from './drop-summary.ts';
 import type { MessageLimits } from '../sip/message-limits.ts';
 import type { Endpoint } from './endpoint.ts';
 import type { ReceiveScheduler } from './receive-scheduling.ts';
+import type { TlsMaterial } from './tls-context.ts';
 
 export interface TransportErrorEvent {
   readonly kind: string;
@@ -16,6 +17,8 @@ export interface EmbeddedTransportOptions {
   readonly maxMessageBytes?: number;
   /** What the parser accepts (profile `limits.message`, read per message so a reload applies); default its defaults. */
   readonly messageLimits?: () => MessageLimits;
+  /** Certificates for `tls` listen entries and TLS destinations (tls-context.ts); without it neither works. */
+  readonly tls?: TlsMaterial;
   /** Runs the parsing and delivery of each received message now or later; see receive-scheduling.ts. Default: at once. */
   readonly schedule?: ReceiveScheduler;
   /** A TCP connection that completes no message (a keep-alive ping counts) for this long is closed; default 120,000 ms. */

@@ -22,7 +22,6 @@
  */
 import type { Buffer } from 'node:buffer';
 import type dgram from 'node:dgram';
-import net from 'node:net';
 import type { SipMessage } from '../sip/sip-message.ts';
 import { SipParseError } from '../sip/sip-parse-error.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
@@ -31,17 +30,17 @@ import { annotateTopVia } from './annotate-via.ts';
 import { DropSummariser } from './drop-summary.ts';
 import type { EmbeddedTransportOptions, TransportStats } from './embedded-transport-options.ts';
 import type { Endpoint } from './endpoint.ts';
-import { endpointKey, hostKey, unbracket } from './endpoint.ts';
+import { endpointKey, unbracket } from './endpoint.ts';
 import { responseDestination } from './response-destination.ts';
 import { salvageResponse } from './salvage-response.ts';
 import type { InboundMessage, SipTransport } from './sip-transport.ts';
-import { describe, familyOf, isWildcard } from './socket-facts.ts';
+import { describe } from './socket-facts.ts';
 import type { StreamConnection } from './stream-connection.ts';
+import { listenStream, localAddressFor, type StreamListener } from './stream-listeners.ts';
 import { StreamPool } from './stream-pool.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
 import type { FramerEvent } from './stream-framer.ts';
 import { scheduleReceive } from './receive-scheduling.ts';
-import { readTopVia } from './top-via.ts';
 import { UdpSockets, isUdpKeepAlive, type UdpListener } from './udp-sockets.ts';
 
 export { DROP_KINDS } from './embedded-transport-options.ts';
@@ -57,13 +56,6 @@ const DEFAULT_UDP_RCVBUF = 4 * 1024 * 1024;
 /** After a framing error, the connection is destroyed if the peer has not closed it by then. */
 const LINGER_MS = 2_000;
 
-interface TcpListener {
-  readonly server: net.Server;
-  readonly endpoint: Endpoint;
-  readonly family: 4 | 6;
-  /** Local address for outbound connections of that family, or undefined for a wildcard listener. */
-  readonly localAddress: string | undefined;
-}
 
 export class EmbeddedTransport implements SipTransport {
   private readonly options: EmbeddedTransportOptions;
@@ -73,7 +65,7 @@ export class EmbeddedTransport implements SipTransport {
   private dropTimer: NodeJS.Timeout | null = null;
   private readonly handlers: Array<(inbound: InboundMessage) => void> = [];
   private readonly udp: UdpSockets;
-  private readonly tcp: TcpListener[] = [];
+  private readonly tcp: StreamListener[] = [];
   private endpoints: Endpoint[] = [];
   private phase: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
@@ -101,6 +93,7 @@ export class EmbeddedTransport implements SipTransport {
       drop: (kind, detail, source) => this.drop(kind, detail, source),
       report: (kind, detail, source) => this.report(kind, detail, source),
       running: () => this.phase === 'started',
+      tls: () => options.tls,
     });
     const onDropSummary = options.onDropSummary;
     this.drops = new DropSummariser({
@@ -131,10 +124,7 @@ export class EmbeddedTransport implements SipTransport {
     try {
       for (const spec of this.options.listen) {
         const host = unbracket(spec.host);
-        if (spec.transport === 'tls') {
-          throw new Error(`cannot listen on tls:${spec.host}:${spec.port}: this transport has no TLS yet`);
-        }
-        endpoints.push(spec.transport === 'udp' ? await this.udp.bind(host, spec.port) : await this.listenTcp(host, spec.port));
+        endpoints.push(spec.transport === 'udp' ? await this.udp.bind(host, spec.port) : await this.listenStream(host, spec.port, spec.transport));
       }
     } catch (err) {
       await this.close();
@@ -177,7 +167,8 @@ export class EmbeddedTransport implements SipTransport {
       return;
     }
     const key = endpointKey(to);
-    const conn = this.streams.usable(connectionId, key) ?? (await this.streams.connect(to, key, this.localAddressFor(message, to)));
+    const conn =
+      this.streams.usable(connectionId, key, to) ?? this.streams.offeredFor(to) ?? (await this.streams.connect(to, key, localAddressFor(this.tcp, message, to)));
     await conn.write(data);
   }
 
@@ -303,62 +294,20 @@ export class EmbeddedTransport implements SipTransport {
 
   // ---- TCP -------------------------------------------------------------------------------
 
-  private async listenTcp(host: string, port: number): Promise<Endpoint> {
-    const family = familyOf(host) === 6 ? 6 : 4;
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port, exclusive: true }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = server.address();
-    const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;
-    const boundAddress = typeof bound === 'object' && bound !== null ? bound.address : host;
-    const listener: TcpListener = {
-      server,
-      family,
-      endpoint: { address: boundAddress, port: boundPort, transport: 'tcp' },
-      localAddress: isWildcard(boundAddress) || familyOf(boundAddress) === 0 ? undefined : boundAddress,
-    };
-    server.on('error', (err) => this.report('tcp-error', describe(err), listener.endpoint));
-    server.on('connection', (socket) => {
-      try {
+  private async listenStream(host: string, port: number, transport: 'tcp' | 'tls'): Promise<Endpoint> {
+    const listener = await listenStream(host, port, transport, this.options.tls, {
+      onConnection: (socket) => {
         if (this.phase !== 'started') {
           socket.destroy();
           return;
         }
-        this.streams.accept(socket, true);
-      } catch (err) {
-        this.report('internal-error', `TCP accept: ${describe(err)}`);
-        socket.destroy();
-      }
+        // TLS recognises its peers by certificate, after the handshake: admitSource is the controller's there.
+        this.streams.accept(socket, transport === 'tcp', transport);
+      },
+      report: (kind, detail, source) => this.report(kind, detail, source),
     });
     this.tcp.push(listener);
     return listener.endpoint;
-  }
-
-  /**
-   * Where an outbound connection leaves from: the listen address the request's Via names (where
-   * its responses are expected); otherwise (undefined) the OS picks the source address, which
-   * always has a route to the destination.
-   */
-  private localAddressFor(message: SipMessage, to: Endpoint): string | undefined {
-    const family = familyOf(to.address);
-    return this.tcp.find((l) => l.family === family && l.localAddress !== undefined && this.namesListener(message, l))?.localAddress;
-  }
-
-  /** True when a request's top Via names this listener (its responses come back there). */
-  private namesListener(message: SipMessage, l: TcpListener): boolean {
-    if (message.kind !== 'request') {
-      return false;
-    }
-    try {
-      return hostKey(readTopVia(message).via.host) === hostKey(l.endpoint.address);
-    } catch {
-      return false;
-    }
   }
 
   /** What a chunk completed on a connection (pings are answered by the connection itself). */
@@ -399,6 +348,7 @@ export class EmbeddedTransport implements SipTransport {
             }
           });
           if (message !== null) {
+            this.streams.aliasConnection(conn, message);
             this.deliver(message, conn.remote, conn.id);
           }
         }, {

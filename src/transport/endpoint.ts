@@ -8,12 +8,23 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 export interface Endpoint {
   readonly address: string;
   readonly port: number;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
+  /**
+   * Inbound over TLS only: the DNS and URI subject alternative names of the certificate the
+   * remote presented and the guard verified against its CAs (RFC 5922 7.1). Absent: no
+   * verified certificate (UDP, TCP, or TLS without a client certificate).
+   */
+  readonly tlsNames?: readonly string[];
+  /**
+   * Outbound over TLS only: the host the remote's certificate must name (RFC 5922 7.2: the
+   * host of the URI the guard is sending to). Absent: the address itself.
+   */
+  readonly serverName?: string;
 }
 
 /**
  * A Map key for an endpoint: brackets removed and lower-cased, so "[2001:DB8::1]" and
- * "2001:db8::1" are one remote. Transport included: a UDP and a TCP peer are different.
+ * "2001:db8::1" are one remote. Transport included: a UDP, a TCP and a TLS peer are different.
  */
 export function endpointKey(e: Endpoint): string {
   return `${e.transport}|${hostKey(e.address)}|${e.port}`;

@@ -9,8 +9,9 @@ import type { Endpoint } from './endpoint.ts';
 import { unbracket } from './endpoint.ts';
 import { readTopVia } from './top-via.ts';
 
-/** RFC 3261 19.1.2 / 18.2.2: default port of sip: over UDP and TCP ("5061 for TLS"; not served here). */
+/** RFC 3261 19.1.2 / 18.2.2: default port of sip: over UDP and TCP, and 5061 for TLS. */
 const DEFAULT_PORT = 5060;
+const DEFAULT_TLS_PORT = 5061;
 
 /** A port parameter value: 1*5DIGIT up to 65535, else null (a bare or bogus rport is ignored). */
 function portValue(v: string | null | undefined): number | null {
@@ -31,10 +32,11 @@ function portValue(v: string | null | undefined): number | null {
 /**
  * The address a response is sent to.
  *
- * - Reliable transport (TCP): the response goes back on the request's connection; this is the
- *   address for opening a new connection when that one is gone: `received` (else the sent-by
- *   host) and the sent-by port (default 5060). `rport` is not used here: it names the client's
- *   ephemeral source port, which does not accept connections.
+ * - Reliable transport (TCP, TLS): the response goes back on the request's connection; this is
+ *   the address for opening a new connection when that one is gone: `received` (else the sent-by
+ *   host) and the sent-by port (default 5060, 5061 for TLS). `rport` is not used here: it names
+ *   the client's ephemeral source port, which does not accept connections. Over TLS the new
+ *   connection's certificate must name the sent-by host (RFC 3261 18.2.2, RFC 5922 7.2).
  * - Unreliable (UDP), in 18.2.2 order but for `maddr`:
  *   1. `received`: that address, port from `rport` when it has a value (RFC 3581 4), else the
  *      sent-by port or 5060;
@@ -46,11 +48,15 @@ function portValue(v: string | null | undefined): number | null {
  *
  * Throws SipParseError when the response has no parseable Via.
  */
-export function responseDestination(res: SipResponse, connectionTransport: 'udp' | 'tcp'): Endpoint {
+export function responseDestination(res: SipResponse, connectionTransport: 'udp' | 'tcp' | 'tls'): Endpoint {
   const { via } = readTopVia(res);
   const sentByPort = via.port ?? DEFAULT_PORT;
   const received = viaParam(via, 'received');
   const hasReceived = typeof received === 'string' && received.length > 0;
+  if (connectionTransport === 'tls') {
+    const address = hasReceived ? unbracket(received) : unbracket(via.host);
+    return { address, port: via.port ?? DEFAULT_TLS_PORT, transport: 'tls', serverName: unbracket(via.host) };
+  }
   if (connectionTransport === 'tcp') {
     return { address: hasReceived ? unbracket(received) : unbracket(via.host), port: sentByPort, transport: 'tcp' };
   }

@@ -5,6 +5,7 @@ import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
 import { PeerDirectory } from '../../profile/peer-directory.ts';
 import type { MessageLimits, Profile } from '../../profile/profile-types.ts';
+import { GuardSelf } from '../../routing/guard-self.ts';
 import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
@@ -13,8 +14,10 @@ import { TransactionLayer, type ServerTransaction, type TransactionUser } from '
 import { DROP_KINDS, EmbeddedTransport } from '../../transport/embedded-transport.ts';
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
+import { loadTlsMaterial } from '../../transport/tls-context.ts';
 import { ControllerQueue } from '../controller-queue.ts';
-import { endpointForUri } from './endpoint-for-uri.ts';
+import { endpointForUri, type ResolveHost } from './endpoint-for-uri.ts';
+import { contactOverTls, requestOverTls } from './self-over-tls.ts';
 
 export interface EmbeddedGuardOptions {
   readonly profile: Profile;
@@ -23,6 +26,8 @@ export interface EmbeddedGuardOptions {
   readonly scheduler?: Scheduler;
   /** Tests inject a transport bound elsewhere; by default the profile's `sip.listen`. */
   readonly transport?: SipTransport;
+  /** Host names of URIs to addresses; default DNS (A/AAAA). Tests map their names to loopback. */
+  readonly resolveHost?: ResolveHost;
 }
 
 const SWEEP_INTERVAL_MS = 30_000;
@@ -31,8 +36,10 @@ const SWEEP_INTERVAL_MS = 30_000;
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
 /**
- * The embedded front end: the guard's own UDP/TCP transport and RFC 3261 transaction layer
+ * The embedded front end: the guard's own UDP/TCP/TLS transport and RFC 3261 transaction layer
  * around the CallController. Everything it does is mechanics; every decision is the controller's.
+ * Toward a TLS destination it rewrites what the controller wrote about the guard (Via, Contact,
+ * its Route entry) to the guard's TLS address (self-over-tls.ts).
  */
 export class EmbeddedGuard implements TransactionUser {
   #controller: CallController;
@@ -42,6 +49,9 @@ export class EmbeddedGuard implements TransactionUser {
   readonly #transport: SipTransport;
   readonly #transactions: TransactionLayer;
   readonly #fallbackTransport: 'udp' | 'tcp';
+  readonly #self: GuardSelf;
+  #profile: Profile;
+  readonly #resolveHost: ResolveHost | undefined;
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
   #draining = false;
@@ -58,10 +68,16 @@ export class EmbeddedGuard implements TransactionUser {
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
     this.#admitted = admissionOf(options.profile);
     const limits = options.profile.limits.transport;
+    this.#self = new GuardSelf(options.profile);
+    this.#profile = options.profile;
+    this.#resolveHost = options.resolveHost;
+    const tls = options.profile.sip.tls;
     this.#transport =
       options.transport ??
       new EmbeddedTransport({
         listen: options.profile.sip.listen,
+        // Read here, so a missing or bad file stops the start with the key that names it.
+        ...(tls === null ? {} : { tls: loadTlsMaterial(tls) }),
         maxMessageBytes: options.profile.limits.message.maxMessageBytes,
         messageLimits: () => this.#messageLimits,
         schedule: (source, work) => this.#queue.receive(source, work),
@@ -121,6 +137,8 @@ export class EmbeddedGuard implements TransactionUser {
     this.#admitted = admissionOf(profile);
     this.#queue.replace(controller, profile.limits.fairShare);
     this.#messageLimits = profile.limits.message;
+    // Its peers (and their certificate names) answer for made-up responses from now on.
+    this.#profile = profile;
   }
 
   get endpoints(): readonly Endpoint[] {
@@ -192,11 +210,16 @@ export class EmbeddedGuard implements TransactionUser {
 
   async #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, source: ServerTransaction, relayTo: ServerTransaction | null): Promise<void> {
     const request = outcome.message as SipRequest;
-    const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport);
+    const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport, this.#resolveHost);
     if (to === null) {
       this.#relay(synthetic(request, 503), source.source, relayTo, source.source);
       return;
     }
+    if (to.transport === 'tls') {
+      requestOverTls(request, this.#self);
+    }
+    // A response the guard makes up stands for the peer the request went to, certificate and all.
+    const local = this.#localSource(to, outcome.to.peerId);
     // The callbacks drop what they hold once a final response is in: the client transaction
     // lives on for Timer K/M (up to 32 s) and must not keep the request and its inbound
     // transaction alive with it.
@@ -213,7 +236,7 @@ export class EmbeddedGuard implements TransactionUser {
     const fail = (status: number): void => {
       if (sent !== null) {
         const res = synthetic(sent, status);
-        this.#relay(res, to, settle(res), source.source);
+        this.#relay(res, local, settle(res), source.source);
       }
     };
     this.#transactions.request(request, to, {
@@ -237,7 +260,11 @@ export class EmbeddedGuard implements TransactionUser {
           logDecision(this.#logger, outcome, false);
         }
         if (outcome.kind === 'forward' && txn !== null) {
-          txn.respond(outcome.message as SipResponse);
+          const out = outcome.message as SipResponse;
+          if (txn.source.transport === 'tls') {
+            contactOverTls(out, this.#self, /^sips:/i.test(txn.request.uri));
+          }
+          txn.respond(out);
         }
       },
       fail,
@@ -249,11 +276,14 @@ export class EmbeddedGuard implements TransactionUser {
       logDecision(this.#logger, outcome, false);
       return;
     }
-    const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport);
+    const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport, this.#resolveHost);
     if (to === null) {
       return;
     }
     const ack = outcome.message as SipRequest;
+    if (to.transport === 'tls') {
+      requestOverTls(ack, this.#self);
+    }
     this.#transactions.sendStateless(ack, to);
     const callId = getHeader(ack, 'Call-ID') ?? '';
     this.#acks.delete(callId);
@@ -264,6 +294,17 @@ export class EmbeddedGuard implements TransactionUser {
         this.#acks.delete(oldest);
       }
     }
+  }
+
+  /**
+   * The source of a response the guard makes up for a request sent to `to` (408, 503): that
+   * destination, with the names of the peer's certificate when the peer is known by one, so
+   * the controller takes it as that peer's answer (a certificate peer is never recognised by
+   * its address alone).
+   */
+  #localSource(to: Endpoint, peerId: string | null): Endpoint {
+    const peer = peerId === null ? undefined : this.#profile.peers.find((p) => p.id === peerId);
+    return peer === undefined || peer.certificateSans.length === 0 ? to : { ...to, tlsNames: peer.certificateSans };
   }
 
   #reAck(res: SipResponse): void {
