@@ -304,6 +304,13 @@ export class EmbeddedTransport implements SipTransport {
         // TLS recognises its peers by certificate, after the handshake: admitSource is the controller's there.
         this.streams.accept(socket, transport === 'tcp', transport);
       },
+      onRawTlsConnection: (raw) => {
+        if (this.phase !== 'started') {
+          raw.destroy();
+          return false;
+        }
+        return this.streams.reserve(raw);
+      },
       report: (kind, detail, source) => this.report(kind, detail, source),
     });
     this.tcp.push(listener);

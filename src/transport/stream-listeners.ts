@@ -24,6 +24,8 @@ export interface StreamListener {
 export interface StreamListenerEvents {
   /** A connection ready for SIP: accepted (TCP) or through its handshake (TLS). */
   readonly onConnection: (socket: net.Socket, listener: StreamListener) => void;
+  /** A TLS listener's raw TCP connection, before its handshake: false closes it. */
+  readonly onRawTlsConnection: (raw: net.Socket) => boolean;
   readonly report: (kind: string, detail: string, source?: Endpoint) => void;
 }
 
@@ -36,6 +38,15 @@ export async function listenStream(host: string, port: number, transport: 'tcp' 
       throw new Error(`cannot listen on tls:${host}:${port}: TLS needs sip.tls (certificate, key, ca)`);
     }
     server = createTlsListener(material, (reason, remote) => events.report('tls-refused', reason, remote));
+    // Registered before node's own listener would matter: a refused raw socket is destroyed at once.
+    server.on('connection', (raw: net.Socket) => {
+      try {
+        events.onRawTlsConnection(raw);
+      } catch (err) {
+        events.report('internal-error', `TLS accept: ${describe(err)}`);
+        raw.destroy();
+      }
+    });
   } else {
     server = net.createServer();
   }

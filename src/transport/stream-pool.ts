@@ -49,6 +49,8 @@ export class StreamPool {
   readonly #connecting = new Map<string, Promise<StreamConnection>>();
   /** Connections the remote opened (accepted on a listener). */
   readonly #accepted = new WeakSet<StreamConnection>();
+  /** TLS connections whose slot their raw socket holds from before the handshake (see reserve). */
+  readonly #reserved = new WeakSet<StreamConnection>();
   /** TLS connections their remote offered for reuse (RFC 5923 alias), and the keys that offer added. */
   readonly #offered = new Map<StreamConnection, string[]>();
   #next = 1;
@@ -137,6 +139,28 @@ export class StreamPool {
    * handshake (TLS, by certificate) passes false and applies its own check; the connection
    * caps apply either way.
    */
+  /**
+   * A TLS listener's raw connection, before its handshake: it takes its slot of the caps now, so
+   * strangers cannot hold handshakes open past the caps; the slot goes back when the raw socket
+   * closes, and `accept` of the finished connection takes none of its own.
+   */
+  reserve(raw: net.Socket): boolean {
+    const address = raw.remoteAddress;
+    const port = raw.remotePort;
+    if (address === undefined || port === undefined) {
+      raw.destroy();
+      return false;
+    }
+    const slot = this.#gate.acquire(address);
+    if (!slot.ok) {
+      raw.destroy();
+      this.#options.drop(slot.kind, `TLS connection from ${address}:${port} closed before its handshake: ${slot.detail}`, { address, port, transport: 'tls' });
+      return false;
+    }
+    raw.once('close', () => this.#gate.release(address));
+    return true;
+  }
+
   accept(socket: net.Socket, checkSource: boolean, transport: 'tcp' | 'tls' = 'tcp'): StreamConnection | null {
     const address = socket.remoteAddress;
     const port = socket.remotePort;
@@ -149,6 +173,12 @@ export class StreamPool {
       socket.destroy();
       this.#options.drop('source-refused', `connection from ${address}:${port} closed at accept: no peer matches`, remote);
       return null;
+    }
+    if (transport === 'tls') {
+      const conn = this.#adopt(socket, remote, []);
+      this.#accepted.add(conn);
+      this.#reserved.add(conn);
+      return conn;
     }
     const slot = this.#gate.acquire(address);
     if (!slot.ok) {
@@ -248,7 +278,9 @@ export class StreamPool {
       return;
     }
     this.#connections.delete(conn.id);
-    this.#gate.release(conn.remote.address);
+    if (!this.#reserved.has(conn)) {
+      this.#gate.release(conn.remote.address);
+    }
     for (const key of [...conn.keys, ...(this.#offered.get(conn) ?? [])]) {
       if (this.#byRemote.get(key) === conn) {
         this.#byRemote.delete(key);
