@@ -48,14 +48,9 @@ export interface ListenSpec {
   readonly port: number;
 }
 
-/** `sip.tls`: file paths are absolute (resolved against the profile's folder). */
-export interface TlsSettings {
-  readonly certificateFile: string;
-  readonly keyFile: string;
-  readonly caFiles: readonly string[];
-  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
-  readonly requireClientCertificate: boolean;
-}
+/** `sip.tls`: file paths are absolute (resolved against the profile's folder); read by the transport. */
+export type { TlsSettings } from '../transport/tls-context.ts';
+import type { TlsSettings } from '../transport/tls-context.ts';
 
 /** `limits.message`: checked by the SIP parser before any policy work. */
 export type { MessageLimits } from '../sip/message-limits.ts';

@@ -14,7 +14,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 
-/** What `sip.tls` says (the profile's TlsSettings has this shape; the transport does not import the profile). */
+/** What `sip.tls` says (the profile's TlsSettings is this type: the profile points at the transport, not back). */
 export interface TlsSettings {
   readonly certificateFile: string;
   readonly keyFile: string;
