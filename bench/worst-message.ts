@@ -1,19 +1,19 @@
 /**
  * The most expensive INVITE an untrusted AS can send inside the default message limits
  * (src/sip/message-limits.ts): every header the controller reads at its parameter and entry
- * bounds, the rest of the header budget filled, and a multipart body of SDP parts each at the
- * line and m-line bounds, all within the message size. What the attacker of issue "Stay up
+ * bounds, the rest of the header budget filled, and a multipart body of distinct SDP parts that
+ * together reach the SDP line and m-line bounds, all within the message size. What the attacker of issue "Stay up
  * under abuse" would build once it knows the limits.
  */
 import { DEFAULT_MESSAGE_LIMITS as L } from '../src/sip/message-limits.ts';
 
 const params = (n: number, name = 'p'): string => Array.from({ length: n }, (_, i) => `;${name}${i}=v`).join('');
 
-/** An SDP part with `mLines` DC m-lines, each with channels, filled up to `lines` lines. */
-function heavySdp(mLines: number, lines: number): string {
-  const out = ['v=0', 'o=- 2890844526 2890844526 IN IP4 192.0.2.10', 's=-', 't=0 0'];
+/** An SDP part with `mLines` DC m-lines, each with channels, filled up to `lines` lines; `part` makes it unlike the others. */
+function heavySdp(mLines: number, lines: number, part: number): string {
+  const out = ['v=0', `o=- ${2890844526 + part} 2890844526 IN IP4 192.0.2.${10 + part}`, 's=-', 't=0 0'];
   for (let m = 0; m < mLines; m++) {
-    out.push(`m=application ${50000 + m} UDP/DTLS/SCTP webrtc-datachannel`, 'c=IN IP4 192.0.2.10', 'b=AS:500', 'a=sctp-port:5000');
+    out.push(`m=application ${50000 + 100 * part + m} UDP/DTLS/SCTP webrtc-datachannel`, 'c=IN IP4 192.0.2.10', 'b=AS:500', 'a=sctp-port:5000');
     out.push(`a=dcmap:${1000 + m} label="w${m}";subprotocol="x-app"`, 'a=3gpp-req-app:com.example.weather');
     out.push(`a=dcmap:${2000 + m} label="ads${m}";subprotocol="x-app"`, 'a=3gpp-req-app:com.example.ads');
   }
@@ -26,9 +26,9 @@ function heavySdp(mLines: number, lines: number): string {
 /** The worst INVITE within the limits, from weather-as (127.0.0.3); `{n}` in Call-ID is for uniqueness. */
 export function worstInvite(): string {
   const boundary = 'worst-boundary';
-  const part = heavySdp(L.maxSdpMedia, 160);
-  const parts = Math.min(L.maxBodyParts, 4);
-  const body = `${Array.from({ length: parts }, () => `--${boundary}\r\nContent-Type: application/sdp\r\n\r\n${part}\r\n`).join('')}--${boundary}--\r\n`;
+  const parts = L.maxBodyParts;
+  const sdp = Array.from({ length: parts }, (_, i) => heavySdp(Math.floor(L.maxSdpMedia / parts), Math.floor(L.maxSdpLines / parts), i));
+  const body = `${sdp.map((part) => `--${boundary}\r\nContent-Type: application/sdp\r\n\r\n${part}\r\n`).join('')}--${boundary}--\r\n`;
   const perLine = L.maxParamsPerHeader;
   const head = [
     'INVITE tel:+15550002222 SIP/2.0',

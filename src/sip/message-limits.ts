@@ -20,7 +20,7 @@ export interface MessageLimits {
   readonly maxParamsPerHeader: number;
   /** Comma-separated entries of one header name over all its lines. */
   readonly maxListEntries: number;
-  /** Per SDP body (each SDP part of a multipart body on its own). */
+  /** Over all SDP of a message (every SDP part of a multipart body together): the policing work per message. */
   readonly maxSdpLines: number;
   readonly maxSdpMedia: number;
   /** Leaf parts of a multipart tree. */
@@ -104,27 +104,35 @@ export class HeaderLineBudget {
   }
 }
 
-/** Throws 413 when one SDP body has more lines or m-lines than the limits allow. */
-export function checkSdpSize(sdp: string, limits: MessageLimits): void {
-  let lines = 0;
-  let media = 0;
-  let at = 0;
-  const n = sdp.length;
-  while (at < n) {
-    lines++;
-    if (sdp.charCodeAt(at) === 0x6d /* m */ && sdp.charCodeAt(at + 1) === 0x3d /* = */) {
-      media++;
-    }
-    const eol = sdp.indexOf('\n', at);
-    if (eol < 0) {
-      break;
-    }
-    at = eol + 1;
+/** Counts the lines and m-lines of SDP bodies; throws 413 once a message's SDP passes either bound. */
+export class SdpBudget {
+  readonly #limits: MessageLimits;
+  #lines = 0;
+  #media = 0;
+
+  constructor(limits: MessageLimits) {
+    this.#limits = limits;
   }
-  if (lines > limits.maxSdpLines) {
-    throw new SipParseError(`Request Entity Too Large: an SDP body of more than ${limits.maxSdpLines} lines`, 413);
-  }
-  if (media > limits.maxSdpMedia) {
-    throw new SipParseError(`Request Entity Too Large: an SDP body of more than ${limits.maxSdpMedia} m-lines`, 413);
+
+  add(sdp: string): void {
+    let at = 0;
+    const n = sdp.length;
+    while (at < n) {
+      this.#lines++;
+      if (sdp.charCodeAt(at) === 0x6d /* m */ && sdp.charCodeAt(at + 1) === 0x3d /* = */) {
+        this.#media++;
+      }
+      const eol = sdp.indexOf('\n', at);
+      if (eol < 0) {
+        break;
+      }
+      at = eol + 1;
+    }
+    if (this.#lines > this.#limits.maxSdpLines) {
+      throw new SipParseError(`Request Entity Too Large: more than ${this.#limits.maxSdpLines} lines of SDP`, 413);
+    }
+    if (this.#media > this.#limits.maxSdpMedia) {
+      throw new SipParseError(`Request Entity Too Large: more than ${this.#limits.maxSdpMedia} SDP m-lines`, 413);
+    }
   }
 }

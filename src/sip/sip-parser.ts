@@ -8,7 +8,7 @@
 import { Buffer } from 'node:buffer';
 import { parseCSeq } from './cseq.ts';
 import { splitHeaderValues } from './header-values.ts';
-import { DEFAULT_MESSAGE_LIMITS, HeaderLineBudget, checkSdpSize, type MessageLimits } from './message-limits.ts';
+import { DEFAULT_MESSAGE_LIMITS, HeaderLineBudget, SdpBudget, type MessageLimits } from './message-limits.ts';
 import { parseNameAddr } from './name-addr.ts';
 import { isToken, isUriShape } from './sip-grammar.ts';
 import { canonicalHeaderName } from './sip-header-names.ts';
@@ -225,7 +225,7 @@ export function parseSipMessage(input: string | Buffer, limits: MessageLimits = 
   return message;
 }
 
-/** Multipart size and every SDP part's size; the classification stays with the message. */
+/** Multipart size and the size of all its SDP together; the classification stays with the message. */
 function checkBody(message: SipMessage, limits: MessageLimits): void {
   if (message.body.length === 0) {
     return;
@@ -235,9 +235,10 @@ function checkBody(message: SipMessage, limits: MessageLimits): void {
     throw new SipParseError(`Request Entity Too Large: ${body.detail}`, 413);
   }
   if (body.kind === 'parts') {
+    const sdp = new SdpBudget(limits);
     for (const part of body.parts) {
       if (part.isSdp) {
-        checkSdpSize(part.content, limits);
+        sdp.add(part.content);
       }
     }
   }

@@ -44,7 +44,7 @@ export function defineLimitAttacks(t: Test, frontEnd: () => FrontEndUnderTest, o
     l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'limit-mlines', body: many }), l.to);
     const answer = await l.as.nextResponse((s) => s >= 300, 'INVITE');
     t.equal(answer.status, 413);
-    t.match(answer.reason, /more than 16 m-lines/);
+    t.match(answer.reason, /more than 16 SDP m-lines/);
     t.equal(invitesAtCallee(l, 'limit-mlines').length, 0, 'the callee got nothing');
     await coreCallGoesThrough(t, l, 'limit-mlines-after');
   });

@@ -64,8 +64,8 @@ t.test('each bound answers with its status and says which bound', async (t) => {
   t.strictSame(refusal(invite([`Route: ${Array.from({ length: 40 }, (_, i) => `<sip:p${i}.example.net;lr>`).join(', ')}`])), { status: 400, reason: 'more than 32 Route entries' });
   const vias = Array.from({ length: 32 }, (_, i) => `Via: SIP/2.0/UDP 192.0.2.${i}:5060;branch=z9hG4bK${i}`);
   t.strictSame(refusal(invite(vias)), { status: 400, reason: 'more than 32 Via entries' }, 'the top Via counts too');
-  t.strictSame(refusal(invite([], sdpWith(1, l.maxSdpLines))), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 256 lines' });
-  t.strictSame(refusal(invite([], sdpWith(17))), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 16 m-lines' });
+  t.strictSame(refusal(invite([], sdpWith(1, l.maxSdpLines))), { status: 413, reason: 'Request Entity Too Large: more than 256 lines of SDP' });
+  t.strictSame(refusal(invite([], sdpWith(17))), { status: 413, reason: 'Request Entity Too Large: more than 16 SDP m-lines' });
 });
 
 t.test('separators inside quoted strings are not parameters, commas inside <...> are not entries', async (t) => {
@@ -83,9 +83,12 @@ t.test('multipart: parts and nesting are bounded, and SDP inside a part is bound
   const outer = multipart('b1', [part('multipart/mixed;boundary=b2', middle)]);
   t.strictSame(refusal(invite([], outer, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: multipart nested deeper than 2' });
   const bigSdp = multipart('b1', [part('application/sdp', sdpWith(17)), part('text/plain', 'x')]);
-  t.strictSame(refusal(invite([], bigSdp, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 16 m-lines' });
+  t.strictSame(refusal(invite([], bigSdp, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: more than 16 SDP m-lines' });
   const fine = multipart('b1', [part('application/sdp', OFFER_SDP), part('application/isup', 'binary')]);
   t.equal(refusal(invite([], fine, 'multipart/mixed;boundary=b1')), null);
+  // Each part within the bound, together over it: the bound is the policing work of one message.
+  const split = multipart('b1', [part('application/sdp', sdpWith(10)), part('application/sdp', sdpWith(10))]);
+  t.strictSame(refusal(invite([], split, 'multipart/mixed;boundary=b1')), { status: 413, reason: 'Request Entity Too Large: more than 16 SDP m-lines' });
 });
 
 t.test('a message just inside every bound parses; the bounds are the profile\'s, not fixed', async (t) => {
@@ -101,5 +104,5 @@ t.test('a message just inside every bound parses; the bounds are the profile\'s,
   t.equal(refusal(invite(lines, sdp)), null);
   const tight: MessageLimits = { ...l, maxListEntries: 4, maxSdpMedia: 1 };
   t.strictSame(refusal(invite(lines.slice(0, 6)), tight), { status: 400, reason: 'more than 4 Record-Route entries' });
-  t.strictSame(refusal(invite([], sdpWith(2)), tight), { status: 413, reason: 'Request Entity Too Large: an SDP body of more than 1 m-lines' });
+  t.strictSame(refusal(invite([], sdpWith(2)), tight), { status: 413, reason: 'Request Entity Too Large: more than 1 SDP m-lines' });
 });
