@@ -1,0 +1,107 @@
+/**
+ * What a fuzz run counts and keeps: inputs per level, findings by kind (the first few with
+ * the exact input, as a JSON string of its bytes), and the peak RSS. Also the one 500 the
+ * guard answers on purpose, so it is not counted as a bug.
+ */
+import { getHeader } from '../src/sip/sip-headers.ts';
+import type { SipMessage } from '../src/sip/sip-message.ts';
+
+export type Level = 'parser' | 'controller' | 'udp' | 'tcp';
+
+export type FindingKind =
+  /** Something other than SipParseError thrown by the parser, or anything thrown by the controller. */
+  | 'crash'
+  /** A 500 from the guard that is not the documented Privacy: session;critical refusal. */
+  | 'status-500'
+  /** A message the guard sends on that its own parser refuses (another element may misread it). */
+  | 'unparseable-output'
+  /** An error-level line in the live guard's log: an exception it caught in a handler. */
+  | 'guard-error-log'
+  | 'uncaught-exception'
+  | 'unhandled-rejection'
+  | 'memory'
+  | 'good-call-failed';
+
+export interface Finding {
+  readonly level: Level | 'process' | 'after-run';
+  readonly kind: FindingKind;
+  readonly detail: string;
+  /** The input's bytes (latin1), when one input caused it. */
+  readonly input?: string;
+  /** The fast-check case that produced it, for replay. */
+  readonly testCase?: unknown;
+}
+
+const KEPT_PER_KIND = 5;
+
+export class FuzzTally {
+  readonly inputs: Record<Level, number> = { parser: 0, controller: 0, udp: 0, tcp: 0 };
+  /** Inputs the parser refused (400/505/...): a fine answer, counted to show what got through. */
+  readonly refused: Record<Level, number> = { parser: 0, controller: 0, udp: 0, tcp: 0 };
+  readonly counts = new Map<FindingKind, number>();
+  readonly kept: Finding[] = [];
+  /** Error answers to unreadable requests that echo unreadable headers (see wire-level.ts): not bugs, counted. */
+  salvagedUnparseable = 0;
+  /** Documented `Privacy: session;critical` 500s seen (not bugs). */
+  documented500 = 0;
+  peakRssBytes = 0;
+  /** Whether the good call after the wire level went through; null when the wire level did not run. */
+  goodCall: boolean | null = null;
+  readonly baselineRssBytes: number;
+
+  constructor() {
+    this.baselineRssBytes = process.memoryUsage.rss();
+    this.peakRssBytes = this.baselineRssBytes;
+  }
+
+  add(finding: Finding): void {
+    const n = this.counts.get(finding.kind) ?? 0;
+    this.counts.set(finding.kind, n + 1);
+    if (n < KEPT_PER_KIND) {
+      this.kept.push(finding);
+    }
+  }
+
+  count(kind: FindingKind): number {
+    return this.counts.get(kind) ?? 0;
+  }
+
+  get total(): number {
+    return [...this.counts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  sampleRss(): void {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.peakRssBytes) {
+      this.peakRssBytes = rss;
+    }
+  }
+}
+
+/**
+ * RFC 3323 4.2 / README: toward an untrusted peer the guard cannot honour `Privacy: session` marked
+ * `critical` (it is no media relay) and refuses with 500. Only that: the request that got it
+ * asks for both, and the 500 names that reason.
+ */
+export function isDocumented500(response: SipMessage, request: SipMessage | null): boolean {
+  if (response.kind !== 'response' || response.status !== 500) {
+    return false;
+  }
+  // The Warning lists every reason of the decision (RFC 3261 20.43, code 399); this one must be among them.
+  const codes = /^399 \S+ "([^"]*)"$/.exec((getHeader(response, 'Warning') ?? '').trim())?.[1]?.split(' ') ?? [];
+  if (!codes.includes('privacy.critical-unsupported')) {
+    return false;
+  }
+  if (request === null) {
+    return true;
+  }
+  const privacy = (getHeader(request, 'Privacy') ?? '')
+    .split(/[;,]/)
+    .map((v) => v.trim().toLowerCase());
+  return privacy.includes('session') && privacy.includes('critical');
+}
+
+/** A byte string as a JSON string literal a report can quote and a test can paste. */
+export function quoteBytes(latin1: string, max = 4_000): string {
+  return JSON.stringify(latin1.length > max ? `${latin1.slice(0, max)}…(${latin1.length} bytes)` : latin1);
+}
