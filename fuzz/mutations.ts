@@ -4,6 +4,7 @@
  * string: one char per byte, as the parser reads them). Positions are reduced modulo the
  * length of what they index, so any number is a valid position.
  */
+import { CRLF, bodyOf, headerLine, lines, mod, replaceBody, sdpEnd } from './message-text.ts';
 
 export type RepeatTarget =
   | 'params'
@@ -65,62 +66,6 @@ const COMPACT: Readonly<Record<string, string>> = {
 const EXPAND: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(COMPACT).map(([long, short]) => [short, long]));
 
 export const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'UPDATE', 'PRACK', 'OPTIONS', 'INFO', 'REFER', 'MESSAGE', 'NOTIFY', 'SUBSCRIBE', 'REGISTER', 'invite', 'X-FOO'];
-
-const CRLF = '\r\n';
-
-function mod(n: number, m: number): number {
-  return m <= 0 ? 0 : ((n % m) + m) % m;
-}
-
-/** The message as lines split on CRLF; index of the empty line ending the headers (or -1). */
-function lines(text: string): { all: string[]; blank: number } {
-  const all = text.split(CRLF);
-  return { all, blank: all.indexOf('') };
-}
-
-/** A header line index (1 .. blank-1), or -1 when there is none. */
-function headerLine(all: readonly string[], blank: number, n: number): number {
-  const last = blank < 0 ? all.length : blank;
-  return last <= 1 ? -1 : 1 + mod(n, last - 1);
-}
-
-/** Index after the last SDP line of a DC m-line (where more SDP can go), or the end of the body. */
-function sdpEnd(all: readonly string[], blank: number): number {
-  for (let i = all.length - 1; i > blank; i -= 1) {
-    if (/^a=(dcmap|3gpp-req-app|tls-id):/.test(all[i] ?? '')) {
-      return i + 1;
-    }
-  }
-  return all.length;
-}
-
-function setContentType(all: string[], blank: number, type: string): void {
-  const end = blank < 0 ? all.length : blank;
-  for (let i = 1; i < end; i += 1) {
-    if (/^(content-type|c)\s*:/i.test(all[i] ?? '')) {
-      all[i] = `Content-Type: ${type}`;
-      return;
-    }
-  }
-  all.splice(end, 0, `Content-Type: ${type}`);
-}
-
-function replaceBody(text: string, type: string, body: string): string {
-  const { all, blank } = lines(text);
-  if (blank < 0) {
-    return text;
-  }
-  setContentType(all, blank, type);
-  const head = all.slice(0, all.indexOf('')).join(CRLF);
-  return `${head}${CRLF}${CRLF}${body}`;
-}
-
-function bodyOf(text: string): { type: string; body: string } {
-  const cut = text.indexOf(`${CRLF}${CRLF}`);
-  const head = cut < 0 ? text : text.slice(0, cut);
-  const type = /\r\n(?:content-type|c)\s*:\s*([^\r\n]*)/i.exec(head)?.[1] ?? 'application/sdp';
-  return { type, body: cut < 0 ? '' : text.slice(cut + 4) };
-}
 
 function repeat(text: string, what: RepeatTarget, line: number, count: number): string {
   const { all, blank } = lines(text);
