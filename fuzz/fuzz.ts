@@ -8,6 +8,7 @@
  */
 import { quoteBytes, type FuzzTally } from './findings.ts';
 import { runFuzz } from './fuzz-run.ts';
+import { minimizeParserInput } from './minimize.ts';
 
 interface Args {
   seed: number;
@@ -62,7 +63,7 @@ function summary(args: Args, tally: FuzzTally, seconds: number): string[] {
     `refused by the parser (400/413/505/513, fine): parser level ${refused.parser}, controller level ${refused.controller}`,
     `crashes: ${tally.count('crash') + tally.count('uncaught-exception')} (thrown ${tally.count('crash')}, uncaught ${tally.count('uncaught-exception')}), unhandled rejections: ${tally.count('unhandled-rejection')}, guard error-log lines: ${tally.count('guard-error-log')}`,
     `500 responses: ${tally.count('status-500')} (documented Privacy: session;critical 500s excluded: ${tally.documented500})`,
-    `unparseable output: ${tally.count('unparseable-output')} (error answers to unreadable requests echoing what they salvaged, not counted: ${tally.salvagedUnparseable})`,
+    `unparseable output: ${tally.count('unparseable-output')}, of which from non-ASCII header bytes ${tally.unparseableFromNonAsciiHeaders} (error answers to unreadable requests echoing what they salvaged, not counted: ${tally.salvagedUnparseable})`,
     `peak RSS: ${mb(tally.peakRssBytes)} (start ${mb(tally.baselineRssBytes)}, growth ${mb(growth)}, bound ${args.maxRssGrowthMb} MB)`,
     `good call after the run: ${tally.goodCall === null ? 'not run (--wire-runs 0)' : tally.goodCall ? 'ok' : 'FAILED'}`,
   ];
@@ -90,6 +91,9 @@ async function main(): Promise<number> {
     console.log(`\nFINDING ${f.kind} at ${f.level}: ${f.detail}`);
     if (f.input !== undefined) {
       console.log(`  input: ${quoteBytes(f.input)}`);
+      if (f.level === 'parser' && (f.kind === 'crash' || f.kind === 'unparseable-output')) {
+        console.log(`  minimized: ${quoteBytes(minimizeParserInput(f.input, f.kind))}`);
+      }
     }
     if (f.testCase !== undefined) {
       console.log(`  case: ${JSON.stringify(f.testCase)}`);

@@ -152,6 +152,15 @@ export const INJECTED_HEADERS = [
   'History-Info: <sip:+15550001111@ims.example.net>;index=1',
 ];
 
+/**
+ * Bytes JavaScript or a UTF-8 decoder may read as something else: NBSP, NEL, UTF-8 NBSP, LINE
+ * SEPARATOR, BOM, ideographic space (all white space to String.trim() and \s), an overlong NUL,
+ * a lone surrogate, a code point past U+10FFFF, a cut sequence.
+ */
+const NON_ASCII = [[0xa0], [0x85], [0xc2, 0xa0], [0xe2, 0x80, 0xa8], [0xef, 0xbb, 0xbf], [0xe3, 0x80, 0x80], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x80]].map((b) =>
+  String.fromCharCode(...b),
+);
+
 const count = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 20 }) },
   { weight: 3, arbitrary: fc.integer({ min: 21, max: 400 }) },
@@ -185,6 +194,7 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('value' as const), line: position, value: fc.constantFrom(...ODD_VALUES) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('add-header' as const), header: fc.constantFrom(...INJECTED_HEADERS) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('line-endings' as const), how: lineEndings }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('non-ascii' as const), line: position, at: position, bytes: fc.constantFrom(...NON_ASCII) }) },
 );
 
 /** One to four mutations (sometimes none: valid messages in odd states are inputs too). */

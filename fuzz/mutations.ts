@@ -43,7 +43,8 @@ export type Mutation =
   | { readonly op: 'mix'; readonly donor: number; readonly part: MixPart; readonly pick: number }
   | { readonly op: 'value'; readonly line: number; readonly value: string }
   | { readonly op: 'add-header'; readonly header: string }
-  | { readonly op: 'line-endings'; readonly how: LineEndings };
+  | { readonly op: 'line-endings'; readonly how: LineEndings }
+  | { readonly op: 'non-ascii'; readonly line: number; readonly at: number; readonly bytes: string };
 
 /** Compact forms of RFC 3261 7.3.3 and later RFCs, both ways. */
 const COMPACT: Readonly<Record<string, string>> = {
@@ -158,6 +159,18 @@ function fold(line: string, at: number, ws: string): string {
   }
   const i = spots[mod(at, spots.length)] ?? 0;
   return `${line.slice(0, i)}${CRLF}${ws}${line.slice(i)}`;
+}
+
+/** `bytes` put next to a delimiter of the header line (where a reader might skip white space). */
+function beside(line: string, at: number, bytes: string): string {
+  const spots: number[] = [];
+  for (let i = 0; i < line.length; i += 1) {
+    if (' ;,<>=:"'.includes(line[i] ?? '')) {
+      spots.push(i + 1);
+    }
+  }
+  const i = spots.length === 0 ? line.length : (spots[mod(at, spots.length)] ?? 0);
+  return line.slice(0, i) + bytes + line.slice(i);
 }
 
 function lieAboutLength(text: string, lie: LengthLie): string {
@@ -334,6 +347,14 @@ export function applyMutation(text: string, m: Mutation, donors: readonly string
     }
     case 'line-endings':
       return changeLineEndings(text, m.how);
+    case 'non-ascii': {
+      const { all, blank } = lines(text);
+      const at = headerLine(all, blank, m.line);
+      if (at >= 0) {
+        all[at] = beside(all[at] ?? '', m.at, m.bytes);
+      }
+      return all.join(CRLF);
+    }
   }
 }
 
