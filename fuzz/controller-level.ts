@@ -30,6 +30,8 @@ class ControllerDriver implements CallDriver {
   readonly #controller: CallController;
   readonly #tally: FuzzTally;
   readonly #testCase: FuzzCase;
+  /** The case's latest mutated message: what a finding on a valid follow-up is owed to. */
+  #lastMutated: string | null = null;
 
   constructor(controller: CallController, tally: FuzzTally, testCase: FuzzCase) {
     this.#controller = controller;
@@ -44,6 +46,7 @@ class ControllerDriver implements CallDriver {
 
   async mutated(text: string, from: Party, transport: 'udp' | 'tcp'): Promise<SipMessage | null> {
     this.#tally.inputs.controller += 1;
+    this.#lastMutated = text;
     const outcome = await this.#deliver(text, from, transport, true);
     return outcome?.kind === 'forward' ? outcome.message : null;
   }
@@ -66,14 +69,17 @@ class ControllerDriver implements CallDriver {
     try {
       outcome = message.kind === 'request' ? await this.#controller.handleRequest(message, source) : await this.#controller.handleResponse(message, source);
     } catch (error) {
-      this.#tally.add({ level: 'controller', kind: 'crash', detail: `controller threw ${describe(error)}`, input: text, testCase: this.#testCase });
+      const cause = mutated ? text : (this.#lastMutated ?? text);
+      this.#tally.add({ level: 'controller', kind: 'crash', detail: `${mutated ? '' : 'on a valid follow-up: '}controller threw ${describe(error)}`, input: cause, testCase: this.#testCase });
       return null;
     }
-    this.#check(outcome, message, text);
+    this.#check(outcome, message, mutated ? text : (this.#lastMutated ?? text), mutated);
     return outcome;
   }
 
-  #check(outcome: ControllerOutcome, message: SipMessage, text: string): void {
+  /** `cause`: the mutated message the finding is owed to (the delivered one, or the one before a valid follow-up). */
+  #check(outcome: ControllerOutcome, message: SipMessage, cause: string, mutated: boolean): void {
+    const on = mutated ? '' : 'on a valid follow-up: ';
     if (outcome.kind === 'drop') {
       return;
     }
@@ -82,7 +88,7 @@ class ControllerDriver implements CallDriver {
       if (isDocumented500(outcome.response, message)) {
         this.#tally.documented500 += 1;
       } else {
-        this.#tally.add({ level: 'controller', kind: 'status-500', detail: JSON.stringify(outcome.report.reasons), input: text, testCase: this.#testCase });
+        this.#tally.add({ level: 'controller', kind: 'status-500', detail: `${on}${JSON.stringify(outcome.report.reasons)}`, input: cause, testCase: this.#testCase });
       }
     }
     let wire: string;
@@ -90,7 +96,7 @@ class ControllerDriver implements CallDriver {
       wire = serializeSipMessage(out);
       parseSipMessage(wire);
     } catch (error) {
-      this.#tally.add({ level: 'controller', kind: 'unparseable-output', detail: `${outcome.kind}: ${describe(error)}`, input: text, testCase: this.#testCase });
+      this.#tally.add({ level: 'controller', kind: 'unparseable-output', detail: `${on}${outcome.kind}: ${describe(error)}`, input: cause, testCase: this.#testCase });
     }
   }
 }

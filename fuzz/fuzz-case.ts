@@ -39,6 +39,8 @@ export interface FuzzCase {
   /** The transport the mutated message arrives on (setup messages use UDP). */
   readonly transport: 'udp' | 'tcp';
   readonly input: MutatedInput;
+  /** In a confirmed dialog: more mutated in-dialog requests after the first, from either side (state the first left behind). */
+  readonly more: readonly { readonly template: number; readonly input: MutatedInput }[];
 }
 
 export const fuzzCaseArb: fc.Arbitrary<FuzzCase> = fc.record({
@@ -49,6 +51,7 @@ export const fuzzCaseArb: fc.Arbitrary<FuzzCase> = fc.record({
   style: fc.constantFrom<BodyStyle>('sdp', 'mixed', 'nested'),
   transport: fc.constantFrom<'udp' | 'tcp'>('udp', 'tcp'),
   input: mutatedInputArb,
+  more: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(fc.record({ template: fc.nat({ max: 59 }), input: mutatedInputArb }), { minLength: 1, maxLength: 2 }) }),
 });
 
 const IN_DIALOG_METHODS = ['INVITE', 'UPDATE', 'BYE', 'ACK', 'INVITE', 'UPDATE'] as const;
@@ -124,13 +127,18 @@ export async function runCaseScript(driver: CallDriver, lab: CallLab, testCase: 
   }
   const atCaller = callerDialog(ok);
   await driver.step(inDialogRequest(atCaller, caller, { method: 'ACK', cseq: 1, branch: `z9hG4bK-ack-${id}` }), caller, null);
-  if (scenario === 'in-dialog') {
-    const fromAnswerer = template % 2 === 1;
-    const method = IN_DIALOG_METHODS[Math.floor(template / 2) % IN_DIALOG_METHODS.length] ?? 'BYE';
+  /** An in-dialog request of either side, picked by `pick`, with CSeq `cseq`. */
+  const inDialogSeed = (pick: number, cseq: number, branch: string): { seed: string; party: Party } => {
+    const fromAnswerer = pick % 2 === 1;
+    const method = IN_DIALOG_METHODS[Math.floor(pick / 2) % IN_DIALOG_METHODS.length] ?? 'BYE';
     const party = fromAnswerer ? answerer : caller;
-    const body = method === 'INVITE' || method === 'UPDATE' ? reOfferBody(style, 2, party, template % 4 < 2) : null;
+    const body = method === 'INVITE' || method === 'UPDATE' ? reOfferBody(style, cseq, party, pick % 4 < 2) : null;
     const dialog = fromAnswerer ? answererDialog(atAnswerer) : atCaller;
-    await sendMutated(inDialogRequest(dialog, party, { method, cseq: method === 'ACK' ? 1 : 2, branch: `z9hG4bK-in-${id}`, body }), party);
+    return { seed: inDialogRequest(dialog, party, { method, cseq: method === 'ACK' ? 1 : cseq, branch, body }), party };
+  };
+  if (scenario === 'in-dialog') {
+    const { seed, party } = inDialogSeed(template, 2, `z9hG4bK-in-${id}`);
+    await sendMutated(seed, party);
   } else {
     const reOffer = inDialogRequest(atCaller, caller, { method: 'INVITE', cseq: 2, branch: `z9hG4bK-re-${id}`, body: reOfferBody(style, 2, caller, false) });
     const reInvite = asRequest(await driver.step(reOffer, caller, { at: answerer, request: 'INVITE' }));
@@ -139,6 +147,10 @@ export async function runCaseScript(driver: CallDriver, lab: CallLab, testCase: 
       await sendMutated(responseTo(reInvite, answerer, kind.status, kind.reason, kind.sdp ? answerBody(style, answerer) : null), answerer);
       await driver.step(inDialogRequest(atCaller, caller, { method: 'ACK', cseq: 2, branch: `z9hG4bK-ack2-${id}` }), caller, null);
     }
+  }
+  for (const [k, next] of testCase.more.entries()) {
+    const { seed, party } = inDialogSeed(next.template, 3 + k, `z9hG4bK-more${k}-${id}`);
+    await driver.mutated(mutate(seed, next.input, donors), impostor(lab, party, testCase.sender), testCase.transport);
   }
   await driver.step(inDialogRequest(atCaller, caller, { method: 'BYE', cseq: 9, branch: `z9hG4bK-bye-${id}` }), caller, null);
 }

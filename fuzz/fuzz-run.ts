@@ -13,9 +13,9 @@ import { runWireLevel, type WireOptions } from './wire-level.ts';
 
 export interface FuzzOptions {
   readonly seed: number;
-  /** Inputs to the parser and controller levels, half each. */
+  /** Cases for the parser and controller levels, half each (a controller case sends one to three mutated messages). */
   readonly runs: number;
-  /** Inputs on the wire, half UDP, half TCP; 0 skips the live guard (and the good call). */
+  /** Cases on the wire, about half on UDP, half on TCP; 0 skips the live guard (and the good call). */
   readonly wireRuns: number;
   readonly wire: Omit<WireOptions, 'seed' | 'runs'>;
   /** Progress, e.g. every few thousand inputs. */

@@ -63,6 +63,11 @@ class WireLab implements CallDriver {
   readonly #tcpInFlight = new Set<Promise<void>>();
   #current = '';
 
+  /** The latest mutated message sent. */
+  get current(): string {
+    return this.#current;
+  }
+
   private constructor(lab: CallLab, tally: FuzzTally) {
     this.lab = lab;
     this.#tally = tally;
@@ -209,7 +214,7 @@ class WireLab implements CallDriver {
 }
 
 /** Log lines of the guard that are bugs: errors (a handler threw and it was caught), and the transport's own catches. */
-function findingSink(tally: FuzzTally, current: () => string): Writable {
+function findingSink(tally: FuzzTally, current: () => { input: string; testCase: unknown }): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -219,7 +224,7 @@ function findingSink(tally: FuzzTally, current: () => string): Writable {
         const entry = JSON.parse(line) as { level?: number; msg?: string; kind?: string; err?: { message?: string; stack?: string }; detail?: string };
         const caught = entry.kind === 'handler-error' || entry.kind === 'internal-error';
         if ((entry.level ?? 0) >= 50 || caught) {
-          tally.add({ level: 'udp', kind: 'guard-error-log', detail: `${entry.msg ?? ''} ${entry.kind ?? ''} ${entry.err?.stack ?? entry.detail ?? ''}`.slice(0, 1_500), input: current() });
+          tally.add({ level: 'udp', kind: 'guard-error-log', detail: `${entry.msg ?? ''} ${entry.kind ?? ''} ${entry.err?.stack ?? entry.detail ?? ''}`.slice(0, 1_500), ...current() });
         }
       }
       callback();
@@ -236,18 +241,20 @@ export async function runWireLevel(options: WireOptions, tally: FuzzTally, progr
     as: { ip: ADDRESSES.as, port: base + 3 },
   };
   const profile = fuzzProfile({ guardIp: options.guardIp, guard: base, callee: base + 2, as: base + 3 });
-  let current = '';
-  const logger = createLogger({ level: 'warn', destination: findingSink(tally, () => current) });
-  const guard = await EmbeddedGuard.start({ profile, controller: buildController(profile, { env: PSEUDONYM_ENV }), logger });
   const wire = await WireLab.start(lab, tally);
+  let testCase: unknown = null;
+  // The log line of a guard error does not say which message caused it: the case running, and its latest mutated message.
+  const logger = createLogger({ level: 'warn', destination: findingSink(tally, () => ({ input: wire.current, testCase })) });
   const seeds = standaloneSeeds();
+  let guard: EmbeddedGuard | null = null;
   try {
+    guard = await EmbeddedGuard.start({ profile, controller: buildController(profile, { env: PSEUDONYM_ENV }), logger });
     await forEachSample(
       fuzzCaseArb,
       { seed: options.seed, salt: 3, runs: options.runs },
-      async (testCase, i) => {
-        current = JSON.stringify(testCase);
-        await runCaseScript(wire, lab, testCase, `w${i}`, seeds);
+      async (c, i) => {
+        testCase = c;
+        await runCaseScript(wire, lab, c, `w${i}`, seeds);
         await wire.barrier(i);
       },
       (done) => {
@@ -265,6 +272,6 @@ export async function runWireLevel(options: WireOptions, tally: FuzzTally, progr
     tally.goodCall = failed === null;
   } finally {
     wire.close();
-    await guard.stop(1_000);
+    await guard?.stop(1_000);
   }
 }

@@ -7,7 +7,7 @@ import { parseOnce } from '../../fuzz/parser-level.ts';
 import { standaloneSeeds } from '../../fuzz/sip-templates.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 
-// The CI slice of `npm run fuzz`: a fixed seed, 3,000 inputs to the parser and the controller
+// The CI slice of `npm run fuzz`: a fixed seed, 3,000 cases for the parser and the controller
 // and 400 on the wire (UDP and TCP) to a live embedded guard on 127.0.0.22, then a good call.
 const SEED = 20_261_202;
 
@@ -18,9 +18,10 @@ function describeFindings(tally: FuzzTally): string {
 t.test('a fixed-seed slice: no crash, no unhandled rejection, no 500, bounded memory, and a good call after it', async (t) => {
   const tally = await runFuzz({ seed: SEED, runs: 3_000, wireRuns: 400, wire: { guardIp: '127.0.0.22', basePort: 38060 } });
   const findings = describeFindings(tally);
+  // A case sends one mutated message, or up to three in a confirmed dialog.
   t.equal(tally.inputs.parser, 1_500, 'the parser got its share');
-  t.equal(tally.inputs.controller, 1_500, 'the controller got its share');
-  t.equal(tally.inputs.udp + tally.inputs.tcp, 400, 'the live guard got its share');
+  t.ok(tally.inputs.controller >= 1_500, 'the controller got its share');
+  t.ok(tally.inputs.udp + tally.inputs.tcp >= 400, 'the live guard got its share');
   t.ok(tally.inputs.udp > 0 && tally.inputs.tcp > 0, 'on both transports');
   // A fuzzer whose every input dies in the parser tests only the parser.
   t.ok(tally.refused.controller < tally.inputs.controller * 0.8, `mutated messages reach the controller (${tally.refused.controller} of ${tally.inputs.controller} refused by the parser)`);
