@@ -13,6 +13,8 @@ import type { SipMessage } from '../src/sip/sip-message.ts';
 import { SipParseError } from '../src/sip/sip-parse-error.ts';
 import { parseSipMessage } from '../src/sip/sip-parser.ts';
 import { serializeSipMessage } from '../src/sip/sip-serializer.ts';
+import { classifyMessageBody } from '../src/sip/sdp-body.ts';
+import { readSdp } from '../src/sdp/read-sdp.ts';
 import type { CallLab, Party } from './call-script.ts';
 import { isDocumented500, type FuzzTally } from './findings.ts';
 import { ADDRESSES, PSEUDONYM_ENV, fuzzProfile } from './fuzz-profile.ts';
@@ -32,6 +34,8 @@ class ControllerDriver implements CallDriver {
   readonly #testCase: FuzzCase;
   /** The case's latest mutated message: what a finding on a valid follow-up is owed to. */
   #lastMutated: string | null = null;
+  /** Source address of the message being checked. */
+  #from = '';
 
   constructor(controller: CallController, tally: FuzzTally, testCase: FuzzCase) {
     this.#controller = controller;
@@ -65,6 +69,7 @@ class ControllerDriver implements CallDriver {
       return null;
     }
     const source: Inbound = { address: from.ip, port: from.port, transport };
+    this.#from = from.ip;
     let outcome: ControllerOutcome;
     try {
       outcome = message.kind === 'request' ? await this.#controller.handleRequest(message, source) : await this.#controller.handleResponse(message, source);
@@ -91,6 +96,12 @@ class ControllerDriver implements CallDriver {
         this.#tally.add({ level: 'controller', kind: 'status-500', detail: `${on}${JSON.stringify(outcome.report.reasons)}`, input: cause, testCase: this.#testCase });
       }
     }
+    if (outcome.kind === 'forward' && this.#testCase.shape === 'as' && this.#from === ADDRESSES.as && outcome.to.peerId === 'core') {
+      const bypass = ungrantedChannelOpen(outcome.message);
+      if (bypass !== null) {
+        this.#tally.add({ level: 'controller', kind: 'policy-bypass', detail: `${on}${bypass}`, input: cause, testCase: this.#testCase });
+      }
+    }
     let wire: string;
     try {
       wire = serializeSipMessage(out);
@@ -99,6 +110,34 @@ class ControllerDriver implements CallDriver {
       this.#tally.add({ level: 'controller', kind: 'unparseable-output', detail: `${on}${outcome.kind}: ${describe(error)}`, input: cause, testCase: this.#testCase });
     }
   }
+}
+
+/**
+ * In a call the AS starts, nobody but the AS ever offers `com.example.ads` (it is not granted to
+ * it): what the guard forwards from the AS to the core must not hold that channel in a DC m-line
+ * that is open, in any SDP part. Null when it holds none, else what was found.
+ */
+export function ungrantedChannelOpen(message: SipMessage): string | null {
+  const body = classifyMessageBody(message);
+  if (body.kind !== 'parts') {
+    return /com\.example\.ads/.test(message.body) ? `a body the guard cannot classify, with com.example.ads, reached the core` : null;
+  }
+  for (const part of body.parts.filter((p) => p.isSdp)) {
+    let view;
+    try {
+      view = readSdp(part.content);
+    } catch {
+      if (/com\.example\.ads/.test(part.content)) {
+        return 'an SDP part the guard cannot read, with com.example.ads, reached the core';
+      }
+      continue;
+    }
+    const open = view.dcMedia.find((m) => m.port !== 0 && m.channels.some((c) => c.appId === 'com.example.ads'));
+    if (open !== undefined) {
+      return `com.example.ads open in m-line ${open.index} (port ${open.port})`;
+    }
+  }
+  return null;
 }
 
 function describe(error: unknown): string {

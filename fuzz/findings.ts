@@ -13,6 +13,8 @@ export type FindingKind =
   | 'crash'
   /** A 500 from the guard that is not the documented Privacy: session;critical refusal. */
   | 'status-500'
+  /** An untrusted AS's ungranted channel, open, in what the guard sent the core. */
+  | 'policy-bypass'
   /** A message the guard sends on that its own parser refuses (another element may misread it). */
   | 'unparseable-output'
   /** An error-level line in the live guard's log: an exception it caught in a handler. */

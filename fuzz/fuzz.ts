@@ -63,6 +63,7 @@ function summary(args: Args, tally: FuzzTally, seconds: number): string[] {
     `refused by the parser (400/413/505/513, fine): parser level ${refused.parser}, controller level ${refused.controller}`,
     `crashes: ${tally.count('crash') + tally.count('uncaught-exception')} (thrown ${tally.count('crash')}, uncaught ${tally.count('uncaught-exception')}), unhandled rejections: ${tally.count('unhandled-rejection')}, guard error-log lines: ${tally.count('guard-error-log')}`,
     `500 responses: ${tally.count('status-500')} (documented Privacy: session;critical 500s excluded: ${tally.documented500})`,
+    `ungranted AS channels open toward the core: ${tally.count('policy-bypass')}`,
     `unparseable output: ${tally.count('unparseable-output')}, of which from non-ASCII header bytes ${tally.unparseableFromNonAsciiHeaders} (error answers to unreadable requests echoing what they salvaged, not counted: ${tally.salvagedUnparseable})`,
     `peak RSS: ${mb(tally.peakRssBytes)} (start ${mb(tally.baselineRssBytes)}, growth ${mb(growth)}, bound ${args.maxRssGrowthMb} MB)`,
     `good call after the run: ${tally.goodCall === null ? 'not run (--wire-runs 0)' : tally.goodCall ? 'ok' : 'FAILED'}`,
