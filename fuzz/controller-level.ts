@@ -12,7 +12,7 @@ import type { Profile } from '../src/profile/profile-types.ts';
 import type { SipMessage } from '../src/sip/sip-message.ts';
 import { SipParseError } from '../src/sip/sip-parse-error.ts';
 import { parseSipMessage } from '../src/sip/sip-parser.ts';
-import { serializeSipMessage } from '../src/sip/sip-serializer.ts';
+import { encodeSipMessage } from '../src/sip/sip-serializer.ts';
 import { classifyMessageBody } from '../src/sip/sdp-body.ts';
 import { readSdp } from '../src/sdp/read-sdp.ts';
 import type { CallLab, Party } from './call-script.ts';
@@ -102,10 +102,9 @@ class ControllerDriver implements CallDriver {
         this.#tally.add({ level: 'controller', kind: 'policy-bypass', detail: `${on}${bypass}`, input: cause, testCase: this.#testCase });
       }
     }
-    let wire: string;
     try {
-      wire = serializeSipMessage(out);
-      parseSipMessage(wire);
+      // The wire encoding (bodies are byte strings, written as latin1), as the transport sends it.
+      parseSipMessage(encodeSipMessage(out));
     } catch (error) {
       this.#tally.add({ level: 'controller', kind: 'unparseable-output', detail: `${on}${outcome.kind}: ${describe(error)}`, input: cause, testCase: this.#testCase });
     }

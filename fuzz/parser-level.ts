@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { SipParseError } from '../src/sip/sip-parse-error.ts';
 import { parseSipMessage } from '../src/sip/sip-parser.ts';
-import { serializeSipMessage } from '../src/sip/sip-serializer.ts';
+import { encodeSipMessage } from '../src/sip/sip-serializer.ts';
 import type { FuzzTally } from './findings.ts';
 import { mutatedInputArb } from './mutation-arbitrary.ts';
 import { mutate, type MutatedInput } from './mutations.ts';
@@ -35,7 +35,8 @@ export function parseOnce(bytes: string): ParserVerdict {
     return { kind: 'crash', detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
   try {
-    parseSipMessage(serializeSipMessage(message));
+    // The wire encoding (bodies are byte strings, written as latin1), as the transport sends it.
+    parseSipMessage(encodeSipMessage(message));
   } catch (error) {
     return { kind: 'unparseable-output', detail: `accepted, but its re-serialization is refused: ${error instanceof Error ? error.message : String(error)}` };
   }

@@ -166,22 +166,32 @@ class WireLab implements CallDriver {
     return Promise.resolve(null);
   }
 
-  /** A request from the stranger, which the guard answers 403 itself: once it is back, the case's messages were read. */
+  /**
+   * A request from each peer of the lab, which the guard answers 483 itself (Max-Forwards 0):
+   * once every answer is back, the case's messages were read. One per peer, because each peer
+   * has its own fair-share queue (src/front/fair-share.ts): messages of different peers are not
+   * decided in arrival order. The stranger needs none: the guard drops what it sends unread.
+   */
   async barrier(n: number): Promise<void> {
-    const callId = `barrier-${n}`;
-    const stranger = this.#party({ ip: ADDRESSES.unknown, port: 0 });
-    const options = requestText({
-      method: 'OPTIONS',
-      uri: `sip:${this.lab.guard.ip}:${this.lab.guard.port}`,
-      via: [`SIP/2.0/UDP ${stranger.party.ip}:${stranger.party.port};branch=z9hG4bK-barrier-${n};rport`],
-      from: `<sip:stranger@example.net>;tag=b${n}`,
-      to: '<sip:guard@example.net>',
-      callId,
-      cseq: 1,
-    });
-    const back = stranger.expect(responseFor(callId, 'OPTIONS', (s) => s >= 200), STEP_MS);
-    stranger.send(options, this.#guardAt);
-    await back;
+    const { caller, callee, as } = this.lab;
+    await Promise.all(
+      [caller, callee, as].map((party, i) => {
+        const callId = `barrier-${n}-${i}`;
+        const options = requestText({
+          method: 'OPTIONS',
+          uri: `sip:${this.lab.guard.ip}:${this.lab.guard.port}`,
+          via: [`SIP/2.0/UDP ${party.ip}:${party.port};branch=z9hG4bK-barrier-${n}-${i};rport`],
+          from: `<sip:barrier@example.net>;tag=b${n}`,
+          to: '<sip:guard@example.net>',
+          callId,
+          cseq: 1,
+        }).replace('Max-Forwards: 70', 'Max-Forwards: 0');
+        const sender = this.#party(party);
+        const back = sender.expect(responseFor(callId, 'OPTIONS', (s) => s >= 200), STEP_MS);
+        sender.send(options, this.#guardAt);
+        return back;
+      }),
+    );
   }
 
   async drain(): Promise<void> {

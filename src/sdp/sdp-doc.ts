@@ -89,6 +89,28 @@ export interface SdpDoc {
 function isDcProto(proto: string): boolean {
   return proto.toLowerCase().includes('sctp');
 }
+/**
+ * A non-RTP m-line that names the data channel format or carries data channel attributes is
+ * policed as a DC m-line whatever its proto (`m=application 9 UDP/DTLS webrtc-datachannel` with
+ * `a=dcmap` lines): a lenient receiver may open the channels it lists, so an untrusted peer must
+ * not get them past the guard by misspelling the proto. RTP m-lines are media, not channels.
+ */
+function looksLikeDc(tokens: readonly string[], texts: readonly string[], line: number, end: number): boolean {
+  if (/rtp/i.test(tokens[2] ?? '')) {
+    return false;
+  }
+  if (tokens.slice(3).some((fmt) => fmt.toLowerCase() === 'webrtc-datachannel')) {
+    return true;
+  }
+  for (let i = line + 1; i < end; i += 1) {
+    if (DC_ATTRIBUTE.test(texts[i] ?? '')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const DC_ATTRIBUTE = /^a=(dcmap|dcsa|sctp-port|sctpmap|max-message-size|3gpp-req-app|3gpp-bdc-used-by)(:|$)/i;
 const BOOTSTRAP_STREAMS = new Set([0, 10, 100, 110]);
 const NO_CHANNELS: ReadonlyMap<number, DocChannel> = new Map();
 
@@ -237,6 +259,7 @@ function readMedia(texts: readonly string[], index: number, line: number, end: n
       }
     }
   }
+  isDc ||= looksLikeDc(tokens, texts, line, end);
 
   // b=AS: of this m-line; when written more than once, the largest counts (the peer may use any).
   // One the guard cannot read (`b=AS:1e9`, `b=AS:500kbps`) may be read by the peer as anything,

@@ -125,7 +125,8 @@ function inHeader(name: string, err: unknown): unknown {
 }
 
 /** Checks the headers every message needs and parses the ones the guard relies on. */
-function checkHeaders(start: StartLine, headers: readonly SipHeader[]): void {
+function checkHeaders(msg: SipMessage): void {
+  const headers = msg.headers;
   const first = new Map<string, string>();
   for (const h of headers) {
     if (first.has(h.name)) {
@@ -167,8 +168,8 @@ function checkHeaders(start: StartLine, headers: readonly SipHeader[]): void {
   }
   // The CSeq method matches the request method (RFC 3261 8.1.1.5), ACK and CANCEL included
   // (RFC 3261 17.1.1.3, 9.1).
-  if (start.kind === 'request' && cseqMethod !== start.method) {
-    throw new SipParseError(`CSeq method ${cseqMethod} does not match request method ${start.method}`);
+  if (msg.kind === 'request' && cseqMethod !== msg.method) {
+    throw new SipParseError(`CSeq method ${cseqMethod} does not match request method ${msg.method}`);
   }
 }
 
@@ -220,7 +221,9 @@ export function parseSipMessage(input: string | Buffer, limits: MessageLimits = 
   // Scanned as latin1 (one char per byte), so the body comes out as the exact bytes that came in
   // (an application/isup part is binary); the start line and header values are then read as UTF-8.
   const parsed = parseText(bytes.toString('latin1'), limits);
+  // Checked on the values as stored (UTF-8), so what the guard checks is what it later reads.
   const message = hasHighBytes(parsed) ? utf8Headers(parsed) : parsed;
+  checkHeaders(message);
   checkBody(message, limits);
   return message;
 }
@@ -256,15 +259,31 @@ function hasHighBytes(msg: SipMessage): boolean {
   return (msg.kind === 'request' ? high(msg.uri) : high(msg.reason)) || msg.headers.some((h) => high(h.value));
 }
 
-function fromLatin1(text: string): string {
-  return Buffer.from(text, 'latin1').toString('utf8');
+/**
+ * White space to JavaScript's trim() and \s but not to SIP (whose LWS is SP and HTAB): the
+ * guard's value parsers would skip it where another SIP stack reads it as part of a name or
+ * value (`;\u00a0tag=x` is no tag parameter to a strict peer), so it is refused.
+ */
+const NON_SIP_WHITE_SPACE = /[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+
+/** `text` (latin1, one char per byte) read as UTF-8; refused when the bytes are not UTF-8 or hold non-SIP white space. */
+function fromLatin1(text: string, what: string): string {
+  const decoded = Buffer.from(text, 'latin1').toString('utf8');
+  // Invalid UTF-8 decodes to U+FFFD: the guard would read and forward other bytes than came in.
+  if (Buffer.from(decoded, 'utf8').toString('latin1') !== text) {
+    throw new SipParseError(`${what} is not valid UTF-8`);
+  }
+  if (NON_SIP_WHITE_SPACE.test(decoded)) {
+    throw new SipParseError(`${what} holds white space SIP does not know (only SP and HTAB separate)`);
+  }
+  return decoded;
 }
 
 function utf8Headers(msg: SipMessage): SipMessage {
-  const headers = msg.headers.map((h) => ({ name: h.name, value: fromLatin1(h.value) }));
+  const headers = msg.headers.map((h) => ({ name: h.name, value: fromLatin1(h.value, `the ${h.name} header`) }));
   return msg.kind === 'request'
-    ? { ...msg, uri: fromLatin1(msg.uri), headers }
-    : { ...msg, reason: fromLatin1(msg.reason), headers };
+    ? { ...msg, uri: fromLatin1(msg.uri, 'the Request-URI'), headers }
+    : { ...msg, reason: fromLatin1(msg.reason, 'the reason phrase'), headers };
 }
 
 function parseText(text: string, limits: MessageLimits): SipMessage {
@@ -364,7 +383,6 @@ function parseText(text: string, limits: MessageLimits): SipMessage {
     throw new SipParseError('empty message');
   }
 
-  checkHeaders(start, headers);
   let contentLength: string | undefined;
   for (const h of headers) {
     if (h.name === 'Content-Length') {

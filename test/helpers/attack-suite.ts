@@ -349,6 +349,18 @@ export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, op
     }
   });
 
+  t.test('an ungranted channel on an m-line whose proto names no SCTP is policed like any other (found by the fuzzer)', { skip }, async (t) => {
+    const l = await lab(t);
+    for (const [i, proto] of ['UDP/DTLS', 'TCP/DTLS', 'DTLS'].entries()) {
+      const misspelled = ungranted.replace(/UDP\/DTLS\/SCTP/g, proto);
+      l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: `proto-${i}`, body: misspelled }), l.to);
+      const atCallee = await l.callee.nextRequest('INVITE');
+      t.notMatch(atCallee.body, /dcmap:1002/, `${proto}: the ungranted channel does not reach the core`);
+      t.match(atCallee.body, /dcmap:1000/, `${proto}: the granted one passes`);
+      l.callee.reply(atCallee, 486, 'Busy Here', { toTag: `p${i}` });
+    }
+  });
+
   t.test('a body from the AS the guard cannot classify is refused with 415', { skip }, async (t) => {
     const l = await lab(t);
     const cases: { name: string; contentType: string | null; body: string }[] = [

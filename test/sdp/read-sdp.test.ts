@@ -366,3 +366,17 @@ t.test('m-line types and counts', async (t) => {
   t.equal(view.mediaCount, 4);
   t.same(view.mediaTypes, ['audio', 'video', 'text', 'application']);
 });
+
+t.test('found by the fuzzer: a non-RTP m-line with the DC format or DC attributes is a DC m-line whatever its proto', async (t) => {
+  const view = readSdp(
+    sdp([
+      ['m=application 1 UDP/DTLS webrtc-datachannel', 'a=dcmap:1002 label="ads";subprotocol="x-app"', 'a=3gpp-req-app:com.example.ads'],
+      ['m=application 2 TCP/DTLS 5000', 'a=dcmap:1000 label="w"'],
+      ['m=application 3 DTLS x-anything', 'a=sctp-port:5000'],
+      ['m=audio 4 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000'],
+      ['m=application 5 TCP/MRCPv2 1'],
+    ]),
+  );
+  t.same(view.dcMedia.map((m) => m.index), [0, 1, 2], 'the ads channel of m-line 0 is policed like any other');
+  t.same(view.dcMedia[0]?.channels.map((c) => c.streamId), [1002]);
+});

@@ -198,3 +198,17 @@ t.test('fuzz: random bytes and strings', async (t) => {
   );
   t.pass('no other exception');
 });
+
+t.test('found by the fuzzer: white space SIP does not know, and bytes that are not UTF-8, are refused, not skipped', async (t) => {
+  // 0xA0 alone: JavaScript's trim() skipped it as a no-break space, so ";\xA0tag=x" passed as a
+  // tag the stored (U+FFFD) value then did not have.
+  const nbspByte = Buffer.from('INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;\u00a0tag=x\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n', 'latin1');
+  t.equal(parseErrorOf(() => parseSipMessage(nbspByte)), 'the To header is not valid UTF-8');
+  // The same as valid UTF-8 (C2 A0): a strict peer reads a parameter named "\u00a0tag".
+  const nbsp = 'INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;\u00a0tag=x\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n';
+  t.equal(parseErrorOf(() => parseSipMessage(nbsp)), 'the To header holds white space SIP does not know (only SP and HTAB separate)');
+  t.equal(parseErrorOf(() => parseSipMessage(nbsp.replace('branch=z9hG4bK-1', '\u2028branch=z9hG4bK-1'))), 'the Via header holds white space SIP does not know (only SP and HTAB separate)');
+  // UTF-8 text where SIP allows it still passes.
+  const display = parseSipMessage(nbsp.replace(';\u00a0tag=x', '').replace('From: <sip:a@h>', 'From: "Zoë" <sip:a@h>'));
+  t.equal(display.headers.find((h) => h.name === 'From')?.value, '"Zoë" <sip:a@h>;tag=1');
+});
