@@ -1,5 +1,6 @@
 import t from 'tap';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import type { FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
@@ -11,7 +12,7 @@ const GUARD_IP = '127.0.0.21';
 const embedded: FrontEndUnderTest = {
   guardIp: GUARD_IP,
   async start(wire) {
-    const guard = await startGuard(wireProfile({ guardIp: GUARD_IP, ...wire }));
+    const guard = await startGuard(wireProfile({ guardIp: GUARD_IP, ...wire }), wire.clock);
     return { guard, port: wire.port };
   },
 };
@@ -20,3 +21,4 @@ defineDialogAttacks(t, () => embedded, { skip: false, firstPort: 31010 });
 defineBodyAttacks(t, () => embedded, { skip: false, firstPort: 31110 });
 defineAsLoopAttacks(t, () => embedded, { skip: false, firstPort: 31210 });
 defineLimitAttacks(t, () => embedded, { skip: false, firstPort: 31310 });
+defineCallExpiry(t, () => embedded, { skip: false, firstPort: 31510 });

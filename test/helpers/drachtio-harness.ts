@@ -5,6 +5,7 @@ import type { Profile } from '../../src/profile/profile-types.ts';
 import { MemoryCallStore } from '../../src/state/memory-call-store.ts';
 import type { RunningDrachtioServer } from './drachtio-server.ts';
 import { memoryLogger } from './guard-harness.ts';
+import type { GuardClock } from './flow-suite.ts';
 import { PSEUDONYM_ENV } from './profile-fixture.ts';
 
 export interface RunningDrachtioGuard {
@@ -22,16 +23,17 @@ export interface RunningDrachtioGuard {
  * memory. The profile must name the server's SIP address as the guard's own (wireProfile with
  * the server's sipIp and sipPort).
  */
-export async function startDrachtioGuard(profileYaml: string, server: RunningDrachtioServer): Promise<RunningDrachtioGuard> {
+export async function startDrachtioGuard(profileYaml: string, server: RunningDrachtioServer, clock?: GuardClock): Promise<RunningDrachtioGuard> {
   const profile = parseProfile(profileYaml, 'test-profile.yaml');
   const { logger, logs } = memoryLogger();
   const store = new MemoryCallStore();
   const guard = await DrachtioGuard.start({
     profile,
-    controller: buildController(profile, { env: PSEUDONYM_ENV, store }),
+    controller: buildController(profile, { env: PSEUDONYM_ENV, store, ...(clock === undefined ? {} : { now: clock.now }) }),
     logger,
     connection: server.admin,
     connectTimeoutMs: 5_000,
+    ...(clock === undefined ? {} : { sweepIntervalMs: clock.sweepIntervalMs }),
   });
   return {
     guard,

@@ -44,6 +44,13 @@ export interface FlowWire {
   readonly asPort?: number;
   readonly onUnauthorizedDc?: 'strip' | 'reject';
   readonly calleeTransport?: 'udp' | 'tcp';
+  /** The controller's clock and the abandoned-call sweep, for tests that move time on. */
+  readonly clock?: GuardClock;
+}
+
+export interface GuardClock {
+  readonly now: () => number;
+  readonly sweepIntervalMs: number;
 }
 
 export interface FrontEndUnderTest {

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../../src/log/logger.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
 import { MemoryCallStore } from '../../src/state/memory-call-store.ts';
+import type { GuardClock } from './flow-suite.ts';
 import { PSEUDONYM_ENV } from './profile-fixture.ts';
 
 export interface RunningGuard {
@@ -33,14 +34,15 @@ export function memoryLogger(): { logger: Logger; logs: Record<string, unknown>[
 }
 
 /** Starts the embedded guard in this process on the profile's listen addresses, logging into memory. */
-export async function startGuard(profileYaml: string): Promise<RunningGuard> {
+export async function startGuard(profileYaml: string, clock?: GuardClock): Promise<RunningGuard> {
   const profile = parseProfile(profileYaml, 'test-profile.yaml');
   const { logger, logs } = memoryLogger();
   const store = new MemoryCallStore();
   const guard = await EmbeddedGuard.start({
     profile,
-    controller: buildController(profile, { env: PSEUDONYM_ENV, store }),
+    controller: buildController(profile, { env: PSEUDONYM_ENV, store, ...(clock === undefined ? {} : { now: clock.now }) }),
     logger,
+    ...(clock === undefined ? {} : { sweepIntervalMs: clock.sweepIntervalMs }),
   });
   return { guard, profile, store, logs, stop: () => guard.stop(1_000) };
 }

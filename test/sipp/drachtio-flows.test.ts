@@ -6,6 +6,7 @@ import { parseProfile } from '../../src/profile/load-profile.ts';
 import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
 import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { memoryLogger, wireProfile } from '../helpers/guard-harness.ts';
@@ -41,7 +42,7 @@ if (skip === false) {
 const drachtio: FrontEndUnderTest = {
   guardIp: SIP_IP,
   async start(wire) {
-    const guard = await startDrachtioGuard(wireProfile({ ...wire, guardIp: SIP_IP, port: SIP_PORT }), running());
+    const guard = await startDrachtioGuard(wireProfile({ ...wire, guardIp: SIP_IP, port: SIP_PORT }), running(), wire.clock);
     return { guard, port: SIP_PORT };
   },
 };
@@ -68,6 +69,7 @@ defineDialogAttacks(t, () => drachtio, { skip, firstPort: 28010, guardOwnsStack:
 defineBodyAttacks(t, () => drachtio, { skip, firstPort: 28110, bytesClean: false });
 defineAsLoopAttacks(t, () => drachtio, { skip, firstPort: 28210, guardOwnsStack: false });
 defineLimitAttacks(t, () => drachtio, { skip, firstPort: 28310 });
+defineCallExpiry(t, () => drachtio, { skip, firstPort: 28410 });
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });

@@ -44,7 +44,8 @@ import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.
 import { SipParseError } from '../../sip/sip-parse-error.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import { unbracket } from '../../transport/endpoint.ts';
-import { ControllerQueue } from '../controller-queue.ts';
+import type { ControllerQueue } from '../controller-queue.ts';
+import { GuardRuntime } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
@@ -73,15 +74,16 @@ export interface DrachtioGuardOptions {
   readonly srf?: SrfApp;
   /** How long to wait for drachtio-server to accept the connection. */
   readonly connectTimeoutMs?: number;
+  /** How often abandoned calls are swept (guard-runtime.ts); tests make it short. */
+  readonly sweepIntervalMs?: number;
 }
 
 /** Every method drachtio-server may hand an application (drachtio-srf's `use(method)` also registers the route). */
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'OPTIONS', 'MESSAGE', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH', 'REFER', 'REGISTER'];
 
-/** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
-const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
 export class DrachtioGuard {
+  readonly #runtime: GuardRuntime;
   readonly #queue: ControllerQueue;
   #limits: Profile['limits'];
   readonly #logger: Logger;
@@ -90,13 +92,13 @@ export class DrachtioGuard {
   #hostports: readonly string[] = [];
   /** Requests sent and not yet finally answered: stop() waits for them. */
   #pending = 0;
-  #draining = false;
   #stopped = false;
 
   private constructor(options: DrachtioGuardOptions) {
     this.#logger = options.logger;
     this.#limits = options.profile.limits;
-    this.#queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
+    this.#runtime = new GuardRuntime(options.controller, options.profile, options.logger, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
+    this.#queue = this.#runtime.queue;
     this.#srf = options.srf ?? createSrf();
     for (const method of METHODS) {
       this.#srf.use(method.toLowerCase(), (req, res) => this.#onRequest(req, res));
@@ -124,7 +126,7 @@ export class DrachtioGuard {
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
   replaceController(controller: CallController, profile: Profile): void {
     this.#limits = profile.limits;
-    this.#queue.replace(controller, profile.limits.fairShare);
+    this.#runtime.reload(controller, profile);
   }
 
   /** What the front end holds of drachtio-server's state (dialogs, 2xx awaiting ACK, INVITEs in progress) and requests in flight. */
@@ -142,13 +144,9 @@ export class DrachtioGuard {
    * (or `graceMs`), then the connection to drachtio-server closes.
    */
   async stop(graceMs = 5_000): Promise<void> {
-    this.#draining = true;
-    const deadline = Date.now() + graceMs;
-    while (this.#pending > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await this.#runtime.drain(graceMs, () => this.#pending > 0);
     this.#stopped = true;
-    this.#queue.close();
+    this.#runtime.close();
     this.#srf.removeAllListeners('connect');
     this.#srf.disconnect();
   }
@@ -241,11 +239,12 @@ export class DrachtioGuard {
     } else if (srfReq.stackDialogId !== undefined) {
       this.#book.noteDialog(ids.callId, ids.toTag, srfReq.stackDialogId);
     }
-    const dialogCreating = DIALOG_CREATING.has(req.method) && ids.toTag === null;
-    if (this.#draining && dialogCreating) {
-      this.#send(res, { kind: 'response', status: 503, reason: 'Service Unavailable', headers: [{ name: 'Retry-After', value: '5' }], body: '' });
+    const draining = this.#runtime.refusalWhileDraining(req);
+    if (draining !== null) {
+      this.#send(res, draining);
       return;
     }
+    const dialogCreating = this.#runtime.isDialogCreating(req);
     // Settles once the decision is made and acted on: a CANCEL or UPDATE of this INVITE waits for it.
     await new Promise<void>((resolve, reject) => {
       const then = (outcome: ControllerOutcome): void => {

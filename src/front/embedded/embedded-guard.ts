@@ -6,7 +6,6 @@ import type { Logger } from '../../log/logger.ts';
 import { PeerDirectory } from '../../profile/peer-directory.ts';
 import type { MessageLimits, Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
-import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { Scheduler } from '../../transaction/scheduler.ts';
@@ -15,7 +14,8 @@ import { DROP_KINDS, EmbeddedTransport } from '../../transport/embedded-transpor
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
 import { loadTlsMaterial } from '../../transport/tls-context.ts';
-import { ControllerQueue } from '../controller-queue.ts';
+import type { ControllerQueue } from '../controller-queue.ts';
+import { GuardRuntime } from '../guard-runtime.ts';
 import { endpointForUri, type ResolveHost } from './endpoint-for-uri.ts';
 import { contactOverTls, requestOverTls } from './self-over-tls.ts';
 
@@ -28,12 +28,9 @@ export interface EmbeddedGuardOptions {
   readonly transport?: SipTransport;
   /** Host names of URIs to addresses; default DNS (A/AAAA). Tests map their names to loopback. */
   readonly resolveHost?: ResolveHost;
+  /** How often abandoned calls are swept (guard-runtime.ts); tests make it short. */
+  readonly sweepIntervalMs?: number;
 }
-
-const SWEEP_INTERVAL_MS = 30_000;
-
-/** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
-const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
 /**
  * The embedded front end: the guard's own UDP/TCP/TLS transport and RFC 3261 transaction layer
@@ -42,7 +39,7 @@ const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'R
  * its Route entry) to the guard's TLS address (self-over-tls.ts).
  */
 export class EmbeddedGuard implements TransactionUser {
-  #controller: CallController;
+  readonly #runtime: GuardRuntime;
   readonly #queue: ControllerQueue;
   #messageLimits: MessageLimits;
   readonly #logger: Logger;
@@ -54,15 +51,13 @@ export class EmbeddedGuard implements TransactionUser {
   readonly #resolveHost: ResolveHost | undefined;
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
-  #draining = false;
   /** Who may reach the transport at all: the profile's peers under `unknown_peers: reject`, everyone (null) under `untrusted`. */
   #admitted: PeerDirectory | null;
-  readonly #sweeper: NodeJS.Timeout;
 
   private constructor(options: EmbeddedGuardOptions) {
-    this.#controller = options.controller;
     this.#logger = options.logger;
-    this.#queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
+    this.#runtime = new GuardRuntime(options.controller, options.profile, options.logger, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
+    this.#queue = this.#runtime.queue;
     this.#messageLimits = options.profile.limits.message;
     const first = options.profile.sip.listen[0]?.transport ?? 'udp';
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
@@ -106,17 +101,6 @@ export class EmbeddedGuard implements TransactionUser {
         }
       },
     });
-    this.#sweeper = setInterval(() => {
-      this.#controller.expireAbandoned().then(
-        (expired) => {
-          if (expired > 0) {
-            this.#logger.info({ expired }, 'abandoned calls expired');
-          }
-        },
-        (error: unknown) => this.#logger.error({ err: error }, 'expiry sweep failed'),
-      );
-    }, SWEEP_INTERVAL_MS);
-    this.#sweeper.unref();
   }
 
   static async start(options: EmbeddedGuardOptions): Promise<EmbeddedGuard> {
@@ -133,9 +117,8 @@ export class EmbeddedGuard implements TransactionUser {
    * deadlines, write queue) stays as it was at start.
    */
   replaceController(controller: CallController, profile: Profile): void {
-    this.#controller = controller;
+    this.#runtime.reload(controller, profile);
     this.#admitted = admissionOf(profile);
-    this.#queue.replace(controller, profile.limits.fairShare);
     this.#messageLimits = profile.limits.message;
     // Its peers (and their certificate names) answer for made-up responses from now on.
     this.#profile = profile;
@@ -150,14 +133,9 @@ export class EmbeddedGuard implements TransactionUser {
    * (or `graceMs`), then the sockets close.
    */
   async stop(graceMs = 5_000): Promise<void> {
-    this.#draining = true;
-    clearInterval(this.#sweeper);
-    const deadline = Date.now() + graceMs;
-    while (this.#transactions.size > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await this.#runtime.drain(graceMs, () => this.#transactions.size > 0);
     this.#transactions.close();
-    this.#queue.close();
+    this.#runtime.close();
     await this.#transport.close();
   }
 
@@ -166,11 +144,12 @@ export class EmbeddedGuard implements TransactionUser {
       this.#logger.error({ err: error, method: req.method }, 'request handling failed');
       txn.respond(responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []));
     };
-    const dialogCreating = DIALOG_CREATING.has(req.method) && tagOf(getHeader(req, 'To')) === null;
-    if (this.#draining && dialogCreating) {
-      txn.respond(responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]));
+    const draining = this.#runtime.refusalWhileDraining(req);
+    if (draining !== null) {
+      txn.respond(draining);
       return;
     }
+    const dialogCreating = this.#runtime.isDialogCreating(req);
     if (!this.#queue.request(req, txn.source, (outcome) => this.#dispatch(req, txn, outcome, dialogCreating), fail)) {
       txn.respond(this.#queue.busy(req));
     }
