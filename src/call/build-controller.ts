@@ -16,6 +16,11 @@ export interface ControllerOptions {
   readonly ids?: IdSource;
   readonly now?: () => number;
   readonly lenientMatching?: boolean;
+  /**
+   * The rate-limit buckets, when they must outlive this controller: a reloaded profile gets the
+   * running guard's, so a peer's bucket does not fill up again on every SIGHUP.
+   */
+  readonly limiter?: PeerLimiter;
 }
 
 /**
@@ -33,7 +38,7 @@ export function buildController(profile: Profile, options: ControllerOptions): C
     ids: options.ids ?? new RandomIdSource(),
     self: new GuardSelf(profile),
     pseudonymizer: key === null ? null : new Pseudonymizer(key),
-    limiter: new PeerLimiter(now),
+    limiter: options.limiter ?? new PeerLimiter(now),
     now,
     lenientMatching: options.lenientMatching ?? false,
   });

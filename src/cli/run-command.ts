@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildController } from '../call/build-controller.ts';
+import { PeerLimiter } from '../call/peer-limiter.ts';
 import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/drachtio/drachtio-connection.ts';
 import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
@@ -72,9 +73,11 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     return 2;
   }
   const store = new MemoryCallStore();
+  // One set of rate-limit buckets for the process: a reload changes the rates, not the counts.
+  const limiter = new PeerLimiter(Date.now);
   let guard: RunningFrontEnd;
   try {
-    const controller = buildController(profile, { env: io.env, store });
+    const controller = buildController(profile, { env: io.env, store, limiter });
     guard =
       connection === null
         ? await EmbeddedGuard.start({ profile, controller, logger })
@@ -99,7 +102,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   process.on('SIGHUP', () => {
     try {
       const next = loadProfile(file);
-      guard.replaceController(buildController(next, { env: io.env, store }), next);
+      guard.replaceController(buildController(next, { env: io.env, store, limiter }), next);
       logger.info({ profile: file, mode: next.guard.mode }, 'profile reloaded');
     } catch (error) {
       logger.error({ profile: file, reason: (error as Error).message }, 'profile refused; the running profile stays in force');

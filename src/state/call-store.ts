@@ -18,7 +18,6 @@ export interface CallStore {
   delete(id: string): Promise<void>;
   index(key: string, leg: LegAddress): Promise<void>;
   lookup(key: string): Promise<LegAddress | undefined>;
-  unindex(key: string): Promise<void>;
   /** Number of live calls that have a leg facing this peer (for `limits.concurrent_calls`). */
   liveCallsOf(peerId: string): Promise<number>;
   /**

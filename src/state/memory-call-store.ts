@@ -47,15 +47,6 @@ export class MemoryCallStore implements CallStore {
     return Promise.resolve(this.#keys.get(key));
   }
 
-  unindex(key: string): Promise<void> {
-    const leg = this.#keys.get(key);
-    this.#keys.delete(key);
-    if (leg !== undefined) {
-      this.#keysOf.get(leg.callStateId)?.delete(key);
-    }
-    return Promise.resolve();
-  }
-
   liveCallsOf(peerId: string): Promise<number> {
     return Promise.resolve(this.#liveCalls.get(peerId) ?? 0);
   }

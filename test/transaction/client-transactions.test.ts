@@ -1,6 +1,6 @@
 /** Client transactions (RFC 3261 17.1, RFC 6026 7.2) on fake time with a recording transport. */
 import t from 'tap';
-import { FakeScheduler } from '../../src/transaction/scheduler.ts';
+import { FakeScheduler } from '../helpers/fake-scheduler.ts';
 import { TransactionLayer } from '../../src/transaction/transaction-layer.ts';
 import { FakeTransport, RecordingClient, RecordingUser, UAS, UAS_TCP, header, headers, label, request, responseTo, settle } from './fixtures/transaction-fakes.ts';
 

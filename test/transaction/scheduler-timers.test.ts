@@ -1,7 +1,8 @@
 /** FakeScheduler semantics and the RFC 3261 Table 4 / RFC 6026 timer values. */
 import fc from 'fast-check';
 import t from 'tap';
-import { FakeScheduler, realScheduler } from '../../src/transaction/scheduler.ts';
+import { realScheduler } from '../../src/transaction/scheduler.ts';
+import { FakeScheduler } from '../helpers/fake-scheduler.ts';
 import { timerBase, timerTable, transactionTimers } from '../../src/transaction/timers.ts';
 
 t.test('FakeScheduler fires in due order, with now() at the due time', async (t) => {

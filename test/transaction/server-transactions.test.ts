@@ -1,7 +1,7 @@
 /** Server transactions (RFC 3261 17.2, RFC 6026 7.1) and matching (17.2.3) on fake time. */
 import t from 'tap';
 import type { SipRequest } from '../../src/sip/sip-message.ts';
-import { FakeScheduler } from '../../src/transaction/scheduler.ts';
+import { FakeScheduler } from '../helpers/fake-scheduler.ts';
 import type { ServerTransaction } from '../../src/transaction/transaction-layer.ts';
 import { TransactionLayer } from '../../src/transaction/transaction-layer.ts';
 import type { Endpoint } from '../../src/transport/endpoint.ts';
