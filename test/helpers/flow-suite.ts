@@ -111,6 +111,13 @@ export function defineCallFlows(t: Test, frontEnd: () => FrontEndUnderTest, opti
     t.ok(guard.logs.some((l) => l.msg === 'decision' && l.from === 'core' && l.action === 'forward'), 'one decision line for the call');
   });
 
+  t.test("sipp's own call (`sipp -sn uac -s service <guard>`): a Request-URI naming the guard goes on by next_hop", { skip }, async (t) => {
+    // Before, drachtio-server answered every such call 503 ("can not send request to myself").
+    const { uac, uas } = await runFlow(t, { uac: 'builtin:uac', uas: 'builtin:uas', from: '127.0.0.1' });
+    passed(t, 'caller', uac);
+    passed(t, 'callee', uas);
+  });
+
   t.test('the same trusted call over TCP', { skip }, async (t) => {
     const { uac, uas } = await runFlow(t, {
       uac: 'uac-trusted-bootstrap-expect-200.xml',

@@ -33,8 +33,8 @@ export function runSipp(options: SippOptions): Promise<SippResult> {
   const cwd = mkdtempSync(join(tmpdir(), 'dcg-sipp-'));
   const args = [
     ...(options.remote === undefined ? [] : [options.remote]),
-    '-sf',
-    join(SCENARIOS, options.scenario),
+    // `builtin:uac` is sipp's own scenario (`sipp -sn uac`), as a new user runs a load test.
+    ...(options.scenario.startsWith('builtin:') ? ['-sn', options.scenario.slice('builtin:'.length)] : ['-sf', join(SCENARIOS, options.scenario)]),
     '-i',
     options.localIp,
     '-p',

@@ -3,6 +3,7 @@ import { DialogBook } from '../../src/front/drachtio/dialog-book.ts';
 import {
   ackOptions,
   dialogRequest,
+  offSelf,
   reportedAddresses,
   responseSpec,
   sendableRequestUri,
@@ -108,4 +109,10 @@ t.test('drachtio-server addresses and the dialog book', async (t) => {
   t.equal(book.dialogOf('c1', 'a'), undefined, 'capped, oldest first');
   book.forgetDialog('c3', 'c');
   t.same(book.size, { dialogs: 1, acks: 0, invites: 0 });
+});
+
+t.test('a Request-URI naming drachtio-server itself is retargeted to the destination, user and parameters kept', async (t) => {
+  t.equal(offSelf('sip:service@127.0.0.12:25060;user=phone', 'sip:127.0.0.2:5080;transport=tcp', ['127.0.0.12:25060']), 'sip:service@127.0.0.2:5080;user=phone');
+  t.equal(offSelf('sip:service@127.0.0.12', 'sip:127.0.0.2:5080', ['127.0.0.12:5060']), 'sip:service@127.0.0.2:5080', 'the default port counts');
+  t.equal(offSelf('sip:bob@ims.example.net', 'sip:127.0.0.2:5080', ['127.0.0.12:25060']), 'sip:bob@ims.example.net', 'any other URI is left alone');
 });

@@ -335,7 +335,7 @@ export class DrachtioGuard {
    */
   #sendRequest(request: SipRequest, destination: string, dialogId: string | undefined, relayTo: SrfServerResponse | null, onBehalfOf: Inbound): void {
     const ids = legIds(request);
-    const spec: SrfRequestSpec = dialogId === undefined ? standaloneRequest(request, destination) : dialogRequest(request, dialogId);
+    const spec: SrfRequestSpec = dialogId === undefined ? standaloneRequest(request, destination, this.#hostports) : dialogRequest(request, dialogId);
     this.#pending++;
     let open = true;
     const done = (): void => {

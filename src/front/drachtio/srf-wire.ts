@@ -7,7 +7,7 @@ import { getHeader, getHeaderValues, setHeader } from '../../sip/sip-headers.ts'
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { MessageLimits } from '../../sip/message-limits.ts';
 import { parseSipMessage } from '../../sip/sip-parser.ts';
-import { parseUri } from '../../sip/sip-uri.ts';
+import { formatUri, parseUri } from '../../sip/sip-uri.ts';
 import type { SrfMessage, SrfRequestOptions, SrfSendOptions } from './srf-port.ts';
 
 /**
@@ -67,10 +67,10 @@ export interface SrfRequestSpec {
  * Route header fields and strips from the Request-URI as it builds the request. `proxy` makes
  * it go where the controller decided (the first route, a peer's URI, the next hop).
  */
-export function standaloneRequest(req: SipRequest, destination: string): SrfRequestSpec {
+export function standaloneRequest(req: SipRequest, destination: string, ownHostports: readonly string[] = []): SrfRequestSpec {
   const routes = getHeaderValues(req, 'Route');
   return {
-    uri: withRouteHeaders(sendableRequestUri(req.uri, destination), routes),
+    uri: withRouteHeaders(sendableRequestUri(offSelf(req.uri, destination, ownHostports), destination), routes),
     opts: { method: req.method, proxy: destination, headers: headerObject(req.headers, SERVER_OWNED), body: bodyText(req.body) },
   };
 }
@@ -107,6 +107,27 @@ export function sendableRequestUri(uri: string, destination: string): string {
   }
   const host = parseUri(destination)?.host ?? '';
   return host === '' ? uri : `sip:${uri.slice(4)}@${host};user=phone`;
+}
+
+/**
+ * drachtio-server refuses to send a request whose Request-URI names itself ("can not send
+ * request to myself"), even with a proxy set: a request addressed to the guard that goes on by
+ * `sip.next_hop` (what `sipp -s service <guard>` sends) would always end in 503. As the UA it is
+ * on that leg, the guard retargets it (RFC 3261 16.5 leaves the Request-URI to the element that
+ * owns it): the destination's host and port, the user part and parameters kept. The embedded
+ * stack sends such a request unchanged to the next hop.
+ */
+export function offSelf(uri: string, destination: string, ownHostports: readonly string[]): string {
+  const own = hostPortOf(uri);
+  if (own === null || !ownHostports.some((hp) => hp.toLowerCase() === own)) {
+    return uri;
+  }
+  const parsed = parseUri(uri);
+  const target = parseUri(destination);
+  if (parsed === null || target === null) {
+    return uri;
+  }
+  return formatUri({ ...parsed, host: target.host, port: target.port });
 }
 
 /** `uri?Route=<escaped route set>`; the Request-URI itself when there is no route. */
