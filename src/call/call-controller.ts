@@ -20,7 +20,7 @@ import { refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
 import { agreedSession } from '../sdp/dc-rewrite.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { parseCSeq } from '../sip/cseq.ts';
-import { parseNameAddr } from '../sip/name-addr.ts';
+import { nameAddrUri } from '../sip/name-addr.ts';
 import { parseUri } from '../sip/sip-uri.ts';
 import { SUPPORTED_EXTENSIONS, unsupportedExtensions } from '../sip/required-extensions.ts';
 import { tagOf, withoutTag } from '../sip/dialog-tags.ts';
@@ -984,15 +984,7 @@ function actorOf(peer: Peer): Actor {
 }
 
 function firstRouteUri(routeSet: readonly string[]): string | null {
-  const first = routeSet[0];
-  if (first === undefined) {
-    return null;
-  }
-  try {
-    return parseNameAddr(first).uri;
-  } catch {
-    return null;
-  }
+  return nameAddrUri(routeSet[0]);
 }
 
 /** Lower-cased, unbracketed host of a SIP URI, or null. */
@@ -1029,15 +1021,7 @@ function withoutUriHeaders(uri: string): string {
 }
 
 function contactUri(msg: SipMessage): string | null {
-  const contact = getHeaderValues(msg, 'Contact')[0];
-  if (contact === undefined) {
-    return null;
-  }
-  try {
-    return parseNameAddr(contact).uri;
-  } catch {
-    return null;
-  }
+  return nameAddrUri(getHeaderValues(msg, 'Contact')[0]);
 }
 
 /** RFC 3262 7.2: RAck names the INVITE's CSeq number, which differs on each leg. */

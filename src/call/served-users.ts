@@ -1,20 +1,11 @@
-import { parseNameAddr } from '../sip/name-addr.ts';
+import { nameAddrUri } from '../sip/name-addr.ts';
 import { getHeader, getHeaderValues } from '../sip/sip-headers.ts';
 import type { SipRequest } from '../sip/sip-message.ts';
 import { telAlias } from '../sip/normalise-identity.ts';
 
 /** Served users for consent: P-Served-User from a trusted peer, else both parties (asserted identity first). */
 export function servedUsersOf(req: SipRequest, senderTrusted: boolean): string[] {
-  const uriOf = (value: string | undefined): string | null => {
-    if (value === undefined) {
-      return null;
-    }
-    try {
-      return parseNameAddr(value).uri;
-    } catch {
-      return null;
-    }
-  };
+  const uriOf = nameAddrUri;
   if (senderTrusted) {
     const served = uriOf(getHeaderValues(req, 'P-Served-User')[0]);
     if (served !== null) {

@@ -136,3 +136,15 @@ export function formatNameAddr(na: NameAddr): string {
 
 /** Memoized (parse-memo.ts): the same value is read once. */
 export const parseNameAddr: (value: string) => NameAddr = memoized(readNameAddr);
+
+/** The URI of a name-addr or addr-spec value (Contact, Route, P-Served-User...), or null when there is none or it cannot be read. */
+export function nameAddrUri(value: string | undefined): string | null {
+  if (value === undefined) {
+    return null;
+  }
+  try {
+    return parseNameAddr(value).uri;
+  } catch {
+    return null;
+  }
+}

@@ -18,7 +18,8 @@ import type { TimerHandle } from './scheduler.ts';
 import type { TransactionTimers } from './timers.ts';
 import { ClientTransactionBase } from './client-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
-import { ackFor, headerValue, tagOf } from './transaction-messages.ts';
+import { tagOf } from '../sip/dialog-tags.ts';
+import { ackFor, headerValue } from './transaction-messages.ts';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
@@ -90,7 +91,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
         if (status < 200 || status >= 300) {
           return;
         }
-        const tag = tagOf(headerValue(res, 'To'));
+        const tag = (tagOf(headerValue(res, 'To')) ?? '');
         if (this.acceptedTags.has(tag)) {
           this.notify('onRetransmitted2xx', () => this.user.onRetransmitted2xx?.(res, source));
         } else {
@@ -116,7 +117,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
       return;
     }
     this.forgetRequest();
-    this.acceptedTags.add(tagOf(headerValue(res, 'To')));
+    this.acceptedTags.add((tagOf(headerValue(res, 'To')) ?? ''));
     this.timerM = this.setTimer(this.timers.M, () => this.onTimerM());
     this.passUp(res, source);
   }

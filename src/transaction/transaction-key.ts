@@ -8,7 +8,8 @@ import type { Via } from '../sip/via.ts';
 import { formatVia, viaParam } from '../sip/via.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
 import { addressKey, endpointKey, hostKey } from '../transport/endpoint.ts';
-import { headerValue, tagOf } from './transaction-messages.ts';
+import { tagOf } from '../sip/dialog-tags.ts';
+import { headerValue } from './transaction-messages.ts';
 
 /** RFC 3261 8.1.1.7: branches of RFC 3261 clients start with this; others match by the legacy rules. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -59,7 +60,7 @@ export function serverKey(req: SipRequest, via: Via, cseq: CSeq, source: Endpoin
     return `${from}${SEP}${branch}${SEP}${hostKey(via.host)}:${sentByPort(via)}${SEP}${method}`;
   }
   const callId = headerValue(req, 'Call-ID') ?? '';
-  const fromTag = tagOf(headerValue(req, 'From'));
+  const fromTag = (tagOf(headerValue(req, 'From')) ?? '');
   // received/rport are this hop's annotations and identical for every copy from one source.
   return `2543${SEP}${from}${SEP}${req.uri}${SEP}${fromTag}${SEP}${callId}${SEP}${cseq.seq}${SEP}${formatVia(via)}${SEP}${method}`;
 }

@@ -22,7 +22,8 @@ import { timerTable } from './timers.ts';
 import type { TimerTable } from './timers.ts';
 import type { TransactionContext, TransactionEvent } from './transaction-context.ts';
 import { clientKey, dialogAckKey, rfc3261Branch, serverKey } from './transaction-key.ts';
-import { headerValue, snapshot, tagOf } from './transaction-messages.ts';
+import { tagOf } from '../sip/dialog-tags.ts';
+import { headerValue, snapshot } from './transaction-messages.ts';
 import type { TransactionUser } from './transaction-user.ts';
 
 export type { ClientTransactionUser } from './client-transaction-user.ts';
@@ -287,7 +288,7 @@ export class TransactionLayer {
       byBranch.acknowledge2xx();
     } else if (this.accepted.size > 0) {
       const dialog = this.accepted.get(
-        dialogAckKey(headerValue(ack, 'Call-ID') ?? '', cseqSeq, tagOf(headerValue(ack, 'From')), tagOf(headerValue(ack, 'To')), inbound.source.address),
+        dialogAckKey(headerValue(ack, 'Call-ID') ?? '', cseqSeq, (tagOf(headerValue(ack, 'From')) ?? ''), (tagOf(headerValue(ack, 'To')) ?? ''), inbound.source.address),
       );
       dialog?.acknowledge2xx();
     }
@@ -306,8 +307,8 @@ export class TransactionLayer {
     const key = dialogAckKey(
       headerValue(req, 'Call-ID') ?? '',
       parseCSeq(headerValue(req, 'CSeq') ?? '').seq,
-      tagOf(headerValue(req, 'From')),
-      tagOf(headerValue(res, 'To')),
+      (tagOf(headerValue(req, 'From')) ?? ''),
+      (tagOf(headerValue(res, 'To')) ?? ''),
       txn.source.address,
     );
     if (this.accepted.get(key) !== txn) {

@@ -7,7 +7,7 @@ import { parseCSeq } from '../sip/cseq.ts';
 import { canonicalHeaderName } from '../sip/sip-header-names.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
-import { parseNameAddr } from '../sip/name-addr.ts';
+import { tagOf } from '../sip/dialog-tags.ts';
 import { ownString } from '../sip/own-string.ts';
 import { formatVia } from '../sip/via.ts';
 import { readTopVia } from '../transport/top-via.ts';
@@ -20,23 +20,6 @@ export function headerValue(msg: SipMessage, name: string): string | undefined {
     }
   }
   return getHeader(msg, name);
-}
-
-/** The `tag` parameter of a From or To value, or '' when there is none (or it cannot be parsed). */
-export function tagOf(value: string | undefined): string {
-  if (value === undefined) {
-    return '';
-  }
-  try {
-    for (const [name, v] of parseNameAddr(value).params) {
-      if (name.toLowerCase() === 'tag') {
-        return v ?? '';
-      }
-    }
-  } catch {
-    // unparseable: no tag
-  }
-  return '';
 }
 
 /**
@@ -121,7 +104,7 @@ export function ackFor(invite: SipRequest, res: SipResponse): SipRequest {
  * second 183 with new SDP is news to the TU).
  */
 export function provisionalIdentity(res: SipResponse): string {
-  return `${res.status}\u0000${tagOf(headerValue(res, 'To'))}\u0000${headerValue(res, 'RSeq') ?? ''}\u0000${res.body}`;
+  return `${res.status}\u0000${tagOf(headerValue(res, 'To')) ?? ''}\u0000${headerValue(res, 'RSeq') ?? ''}\u0000${res.body}`;
 }
 
 /**

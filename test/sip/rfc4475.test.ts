@@ -8,7 +8,7 @@ import { parseNameAddr } from '../../src/sip/name-addr.ts';
 import { SipParseError } from '../../src/sip/sip-parse-error.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import { parseViaLoosely } from '../../src/sip/via.ts';
-import { tagOf } from '../../src/transaction/transaction-messages.ts';
+import { tagOf } from '../../src/sip/dialog-tags.ts';
 import { salvageResponse } from '../../src/transport/salvage-response.ts';
 import { BADINV01, BADVERS, WSINV } from './fixtures/rfc4475.ts';
 

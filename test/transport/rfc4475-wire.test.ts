@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
-import { tagOf } from '../../src/transaction/transaction-messages.ts';
+import { tagOf } from '../../src/sip/dialog-tags.ts';
 import { BADINV01, BADVERS, WSINV } from '../sip/fixtures/rfc4475.ts';
 import { RawTcp, RawUdp, TestTransport, rawRequest } from './fixtures/loopback-peers.ts';
 

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Inbound } from '../../call/call-controller.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { parseCSeq } from '../../sip/cseq.ts';
-import { parseNameAddr } from '../../sip/name-addr.ts';
+import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader, getHeaderValues, setHeader } from '../../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { MessageLimits } from '../../sip/message-limits.ts';
@@ -170,17 +170,6 @@ export function legIds(msg: SipMessage): LegIds {
     // leave the defaults: the controller refuses what it cannot read
   }
   return { callId: getHeader(msg, 'Call-ID') ?? '', fromTag: tagOf(getHeader(msg, 'From')), toTag: tagOf(getHeader(msg, 'To')), seq, method };
-}
-
-function tagOf(value: string | undefined): string | null {
-  if (value === undefined) {
-    return null;
-  }
-  try {
-    return parseNameAddr(value).params.find(([name]) => name.toLowerCase() === 'tag')?.[1] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /**
