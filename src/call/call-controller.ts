@@ -67,6 +67,17 @@ export interface CallControllerDeps {
   readonly lenientMatching?: boolean;
 }
 
+/** What a request is refused with (see #refuse). */
+interface Refusal {
+  readonly status: number;
+  readonly reasons: readonly Reason[];
+  readonly report: ReportBase & { call: string | null };
+  /** Headers of the answer beside the Warning (Retry-After, Accept, Unsupported...). */
+  readonly headers?: readonly SipHeader[];
+  /** The leg's own tag on a dialog the guard is already in; a fresh one otherwise. */
+  readonly toTag?: string | null;
+}
+
 /** The party behind a message's transport address. */
 interface Sender {
   readonly peer: Peer | undefined;
@@ -125,18 +136,18 @@ export class CallController {
     const sender = this.#sender(source);
     const base = { call: null, from: sender.label, initiator: null, message: req.method };
     if (sender.peer === undefined && this.#d.profile.guard.unknownPeers === 'reject') {
-      return this.#refuse(req, sender, 403, [{ code: 'peer.unknown', detail: `no peer matches ${source.address}` }], base);
+      return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'peer.unknown', detail: `no peer matches ${source.address}` }], report: base });
     }
     const maxForwards = Number(getHeader(req, 'Max-Forwards') ?? DEFAULT_MAX_FORWARDS);
     if (Number.isFinite(maxForwards) && maxForwards <= 0 && req.method !== 'ACK') {
-      return this.#refuse(req, sender, 483, [], base);
+      return this.#refuse(req, sender, { status: 483, reasons: [], report: base });
     }
     // RFC 3261 8.2.2.3: an extension the guard would have to act on and does not know is refused.
     const unsupported = unsupportedExtensions(req, SUPPORTED_EXTENSIONS);
     if (unsupported.length > 0) {
-      return this.#refuse(req, sender, 420, [{ code: 'sip.extension-unsupported', detail: unsupported.join(', ').slice(0, 200) }], base, [
+      return this.#refuse(req, sender, { status: 420, reasons: [{ code: 'sip.extension-unsupported', detail: unsupported.join(', ').slice(0, 200) }], report: base, headers: [
         { name: 'Unsupported', value: unsupported.join(', ') },
-      ]);
+      ] });
     }
     const toTag = tagOf(getHeader(req, 'To'));
     if (req.method === 'CANCEL') {
@@ -281,15 +292,15 @@ export class CallController {
   async #handleInitial(req: SipRequest, sender: Sender, base: ReportBase): Promise<ControllerOutcome> {
     const { profile, peers, self } = this.#d;
     if (sender.peer !== undefined && !this.#d.limiter.take(sender.peer)) {
-      return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], base, [{ name: 'Retry-After', value: '1' }]);
+      return this.#refuse(req, sender, { status: 503, reasons: [{ code: 'peer.rate-limited', peer: sender.label }], report: base, headers: [{ name: 'Retry-After', value: '1' }] });
     }
     const route = decideRoute(req, self, peers, profile.sip.nextHop);
     if (!route.ok) {
-      return this.#refuse(req, sender, route.status, [{ code: 'dialog.unknown', detail: route.detail }], base);
+      return this.#refuse(req, sender, { status: route.status, reasons: [{ code: 'dialog.unknown', detail: route.detail }], report: base });
     }
     const routeRefusal = admitRoute({ senderTrusted: sender.actor.trusted, senderLabel: sender.label, via: route.via, token: route.token !== null });
     if (routeRefusal !== null) {
-      return this.#refuse(req, sender, 403, [routeRefusal], base);
+      return this.#refuse(req, sender, { status: 403, reasons: [routeRefusal], report: base });
     }
     let target = route.target;
     let onwardRoutes: readonly string[] = route.routes;
@@ -302,14 +313,14 @@ export class CallController {
       const issuerHop = issuer === undefined ? undefined : issuerCall?.hops[issuer.hop];
       // Only the AS the call was handed to may bring it back: a token from anyone else is a hijack attempt.
       if (issuer === undefined || issuerCall === undefined || issuerHop === undefined || issuerHop.downstream.peerId !== (sender.peer?.id ?? null)) {
-        return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'route token matches no call handed to this peer' }], base);
+        return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'dialog.unknown', detail: 'route token matches no call handed to this peer' }], report: base });
       }
       // One live return per token (an AS retrying serially after a failure is a new return), and
       // a few in all: a token must not mint calls under the caller's identity without end.
       const returns = issuerCall.hops.filter((h) => h.linkedHop === issuer.hop);
       const allReturns = issuerCall.hops.filter((h) => h.linkedHop !== null);
       if (returns.some((h) => h.phase !== 'ended') || allReturns.length >= MAX_RETURNS_PER_TOKEN) {
-        return this.#refuse(req, sender, 403, [{ code: 'dialog.unknown', detail: 'route token already brought its call back' }], base);
+        return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'dialog.unknown', detail: 'route token already brought its call back' }], report: base });
       }
       call = issuerCall;
       linkedHop = issuer.hop;
@@ -339,7 +350,7 @@ export class CallController {
     for (const limited of [sender.peer, destPeer]) {
       const cap = limited?.limits.concurrentCalls ?? null;
       if (limited !== undefined && cap !== null && (await this.#d.store.liveCallsOf(limited.id)) >= cap) {
-        return this.#refuse(req, sender, 503, [{ code: 'peer.concurrent-calls', peer: limited.id }], report, [{ name: 'Retry-After', value: '5' }]);
+        return this.#refuse(req, sender, { status: 503, reasons: [{ code: 'peer.concurrent-calls', peer: limited.id }], report, headers: [{ name: 'Retry-After', value: '5' }] });
       }
     }
 
@@ -365,7 +376,7 @@ export class CallController {
     if (!sender.actor.trusted) {
       const admitted = this.#admitBody(out, sender.actor);
       if (!admitted.ok) {
-        return this.#refuse(req, sender, admitted.status, [...reasons, admitted.reason], report, [{ name: 'Accept', value: ACCEPTED_BODY_TYPES }]);
+        return this.#refuse(req, sender, { status: admitted.status, reasons: [...reasons, admitted.reason], report, headers: [{ name: 'Accept', value: ACCEPTED_BODY_TYPES }] });
       }
       reasons.push(...admitted.reasons);
     }
@@ -375,7 +386,7 @@ export class CallController {
     if (verdict !== null) {
       reasons.push(...verdict.reasons);
       if (verdict.enforced && verdict.action === 'reject') {
-        return this.#refuse(req, sender, verdict.status ?? 403, [...reasons], { ...report, initiator: initiator.id });
+        return this.#refuse(req, sender, { status: verdict.status ?? 403, reasons: [...reasons], report: { ...report, initiator: initiator.id } });
       }
     }
 
@@ -412,7 +423,7 @@ export class CallController {
         sdpSession: { ...self.sdpAddress(), sessionId: legSessionId(downstreamCallId) },
       });
       if (!shielded.ok) {
-        return this.#refuse(req, sender, shielded.status, [...reasons, shielded.reason], report);
+        return this.#refuse(req, sender, { status: shielded.status, reasons: [...reasons, shielded.reason], report });
       }
     }
     const token = route.asPeer !== null && !route.asPeer.trusted ? this.#d.ids.token() : null;
@@ -499,7 +510,7 @@ export class CallController {
   async #handleInDialog(req: SipRequest, sender: Sender, toTag: string, base: ReportBase): Promise<ControllerOutcome> {
     const found = await this.#findLeg(`leg:${getHeader(req, 'Call-ID') ?? ''}:${toTag}`, sender, (hop, side) => hop[side].peerId === (sender.peer?.id ?? null) && hop.phase !== 'ended');
     if (found === null) {
-      return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown' }], base);
+      return this.#refuse(req, sender, { status: 481, reasons: [{ code: 'dialog.unknown' }], report: base });
     }
     const { call, hop, hopIndex, side } = found;
     const from = hop[side];
@@ -507,7 +518,7 @@ export class CallController {
     const report = { ...base, call: call.id };
     // Dialog identifiers prove nothing about who sent a request: only the leg's own peer may use it.
     if (!this.#faces(from, sender)) {
-      return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: `${req.method} on a dialog of another peer` }], report);
+      return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'dialog.wrong-peer', peer: sender.label, detail: `${req.method} on a dialog of another peer` }], report });
     }
     const { actor: initiator, reasons } = this.#initiatorOf(req, sender);
     const reportAs = { ...report, initiator: initiator.id };
@@ -515,21 +526,21 @@ export class CallController {
     // peer's rate like new calls; ending what is under way (BYE, CANCEL) never does. An ACK over
     // the rate is dropped (it cannot be answered); the 2xx it acknowledges comes again.
     if (sender.peer !== undefined && !sender.actor.trusted && !UNMETERED_IN_DIALOG.has(req.method) && !this.#d.limiter.take(sender.peer)) {
-      return this.#refuse(req, sender, 503, [{ code: 'peer.rate-limited', peer: sender.label }], reportAs, [{ name: 'Retry-After', value: '1' }], from.localTag);
+      return this.#refuse(req, sender, { status: 503, reasons: [{ code: 'peer.rate-limited', peer: sender.label }], report: reportAs, headers: [{ name: 'Retry-After', value: '1' }], toTag: from.localTag });
     }
     // An ACK cannot be refused (RFC 3261 17.1.1.3): the shield deals with it as it goes.
     const unmet = to.trusted || req.method === 'ACK' ? null : unmetCriticalPrivacy(req, to.peerId ?? 'unknown');
     if (unmet !== null) {
-      return this.#refuse(req, sender, unmet.status, [...reasons, unmet.reason], reportAs, [], from.localTag);
+      return this.#refuse(req, sender, { status: unmet.status, reasons: [...reasons, unmet.reason], report: reportAs, toTag: from.localTag });
     }
     // RFC 3261 17.1.1.3, 13.2.2.4: an ACK comes from whoever sent the INVITE it acknowledges, with
     // its CSeq number (so a re-INVITE of the other side in glare does not take the ACK's place).
     if (req.method === 'ACK' && parseCSeq(getHeader(req, 'CSeq') ?? '').seq !== from.inviteCseqIn) {
-      return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'ACK from the side that did not send the INVITE' }], reportAs);
+      return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'ACK from the side that did not send the INVITE' }], report: reportAs });
     }
     // RFC 3262 3: a PRACK acknowledges a reliable provisional, which only an early dialog has.
     if (req.method === 'PRACK' && hop.phase !== 'early' && !sender.actor.trusted) {
-      return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown', detail: 'PRACK outside an early dialog' }], reportAs, [], from.localTag);
+      return this.#refuse(req, sender, { status: 481, reasons: [{ code: 'dialog.unknown', detail: 'PRACK outside an early dialog' }], report: reportAs, toTag: from.localTag });
     }
 
     let verdict: Verdict | null = null;
@@ -543,7 +554,7 @@ export class CallController {
     if (verdict !== null) {
       reasons.push(...verdict.reasons);
       if (verdict.enforced && verdict.action === 'reject') {
-        return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
+        return this.#refuse(req, sender, { status: verdict.status ?? 403, reasons: reasons, report: reportAs, toTag: from.localTag });
       }
     }
 
@@ -568,7 +579,7 @@ export class CallController {
       removeBodyParts(out, () => false);
       reasons.push(admitted.reason);
     } else if (!admitted.ok) {
-      return this.#refuse(req, sender, admitted.status, [...reasons, admitted.reason], reportAs, [{ name: 'Accept', value: ACCEPTED_BODY_TYPES }], from.localTag);
+      return this.#refuse(req, sender, { status: admitted.status, reasons: [...reasons, admitted.reason], report: reportAs, headers: [{ name: 'Accept', value: ACCEPTED_BODY_TYPES }], toTag: from.localTag });
     } else if (req.method === 'ACK' && !from.trusted && out.body.length > 0) {
       // An ACK that answers no pending offer carries no SDP a receiver should read: default deny.
       removeBodyParts(out, () => false);
@@ -582,7 +593,7 @@ export class CallController {
         wouldHave = policed.wouldHave;
         reasons.push(...admitted.reasons, ...verdict.reasons);
         if (verdict.enforced && verdict.action === 'reject') {
-          return this.#refuse(req, sender, verdict.status ?? 403, reasons, reportAs, [], from.localTag);
+          return this.#refuse(req, sender, { status: verdict.status ?? 403, reasons: reasons, report: reportAs, toTag: from.localTag });
         }
         offer = { created: verdict.enforced ? verdict.created : [], openedMedia: verdict.enforced ? verdict.openedMedia : [] };
       }
@@ -590,7 +601,7 @@ export class CallController {
     if (!to.trusted) {
       const shielded = shieldIdentities(out, this.#shieldContext(call, to, otherSide(side), false));
       if (!shielded.ok) {
-        return this.#refuse(req, sender, shielded.status, [...reasons, shielded.reason], reportAs, [], from.localTag);
+        return this.#refuse(req, sender, { status: shielded.status, reasons: [...reasons, shielded.reason], report: reportAs, toTag: from.localTag });
       }
     }
 
@@ -649,12 +660,12 @@ export class CallController {
     const cseq = parseCSeq(getHeader(req, 'CSeq') ?? '');
     const invite = found?.hop.transactions[transactionKey('downstream', found.hop.downstream.inviteCseq, 'INVITE')];
     if (found === null || invite === undefined || cseq.method !== 'CANCEL') {
-      return this.#refuse(req, sender, 481, [{ code: 'dialog.unknown' }], base);
+      return this.#refuse(req, sender, { status: 481, reasons: [{ code: 'dialog.unknown' }], report: base });
     }
     const { call, hop } = found;
     // Only whoever sent the INVITE may cancel it (RFC 3261 9.1), whatever identifiers a CANCEL copies.
     if (!this.#faces(hop.upstream, sender)) {
-      return this.#refuse(req, sender, 403, [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'CANCEL of an INVITE another peer sent' }], { ...base, call: call.id });
+      return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'dialog.wrong-peer', peer: sender.label, detail: 'CANCEL of an INVITE another peer sent' }], report: { ...base, call: call.id } });
     }
     const down = hop.downstream;
     // RFC 3261 9.1: a CANCEL repeats the INVITE's Request-URI, Via branch, Call-ID, From, To and CSeq number.
@@ -954,15 +965,8 @@ export class CallController {
     }
   }
 
-  #refuse(
-    req: SipRequest,
-    sender: Sender,
-    status: number,
-    reasons: readonly Reason[],
-    report: ReportBase & { call: string | null },
-    extra: readonly SipHeader[] = [],
-    toTag: string | null = null,
-  ): ControllerOutcome {
+  #refuse(req: SipRequest, sender: Sender, refusal: Refusal): ControllerOutcome {
+    const { status, reasons, report, headers: extra = [], toTag = null } = refusal;
     const done: DecisionReport = { ...report, action: 'reject', status, reasons, wouldHave: null };
     if (req.method === 'ACK') {
       return { kind: 'drop', report: { ...done, action: 'drop', status: null } };
