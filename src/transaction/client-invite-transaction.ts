@@ -15,6 +15,7 @@ import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
 import type { ClientTransactionUser } from './client-transaction-user.ts';
 import type { TimerHandle } from './scheduler.ts';
+import type { Retransmission } from './transaction-base.ts';
 import type { TransactionTimers } from './timers.ts';
 import { ClientTransactionBase } from './client-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
@@ -32,8 +33,7 @@ const MOVES: Readonly<Record<ClientInviteState, readonly ClientInviteState[]>> =
 };
 
 export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteState> {
-  private timerA: TimerHandle | null = null;
-  private intervalA = 0;
+  private timerA: Retransmission | null = null;
   private timerB: TimerHandle | null = null;
   private timerD: TimerHandle | null = null;
   private timerM: TimerHandle | null = null;
@@ -53,14 +53,15 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
       this.transmit(this.request, this.to, null);
     }
     if (this.timers.A !== null) {
-      this.intervalA = this.timers.A;
-      this.timerA = this.setTimer(this.intervalA, () => this.onTimerA());
+      // Timer A: retransmit and double the interval (17.1.1.2); only while Calling.
+      this.timerA = this.retransmit(this.timers.A, (interval) => interval * 2, () => this.onTimerA());
     }
     this.timerB = this.setTimer(this.timers.B, () => this.onTimerB());
   }
 
   stopTimers(): void {
-    this.timerA = this.clearTimer(this.timerA);
+    this.timerA?.stop();
+    this.timerA = null;
     this.timerB = this.clearTimer(this.timerB);
     this.timerD = this.clearTimer(this.timerD);
     this.timerM = this.clearTimer(this.timerM);
@@ -73,7 +74,8 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
       case 'calling':
       case 'proceeding':
         // Any response ends request retransmission and Timer B (only Calling times out).
-        this.timerA = this.clearTimer(this.timerA);
+        this.timerA?.stop();
+        this.timerA = null;
         this.timerB = this.clearTimer(this.timerB);
         if (status < 200) {
           if (this.state === 'calling') {
@@ -139,23 +141,15 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     this.passUp(res, source);
   }
 
-  /** Timer A: retransmit and double the interval (17.1.1.2); only while Calling. */
-  private onTimerA(): void {
-    this.timerA = null;
-    switch (this.state) {
-      case 'calling':
-        if (this.request !== null) {
-          this.transmit(this.request, this.to, null);
-        }
-        this.intervalA *= 2;
-        this.timerA = this.setTimer(this.intervalA, () => this.onTimerA());
-        return;
-      case 'proceeding':
-      case 'accepted':
-      case 'completed':
-      case 'terminated':
-        return;
+  /** Timer A fired: the INVITE again while Calling; false once the state needs no more. */
+  private onTimerA(): boolean {
+    if (this.state !== 'calling') {
+      return false;
     }
+    if (this.request !== null) {
+      this.transmit(this.request, this.to, null);
+    }
+    return true;
   }
 
   /** Timer B: no response at all within 64*T1: the TU is told of the timeout (17.1.1.2). */

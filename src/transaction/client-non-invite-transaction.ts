@@ -13,6 +13,7 @@ import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
 import type { ClientTransactionUser } from './client-transaction-user.ts';
 import type { TimerHandle } from './scheduler.ts';
+import type { Retransmission } from './transaction-base.ts';
 import type { TransactionTimers } from './timers.ts';
 import { ClientTransactionBase } from './client-transaction-base.ts';
 import type { TransactionContext } from './transaction-context.ts';
@@ -27,8 +28,7 @@ const MOVES: Readonly<Record<ClientNonInviteState, readonly ClientNonInviteState
 };
 
 export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonInviteState> {
-  private timerE: TimerHandle | null = null;
-  private intervalE = 0;
+  private timerE: Retransmission | null = null;
   private timerF: TimerHandle | null = null;
   private timerK: TimerHandle | null = null;
 
@@ -42,14 +42,16 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
       this.transmit(this.request, this.to, null);
     }
     if (this.timers.E !== null) {
-      this.intervalE = this.timers.E;
-      this.timerE = this.setTimer(this.intervalE, () => this.onTimerE());
+      // Timer E: next interval min(2E, T2) while Trying, T2 while Proceeding (17.1.2.2).
+      const T2 = this.timers.T2;
+      this.timerE = this.retransmit(this.timers.E, (interval) => (this.state === 'proceeding' ? T2 : Math.min(interval * 2, T2)), () => this.onTimerE());
     }
     this.timerF = this.setTimer(this.timers.F, () => this.onTimerF());
   }
 
   stopTimers(): void {
-    this.timerE = this.clearTimer(this.timerE);
+    this.timerE?.stop();
+    this.timerE = null;
     this.timerF = this.clearTimer(this.timerF);
     this.timerK = this.clearTimer(this.timerK);
   }
@@ -80,7 +82,8 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     if (!this.transition('completed')) {
       return;
     }
-    this.timerE = this.clearTimer(this.timerE);
+    this.timerE?.stop();
+    this.timerE = null;
     this.timerF = this.clearTimer(this.timerF);
     this.forgetRequest();
     if (this.timers.K === 0) {
@@ -91,24 +94,15 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     this.passUp(res, source);
   }
 
-  /** Timer E: retransmit; next interval min(2E, T2) while Trying, T2 while Proceeding (17.1.2.2). */
-  private onTimerE(): void {
-    this.timerE = null;
-    switch (this.state) {
-      case 'trying':
-        this.intervalE = Math.min(this.intervalE * 2, this.timers.T2);
-        break;
-      case 'proceeding':
-        this.intervalE = this.timers.T2;
-        break;
-      case 'completed':
-      case 'terminated':
-        return;
+  /** Timer E fired: the request again while Trying or Proceeding; false once the state needs no more. */
+  private onTimerE(): boolean {
+    if (this.state !== 'trying' && this.state !== 'proceeding') {
+      return false;
     }
     if (this.request !== null) {
       this.transmit(this.request, this.to, null);
     }
-    this.timerE = this.setTimer(this.intervalE, () => this.onTimerE());
+    return true;
   }
 
   /** Timer F: no final response within 64*T1 (17.1.2.2). */

@@ -14,6 +14,7 @@
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import type { Endpoint } from '../transport/endpoint.ts';
 import type { TimerHandle } from './scheduler.ts';
+import type { Retransmission } from './transaction-base.ts';
 import type { ServerTransaction } from './server-transaction.ts';
 import type { TransactionTimers } from './timers.ts';
 import { ServerTransactionBase } from './server-transaction-base.ts';
@@ -35,14 +36,12 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   private readonly user: TransactionUser;
   /** Called for each 2xx sent, so the layer can match its ACK by dialog (13.2.2.4). */
   private readonly onAccepted: (txn: ServerInviteTransaction, res: SipResponse) => void;
-  private timerG: TimerHandle | null = null;
-  private intervalG = 0;
+  private timerG: Retransmission | null = null;
   private timerH: TimerHandle | null = null;
   private timerI: TimerHandle | null = null;
   private timerL: TimerHandle | null = null;
   /** 2xx retransmission (13.3.1.4); the RFC gives this timer no letter. */
-  private timer2xx: TimerHandle | null = null;
-  private interval2xx = 0;
+  private timer2xx: Retransmission | null = null;
   private acked = false;
   /** Keys under which the layer registered this transaction for 2xx-ACK matching. */
   readonly dialogKeys: string[] = [];
@@ -68,11 +67,13 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   }
 
   stopTimers(): void {
-    this.timerG = this.clearTimer(this.timerG);
+    this.timerG?.stop();
+    this.timerG = null;
     this.timerH = this.clearTimer(this.timerH);
     this.timerI = this.clearTimer(this.timerI);
     this.timerL = this.clearTimer(this.timerL);
-    this.timer2xx = this.clearTimer(this.timer2xx);
+    this.timer2xx?.stop();
+    this.timer2xx = null;
   }
 
   respond(res: SipResponse): void {
@@ -126,7 +127,8 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
   receiveAck(): void {
     switch (this.state) {
       case 'completed':
-        this.timerG = this.clearTimer(this.timerG);
+        this.timerG?.stop();
+        this.timerG = null;
         this.timerH = this.clearTimer(this.timerH);
         if (!this.transition('confirmed')) {
           return;
@@ -152,7 +154,8 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     switch (this.state) {
       case 'accepted':
         this.acked = true;
-        this.timer2xx = this.clearTimer(this.timer2xx);
+        this.timer2xx?.stop();
+        this.timer2xx = null;
         // Nothing is re-sent from here on (retransmitted INVITEs are absorbed): free the 2xx.
         this.forgetLast();
         return;
@@ -171,8 +174,8 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     }
     this.timerL = this.setTimer(this.timers.L, () => this.onTimerL());
     if (this.timers.ok2xx !== null) {
-      this.interval2xx = this.timers.ok2xx;
-      this.timer2xx = this.setTimer(this.interval2xx, () => this.onTimer2xx());
+      const T2 = this.timers.T2;
+      this.timer2xx = this.retransmit(this.timers.ok2xx, (interval) => Math.min(interval * 2, T2), () => this.onTimer2xx());
     }
     this.onAccepted(this, this.last ?? res);
     this.compact();
@@ -185,28 +188,21 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     }
     this.compact();
     if (this.timers.G !== null) {
-      this.intervalG = this.timers.G;
-      this.timerG = this.setTimer(this.intervalG, () => this.onTimerG());
+      const T2 = this.timers.T2;
+      this.timerG = this.retransmit(this.timers.G, (interval) => Math.min(interval * 2, T2), () => this.onTimerG());
     }
     this.timerH = this.setTimer(this.timers.H, () => this.onTimerH());
   }
 
-  /** Timer G: retransmit the final, next interval min(2G, T2) (17.2.1). */
-  private onTimerG(): void {
-    this.timerG = null;
-    switch (this.state) {
-      case 'completed':
-        this.resend();
-        this.intervalG = Math.min(this.intervalG * 2, this.timers.T2);
-        this.timerG = this.setTimer(this.intervalG, () => this.onTimerG());
-        return;
-      case 'proceeding':
-      case 'confirmed':
-      case 'accepted':
-      case 'terminated':
-        return;
+  /** Timer G fired: the final again while Completed (next interval min(2G, T2), 17.2.1); false once it is not. */
+  private onTimerG(): boolean {
+    if (this.state !== 'completed') {
+      return false;
     }
+    this.resend();
+    return true;
   }
+
 
   /** Timer H: the ACK never came (17.2.1: "inform the TU that a failure has occurred"). */
   private onTimerH(): void {
@@ -247,25 +243,15 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     }
   }
 
-  /** 2xx retransmission: T1 doubling to T2 until the ACK (13.3.1.4). */
-  private onTimer2xx(): void {
-    this.timer2xx = null;
-    switch (this.state) {
-      case 'accepted':
-        if (this.acked) {
-          return;
-        }
-        this.resend();
-        this.interval2xx = Math.min(this.interval2xx * 2, this.timers.T2);
-        this.timer2xx = this.setTimer(this.interval2xx, () => this.onTimer2xx());
-        return;
-      case 'proceeding':
-      case 'completed':
-      case 'confirmed':
-      case 'terminated':
-        return;
+  /** 2xx retransmission fired: the 2xx again until the ACK (T1 doubling to T2, 13.3.1.4); false once it is not wanted. */
+  private onTimer2xx(): boolean {
+    if (this.state !== 'accepted' || this.acked) {
+      return false;
     }
+    this.resend();
+    return true;
   }
+
 
   /** 17.2.4: the response could not be sent (even to the 18.2.2 fallback address): the transaction ends. */
   protected transportFailed(err: Error): void {

@@ -12,6 +12,11 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A running retransmission timer (see TransactionBase.retransmit). */
+export interface Retransmission {
+  stop(): void;
+}
+
 export abstract class TransactionBase<S extends string> {
   readonly id: string;
   protected readonly ctx: TransactionContext;
@@ -76,6 +81,34 @@ export abstract class TransactionBase<S extends string> {
         this.ctx.report('internal-error', `${this.constructor.name} ${this.id} timer: ${describe(err)}`);
       }
     });
+  }
+
+  /**
+   * A retransmission timer (Timers A, E, G and the 2xx's, RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1,
+   * 13.3.1.4), written once: it fires after `first`, then after `next(interval)` each time, for
+   * as long as `fire` (which sends) says the state still wants it.
+   */
+  protected retransmit(first: number, next: (interval: number) => number, fire: () => boolean): Retransmission {
+    let interval = first;
+    let handle: TimerHandle | null = null;
+    let stopped = false;
+    const arm = (): void => {
+      handle = this.setTimer(interval, () => {
+        handle = null;
+        if (stopped || !fire()) {
+          return;
+        }
+        interval = next(interval);
+        arm();
+      });
+    };
+    arm();
+    return {
+      stop: () => {
+        stopped = true;
+        handle = this.clearTimer(handle);
+      },
+    };
   }
 
   /** Clears a timer if set; returns null for `this.timerX = this.clearTimer(this.timerX)`. */
