@@ -118,6 +118,12 @@ export function defineCallFlows(t: Test, frontEnd: () => FrontEndUnderTest, opti
     passed(t, 'callee', uas);
   });
 
+  t.test('a reliable 183 (RFC 3262): the caller\'s PRACK reaches a strict callee with the RSeq the callee sent', { skip }, async (t) => {
+    const { uac, uas } = await runFlow(t, { uac: 'uac-core-100rel-prack-expect-200.xml', uas: 'uas-100rel-strict-rack.xml', from: '127.0.0.1' });
+    passed(t, 'caller', uac);
+    passed(t, 'callee', uas);
+  });
+
   t.test('the same trusted call over TCP', { skip }, async (t) => {
     const { uac, uas } = await runFlow(t, {
       uac: 'uac-trusted-bootstrap-expect-200.xml',

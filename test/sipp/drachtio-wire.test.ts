@@ -1,5 +1,6 @@
 import t from 'tap';
 import { DialogBook } from '../../src/front/drachtio/dialog-book.ts';
+import { RSeqMap } from '../../src/front/drachtio/rseq-map.ts';
 import {
   ackOptions,
   dialogRequest,
@@ -115,4 +116,14 @@ t.test('a Request-URI naming drachtio-server itself is retargeted to the destina
   t.equal(offSelf('sip:service@127.0.0.12:25060;user=phone', 'sip:127.0.0.2:5080;transport=tcp', ['127.0.0.12:25060']), 'sip:service@127.0.0.2:5080;user=phone');
   t.equal(offSelf('sip:service@127.0.0.12', 'sip:127.0.0.2:5080', ['127.0.0.12:5060']), 'sip:service@127.0.0.2:5080', 'the default port counts');
   t.equal(offSelf('sip:bob@ims.example.net', 'sip:127.0.0.2:5080', ['127.0.0.12:25060']), 'sip:bob@ims.example.net', 'any other URI is left alone');
+});
+
+t.test('RSeqMap: the caller PRACKs drachtio-server\'s RSeq; the callee gets its own back in RAck', async (t) => {
+  const map = new RSeqMap();
+  map.note('call-1', 'SIP/2.0 183 Session Progress\r\nRSeq: 1006956322\r\nRequire: 100rel\r\n\r\n', '4711');
+  t.equal(map.rack('call-1', '1006956322 1 INVITE'), '4711 1 INVITE');
+  t.equal(map.rack('call-2', '1006956322 1 INVITE'), '1006956322 1 INVITE', 'another dialog: left as it is');
+  t.equal(map.rack('call-1', '5 1 INVITE'), '5 1 INVITE', 'an RSeq drachtio-server never sent: left as it is');
+  map.note('call-3', 'SIP/2.0 180 Ringing\r\n\r\n', '7');
+  t.equal(map.rack('call-3', '7 1 INVITE'), '7 1 INVITE', 'an unreliable provisional notes nothing');
 });

@@ -42,6 +42,7 @@ import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { SipParseError } from '../../sip/sip-parse-error.ts';
+import { getHeader, setHeader } from '../../sip/sip-headers.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import { unbracket } from '../../transport/endpoint.ts';
 import type { ControllerQueue } from '../controller-queue.ts';
@@ -49,6 +50,7 @@ import { GuardRuntime } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
+import { RSeqMap } from './rseq-map.ts';
 import { createSrf, type SrfAck, type SrfApp, type SrfInboundRequest, type SrfInboundResponse, type SrfSentRequest, type SrfServerResponse } from './srf-port.ts';
 import {
   ackOptions,
@@ -89,6 +91,7 @@ export class DrachtioGuard {
   readonly #logger: Logger;
   readonly #srf: SrfApp;
   readonly #book = new DialogBook<SrfAck, SrfSentRequest>();
+  readonly #rseq = new RSeqMap();
   #hostports: readonly string[] = [];
   /** Requests sent and not yet finally answered: stop() waits for them. */
   #pending = 0;
@@ -243,6 +246,10 @@ export class DrachtioGuard {
     if (draining !== null) {
       this.#send(res, draining);
       return;
+    }
+    const rack = req.method === 'PRACK' ? getHeader(req, 'RAck') : undefined;
+    if (rack !== undefined) {
+      setHeader(req, 'RAck', this.#rseq.rack(ids.callId, rack));
     }
     const dialogCreating = this.#runtime.isDialogCreating(req);
     // Settles once the decision is made and acted on: a CANCEL or UPDATE of this INVITE waits for it.
@@ -441,11 +448,14 @@ export class DrachtioGuard {
   #send(res: SrfServerResponse, response: SipResponse): void {
     const { status, reason, opts } = responseSpec(response);
     const ids = legIds(response);
-    const callback = (err: unknown): void => {
+    const callback = (err: unknown, sent?: { readonly raw?: string }): void => {
       if (err !== null && err !== undefined) {
         // e.g. the INVITE drachtio-server already ended with 487 after a CANCEL.
         this.#logger.debug({ err, status }, 'response not sent');
         return;
+      }
+      if (status > 100 && status < 200) {
+        this.#rseq.note(ids.callId, sent?.raw, getHeader(response, 'RSeq'));
       }
       if (ids.method === 'INVITE' && status >= 200 && status < 300) {
         this.#book.noteDialog(ids.callId, ids.toTag, res.stackDialogId);
