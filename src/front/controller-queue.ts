@@ -1,10 +1,9 @@
 /**
  * The way both front ends reach the call controller: every request and response waits in its
  * sender's fair-share queue (fair-share.ts) before the controller decides on it, and on the
- * embedded front end before it is even parsed. A peer over
- * its queue gets 503 with Retry-After on its requests and loses its responses, and is told
- * about in one summary line per interval, never one line per message (a flood must not
- * become a log flood).
+ * embedded front end before it is even parsed. A peer over its queue gets 503 with Retry-After
+ * on its requests, and is told about in one summary line per interval, never one line per
+ * message (a flood must not become a log flood).
  */
 import type { CallController, Inbound } from '../call/call-controller.ts';
 import type { ControllerOutcome } from '../call/controller-outcome.ts';
@@ -28,7 +27,7 @@ export class ControllerQueue {
   #share: FairShare;
   readonly #logger: Logger;
   /** Peer (or "unknown") -> messages refused or dropped since the last summary. */
-  readonly #refused = new Map<string, { requests: number; responses: number; unread: number }>();
+  readonly #refused = new Map<string, { requests: number; unread: number }>();
   readonly #summary: NodeJS.Timeout;
 
   constructor(controller: CallController, limits: FairShareLimits, logger: Logger) {
@@ -74,16 +73,14 @@ export class ControllerQueue {
   /**
    * The same for a response from `source`. A response is charged to the peer whose request
    * started the transaction (`onBehalfOf`): the core's answers to an AS's calls are that AS's
-   * work. False when that queue is full (the response is dropped).
+   * work. It is never dropped, even past that queue's cap: it answers a request the guard sent
+   * (the transaction layer passes on no other), so their number is bounded by what the guard
+   * forwarded, and dropping one would only fail a call the guard already let through.
    */
-  response(res: SipResponse, source: Inbound, onBehalfOf: Inbound, then: Then, fail: (error: unknown) => void): boolean {
+  response(res: SipResponse, source: Inbound, onBehalfOf: Inbound, then: Then, fail: (error: unknown) => void): void {
     const queue = this.#controller.peerIdOf(onBehalfOf) ?? UNKNOWN_PEER;
-    const queued = this.#share.submit(queue, () => this.#settle(this.#controller.handleResponse(res, source), then, fail));
-    if (queued === null) {
-      this.#count(queue, 'responses');
-      return false;
-    }
-    return true;
+    // The job never rejects (#settle hands every failure to `fail`).
+    void this.#share.submit(queue, () => this.#settle(this.#controller.handleResponse(res, source), then, fail), true);
   }
 
   /**
@@ -143,11 +140,11 @@ export class ControllerQueue {
     });
   }
 
-  #count(queue: string | typeof UNKNOWN_PEER, kind: 'requests' | 'responses' | 'unread'): void {
+  #count(queue: string | typeof UNKNOWN_PEER, kind: 'requests' | 'unread'): void {
     const peer = queue === UNKNOWN_PEER ? 'unknown' : queue;
     let counts = this.#refused.get(peer);
     if (counts === undefined) {
-      counts = { requests: 0, responses: 0, unread: 0 };
+      counts = { requests: 0, unread: 0 };
       this.#refused.set(peer, counts);
     }
     counts[kind]++;
@@ -156,8 +153,8 @@ export class ControllerQueue {
   #summarise(): void {
     for (const [peer, counts] of this.#refused) {
       this.#logger.warn(
-        { peer, refused: counts.requests, dropped: counts.responses, unread: counts.unread, intervalMs: SUMMARY_INTERVAL_MS, status: 503 },
-        'peer over its fair share: requests answered 503, responses and unread messages dropped',
+        { peer, refused: counts.requests, unread: counts.unread, intervalMs: SUMMARY_INTERVAL_MS, status: 503 },
+        'peer over its fair share: requests answered 503, unread messages dropped',
       );
     }
     this.#refused.clear();

@@ -68,11 +68,12 @@ export class FairShare {
 
   /**
    * Queues `job` for `peer` and returns its result; null when that peer's queue is full (nothing
-   * was queued: the caller refuses the message).
+   * was queued: the caller refuses the message). `always` queues it past the cap, still in its
+   * turn: for work whose number is bounded elsewhere (a response answers a request the guard sent).
    */
-  submit<T>(peer: QueueKey, job: () => Promise<T>): Promise<T> | null {
+  submit<T>(peer: QueueKey, job: () => Promise<T>, always = false): Promise<T> | null {
     const queue = this.#queue(peer);
-    if (queue.jobs.length >= queue.cap) {
+    if (queue.jobs.length >= queue.cap && !always) {
       return null;
     }
     const result = new Promise<T>((resolve, reject) => {

@@ -423,9 +423,7 @@ export class DrachtioGuard {
           resolve();
         }
       };
-      if (!this.#queue.response(res, source, onBehalfOf, then, fail)) {
-        resolve();
-      }
+      this.#queue.response(res, source, onBehalfOf, then, fail);
     });
   }
 
