@@ -23,6 +23,7 @@ import { parseCSeq } from '../sip/cseq.ts';
 import { nameAddrUri } from '../sip/name-addr.ts';
 import { parseUri } from '../sip/sip-uri.ts';
 import { SUPPORTED_EXTENSIONS, unsupportedExtensions } from '../sip/required-extensions.ts';
+import { admitRequest } from '../policy/request-admission.ts';
 import { tagOf, withoutTag } from '../sip/dialog-tags.ts';
 import { classifyMessageBody, firstSdp, isSdpBody, mapSdpParts, removeBodyParts, setSdpBody } from '../sip/sdp-body.ts';
 import type { BodyClass } from '../sip/sip-body.ts';
@@ -135,19 +136,16 @@ export class CallController {
   async handleRequest(req: SipRequest, source: Inbound): Promise<ControllerOutcome> {
     const sender = this.#sender(source);
     const base = { call: null, from: sender.label, initiator: null, message: req.method };
-    if (sender.peer === undefined && this.#d.profile.guard.unknownPeers === 'reject') {
-      return this.#refuse(req, sender, { status: 403, reasons: [{ code: 'peer.unknown', detail: `no peer matches ${source.address}` }], report: base });
-    }
-    const maxForwards = Number(getHeader(req, 'Max-Forwards') ?? DEFAULT_MAX_FORWARDS);
-    if (Number.isFinite(maxForwards) && maxForwards <= 0 && req.method !== 'ACK') {
-      return this.#refuse(req, sender, { status: 483, reasons: [], report: base });
-    }
-    // RFC 3261 8.2.2.3: an extension the guard would have to act on and does not know is refused.
-    const unsupported = unsupportedExtensions(req, SUPPORTED_EXTENSIONS);
-    if (unsupported.length > 0) {
-      return this.#refuse(req, sender, { status: 420, reasons: [{ code: 'sip.extension-unsupported', detail: unsupported.join(', ').slice(0, 200) }], report: base, headers: [
-        { name: 'Unsupported', value: unsupported.join(', ') },
-      ] });
+    const admission = admitRequest({
+      method: req.method,
+      peerKnown: sender.peer !== undefined,
+      unknownPeers: this.#d.profile.guard.unknownPeers,
+      sourceAddress: source.address,
+      maxForwards: getHeader(req, 'Max-Forwards'),
+      unsupported: unsupportedExtensions(req, SUPPORTED_EXTENSIONS),
+    });
+    if (!admission.admitted) {
+      return this.#refuse(req, sender, { status: admission.status, reasons: admission.reasons, report: base, headers: admission.headers });
     }
     const toTag = tagOf(getHeader(req, 'To'));
     if (req.method === 'CANCEL') {
