@@ -8,6 +8,7 @@ import type { CallStore } from '../state/call-store.ts';
 import { MemoryCallStore } from '../state/memory-call-store.ts';
 import { CallController } from './call-controller.ts';
 import { RandomIdSource, type IdSource } from './id-source.ts';
+import type { LegMatching } from './leg-matching.ts';
 import { PeerLimiter } from './peer-limiter.ts';
 
 export interface ControllerOptions {
@@ -15,7 +16,8 @@ export interface ControllerOptions {
   readonly store?: CallStore;
   readonly ids?: IdSource;
   readonly now?: () => number;
-  readonly lenientMatching?: boolean;
+  /** `dc-guard check` only (its lenient matching); the server leaves it unset. */
+  readonly matching?: LegMatching;
   /**
    * The rate-limit buckets, when they must outlive this controller: a reloaded profile gets the
    * running guard's, so a peer's bucket does not fill up again on every SIGHUP.
@@ -40,6 +42,6 @@ export function buildController(profile: Profile, options: ControllerOptions): C
     pseudonymizer: key === null ? null : new Pseudonymizer(key),
     limiter: options.limiter ?? new PeerLimiter(now),
     now,
-    lenientMatching: options.lenientMatching ?? false,
+    ...(options.matching === undefined ? {} : { matching: options.matching }),
   });
 }

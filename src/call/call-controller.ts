@@ -32,8 +32,9 @@ import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-
 import type { CallStore, LegAddress } from '../state/call-store.ts';
 import type { CallState, HopState, LegSide, LegState, PendingTransaction } from './call-state.ts';
 import { otherSide, transactionKey } from './call-state.ts';
+import { STRICT_MATCHING, type FoundLeg, type LegMatching } from './leg-matching.ts';
 import { commitOwnership } from './dc-ownership.ts';
-import { latestTransaction, partnerOffer, partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
+import { partnerOffer, partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
 import { servedUsersOf } from './served-users.ts';
 import type { ControllerOutcome, DecisionReport, Destination } from './controller-outcome.ts';
 import type { IdSource } from './id-source.ts';
@@ -60,12 +61,8 @@ export interface CallControllerDeps {
   readonly pseudonymizer: Pseudonymizer | null;
   readonly limiter: PeerLimiter;
   readonly now: () => number;
-  /**
-   * `dc-guard check` only: a request or response whose dialog identifiers match nothing is
-   * matched to the newest leg facing the peer it came from, so operators can write message
-   * files by hand. Never set in the server.
-   */
-  readonly lenientMatching?: boolean;
+  /** What to do with identifiers that name no leg: the server drops the message (leg-matching.ts). */
+  readonly matching?: LegMatching;
 }
 
 /** What a request is refused with (see #refuse). */
@@ -186,7 +183,7 @@ export class CallController {
     }
     const txn =
       hop.transactions[transactionKey(side, cseq.seq, cseq.method)] ??
-      (this.#d.lenientMatching === true ? latestTransaction(hop, side, cseq.method) : undefined);
+      (this.#d.matching ?? STRICT_MATCHING).fallbackTransaction(hop, side, cseq.method);
     if (txn === undefined) {
       return drop([{ code: 'dialog.unknown', detail: 'response matches no open transaction' }]);
     }
@@ -912,30 +909,13 @@ export class CallController {
     };
   }
 
-  async #findLeg(
-    key: string,
-    sender: Sender,
-    lenientMatch: (hop: HopState, side: LegSide) => boolean,
-  ): Promise<{ call: CallState; hop: HopState; hopIndex: number; side: LegSide } | null> {
+  async #findLeg(key: string, sender: Sender, accepts: (hop: HopState, side: LegSide) => boolean): Promise<FoundLeg | null> {
     const address = await this.#d.store.lookup(key);
     if (address !== undefined) {
       return this.#resolve(address);
     }
-    if (this.#d.lenientMatching !== true) {
-      return null;
-    }
-    const store = this.#d.store as CallStore & { all?: () => Iterable<CallState> };
-    let newest: { call: CallState; hop: HopState; hopIndex: number; side: LegSide } | null = null;
-    for (const call of store.all?.() ?? []) {
-      call.hops.forEach((hop, hopIndex) => {
-        for (const side of ['upstream', 'downstream'] as const) {
-          if (hop[side].peerId === (sender.peer?.id ?? null) && lenientMatch(hop, side)) {
-            newest = { call, hop, hopIndex, side };
-          }
-        }
-      });
-    }
-    return newest;
+    const peerId = sender.peer?.id ?? null;
+    return (this.#d.matching ?? STRICT_MATCHING).fallbackLeg(this.#d.store, (hop, side) => hop[side].peerId === peerId && accepts(hop, side));
   }
 
   async #resolve(address: LegAddress): Promise<{ call: CallState; hop: HopState; hopIndex: number; side: LegSide } | null> {

@@ -13,6 +13,7 @@ import type { Profile } from '../profile/profile-types.ts';
 import { parseSipMessage } from '../sip/sip-parser.ts';
 import { serializeSipMessage } from '../sip/sip-serializer.ts';
 import type { CliIo } from './cli-io.ts';
+import { LENIENT_MATCHING } from './lenient-matching.ts';
 
 const USAGE = 'usage: dc-guard check --profile FILE PEER=MSGFILE [PEER=MSGFILE ...]   (PEER: a peer id of the profile, or an IP address)';
 
@@ -67,7 +68,7 @@ export async function checkCommand(argv: readonly string[], io: CliIo): Promise<
 
   let controller;
   try {
-    controller = buildController(profile, { env: io.env, ids: new SequentialIdSource(), lenientMatching: true });
+    controller = buildController(profile, { env: io.env, ids: new SequentialIdSource(), matching: LENIENT_MATCHING });
   } catch (error) {
     io.stderr((error as Error).message);
     return 2;
