@@ -5,6 +5,7 @@
  */
 import { parseProfile } from '../src/profile/load-profile.ts';
 import type { Profile } from '../src/profile/profile-types.ts';
+import { wireProfile } from '../test/helpers/guard-harness.ts';
 
 export const ADDRESSES = {
   caller: '127.0.0.1',
@@ -13,7 +14,7 @@ export const ADDRESSES = {
   unknown: '127.0.0.9',
 } as const;
 
-export const PSEUDONYM_ENV = { DC_GUARD_PSEUDONYM_KEY: '00112233445566778899aabbccddeeff' };
+export { PSEUDONYM_ENV } from '../test/helpers/profile-fixture.ts';
 
 export interface FuzzPorts {
   readonly guardIp: string;
@@ -22,34 +23,7 @@ export interface FuzzPorts {
   readonly as: number;
 }
 
+/** The wire tests' lab profile (test/helpers/guard-harness.ts), so the fuzzer attacks the guard the tests describe. */
 export function fuzzProfile(ports: FuzzPorts): Profile {
-  const yaml = `
-guard:
-  mode: enforce
-  on_unauthorized_dc: strip
-  fail: closed
-  unknown_peers: reject
-sip:
-  listen: ["udp:${ports.guardIp}:${ports.guard}", "tcp:${ports.guardIp}:${ports.guard}"]
-  next_hop: "sip:${ADDRESSES.callee}:${ports.callee}"
-peers:
-  - id: core
-    trusted: true
-    match: { source: ["${ADDRESSES.caller}/32", "${ADDRESSES.callee}/32"] }
-  - id: weather-as
-    trusted: false
-    uri: "sip:${ADDRESSES.as}:${ports.as}"
-    match: { source: ["${ADDRESSES.as}/32"] }
-    identity: pseudonym
-    grants:
-      bootstrap: false
-      apps: ["com.example.weather"]
-      max_channels: 4
-      max_bandwidth_kbps: 256
-      modify: own
-      terminate: false
-consent:
-  default: allow
-`;
-  return parseProfile(yaml, 'fuzz-profile.yaml');
+  return parseProfile(wireProfile({ guardIp: ports.guardIp, port: ports.guard, calleePort: ports.callee, asPort: ports.as }), 'fuzz-profile.yaml');
 }
