@@ -74,3 +74,19 @@ t.test('a job that never ends is given up on, and the queues go on', async (t) =
   t.equal(after, 'served');
   t.strictSame(stalled, ['as']);
 });
+
+t.test('work bounded elsewhere (a response) is queued past the cap, still in its turn', async (t) => {
+  const share = new FairShare({ queuePerPeer: 1, queueUnknown: 1 });
+  t.teardown(() => share.close());
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const order: string[] = [];
+  const running = share.submit('as', () => gate);
+  const waiting = share.submit('as', async () => order.push('request'));
+  t.equal(share.submit('as', async () => order.push('refused')), null, 'a request past the cap is refused');
+  const response = share.submit('as', async () => order.push('response'), true);
+  t.not(response, null, 'a response is not');
+  release();
+  await Promise.all([running, waiting, response]);
+  t.strictSame(order, ['request', 'response'], 'and runs after what was queued before it');
+});
