@@ -1,4 +1,5 @@
 import type { Reason } from '../policy/reason.ts';
+import type { WouldHave } from '../policy/verdict.ts';
 import type { SipMessage, SipResponse } from '../sip/sip-message.ts';
 
 /** Where a message goes: a peer of the profile, or an address no peer matches. */
@@ -19,7 +20,7 @@ export interface DecisionReport {
   readonly status: number | null;
   readonly reasons: readonly Reason[];
   /** Monitor mode: what enforce mode would have done, when it differs from what was done. */
-  readonly wouldHave: { readonly action: 'forward' | 'reject'; readonly status: number | null; readonly sdpChanged: boolean } | null;
+  readonly wouldHave: WouldHave | null;
 }
 
 export type ControllerOutcome =

@@ -6,18 +6,18 @@
  * the server.
  */
 import type { CallStore } from '../state/call-store.ts';
-import type { CallState, HopState, LegSide, PendingTransaction } from './call-state.ts';
+import type { CallState, HopState, LegSide, PendingTransaction } from '../state/call-state.ts';
 
-export interface FoundLeg {
+/** A call and the leg a message named in it. */
+export interface Located {
   readonly call: CallState;
-  readonly hop: HopState;
-  readonly hopIndex: number;
+  readonly hop: number;
   readonly side: LegSide;
 }
 
 export interface LegMatching {
   /** A leg for a message whose identifiers name none; `accepts` says which legs would do. */
-  fallbackLeg(store: CallStore, accepts: (hop: HopState, side: LegSide) => boolean): FoundLeg | null;
+  fallbackLeg(store: CallStore, accepts: (hop: HopState, side: LegSide) => boolean): Located | null;
   /** A transaction for a response whose CSeq names none on its leg. */
   fallbackTransaction(hop: HopState, side: LegSide, method: string): PendingTransaction | undefined;
 }

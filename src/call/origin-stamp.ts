@@ -1,5 +1,5 @@
 import { originVersion, sdpWithoutOrigin, setOriginVersion } from '../sdp/dc-rewrite.ts';
-import type { LegState } from './call-state.ts';
+import type { LegDraft } from './call-draft.ts';
 
 /**
  * Keeps each leg's own `o=` version sequence (RFC 3264 8): an SDP that differs from the last
@@ -7,7 +7,7 @@ import type { LegState } from './call-state.ts';
  * (or + 1, which RFC 3264 also allows). The SDP is rewritten only when its version breaks
  * the leg's sequence, so an SDP the guard passes untouched stays byte-identical.
  */
-export function stampOrigin(leg: LegState, sdp: string): string {
+export function stampOrigin(leg: LegDraft, sdp: string): string {
   const version = originVersion(sdp);
   if (version === null || !/^\d+$/.test(version)) {
     leg.sdpForwarded = sdp;

@@ -3,7 +3,7 @@
  * AS's onward request, tied to hop 1 by the route token). These look across the two, so that
  * the AS is policed only for what it changed itself, not for what it relays.
  */
-import type { CallState, HopState, LegSide, PendingTransaction } from './call-state.ts';
+import type { CallState, HopState, LegSide, PendingTransaction } from '../state/call-state.ts';
 
 /** The offer the guard last handed an AS on a partner hop: what the AS's own offer is compared with. */
 export function partnerOffer(call: CallState, hopIndex: number, side: LegSide, method: string): string | null {

@@ -2,8 +2,9 @@ import type { Peer } from '../profile/profile-types.ts';
 
 /**
  * Per-peer request rate (`limits.requests_per_second`, `limits.burst`) as a token bucket on an
- * injected clock, so tests run on fake time. Only dialog-creating requests and DC-changing
- * offers are charged: a rate limit must never stop a call from being torn down.
+ * injected clock, so tests run on fake time. Which requests are charged is policy's to say
+ * (src/policy/peer-limits.ts): a step asks `hasToken`, and the controller charges the bucket
+ * with `take` once the step's result is committed.
  */
 export class PeerLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
@@ -13,21 +14,27 @@ export class PeerLimiter {
     this.#now = now;
   }
 
+  /** Whether a request of `peer` may go now, without taking the token. */
+  hasToken(peer: Peer): boolean {
+    const rate = peer.limits.requestsPerSecond;
+    return rate === null || this.#refilled(peer, rate) >= 1;
+  }
+
   take(peer: Peer): boolean {
     const rate = peer.limits.requestsPerSecond;
     if (rate === null) {
       return true;
     }
+    const tokens = this.#refilled(peer, rate);
+    const ok = tokens >= 1;
+    this.#buckets.set(peer.id, { tokens: ok ? tokens - 1 : tokens, at: this.#now() });
+    return ok;
+  }
+
+  #refilled(peer: Peer, rate: number): number {
     const burst = peer.limits.burst ?? rate;
     const now = this.#now();
-    const bucket = this.#buckets.get(peer.id) ?? { tokens: burst, at: now };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
-    bucket.at = now;
-    this.#buckets.set(peer.id, bucket);
-    if (bucket.tokens < 1) {
-      return false;
-    }
-    bucket.tokens -= 1;
-    return true;
+    const bucket = this.#buckets.get(peer.id);
+    return bucket === undefined ? burst : Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
   }
 }

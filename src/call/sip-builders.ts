@@ -1,7 +1,7 @@
 import type { Reason } from '../policy/reason.ts';
 import { LEG_HEADERS } from '../privacy/header-allow-list.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/sip-message.ts';
-import type { LegState } from './call-state.ts';
+import type { LegState } from '../state/call-state.ts';
 
 /**
  * Headers that belong to one hop or one dialog (RFC 3261 16.6, 12.2) and so never cross the

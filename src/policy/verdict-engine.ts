@@ -8,6 +8,7 @@ import { answerRefusingDc, type RefusingAnswerContext } from '../sdp/refusing-an
 import type { Actor } from './actor.ts';
 import { BOOTSTRAP_CONSENT_APP, ConsentBook } from './consent.ts';
 import type { Reason } from './reason.ts';
+import { withMode, type PolicyOutcome } from './monitor-mode.ts';
 import type { DcOwner, MediaOwner, Verdict } from './verdict.ts';
 
 /** An SDP offer in a request (INVITE, re-INVITE, UPDATE) or in a reliable 18x/2xx to a late-offer INVITE. */
@@ -65,7 +66,7 @@ export interface TransferFacts {
 
 export type VerdictFacts = OfferFacts | UnreadableSdpFacts | AnswerFacts | TerminateFacts | TransferFacts;
 
-type Outcome = Omit<Verdict, 'enforced'>;
+type Outcome = PolicyOutcome;
 
 /**
  * The decision engine: plain facts in, a verdict out. No I/O, no clock, no state of its own;
@@ -81,8 +82,7 @@ export class VerdictEngine {
   }
 
   decide(facts: VerdictFacts): Verdict {
-    const outcome = this.#decide(facts);
-    return { ...outcome, enforced: this.#guard.mode === 'enforce' };
+    return withMode(this.#decide(facts), this.#guard.mode, rawSdpOf(facts));
   }
 
   #decide(facts: VerdictFacts): Outcome {
@@ -382,4 +382,18 @@ function nonDcSignature(view: SdpView): string {
     }
   }
   return kept.join('\n');
+}
+
+/** The SDP text a verdict was asked about, if any: what monitor mode compares the decision with. */
+function rawSdpOf(facts: VerdictFacts): string | null {
+  switch (facts.kind) {
+    case 'offer':
+      return facts.sdp.raw;
+    case 'unreadable-sdp':
+      return facts.raw;
+    case 'answer':
+      return facts.answerRaw;
+    default:
+      return null;
+  }
 }

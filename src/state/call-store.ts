@@ -1,4 +1,4 @@
-import type { CallState, LegSide } from '../call/call-state.ts';
+import type { CallState, LegSide } from './call-state.ts';
 
 /** Where one leg of a hop lives: found by the dialog identifiers the guard chose on it. */
 export interface LegAddress {
@@ -8,13 +8,18 @@ export interface LegAddress {
 }
 
 /**
- * Call state behind an interface: in memory for one instance now, shared (Redis) later.
+ * Call state behind an interface: in memory for one instance now, shared (Redis) later. Only
+ * src/call/call-repository.ts reads and writes it.
  * Keys: `leg:<Call-ID>:<guard's tag>` for every leg, `early:<Call-ID>:<peer's From tag>` for an
  * upstream leg before it is confirmed (CANCEL, retransmissions), `token:<route token>`.
  */
 export interface CallStore {
   get(id: string): Promise<CallState | undefined>;
-  put(call: CallState): Promise<void>;
+  /**
+   * Compare-and-set: writes `call` only when the stored version is `call.version - 1` (absent
+   * counts as 0). False when another write came first: the caller reads again and redoes its step.
+   */
+  put(call: CallState): Promise<boolean>;
   delete(id: string): Promise<void>;
   index(key: string, leg: LegAddress): Promise<void>;
   lookup(key: string): Promise<LegAddress | undefined>;

@@ -1,25 +1,41 @@
-import type { CallState } from '../call/call-state.ts';
+import type { CallState } from './call-state.ts';
 import type { CallStore, LegAddress } from './call-store.ts';
+
+export interface MemoryCallStoreOptions {
+  /**
+   * Deep-freeze every call written (tests): a change made in place to a state the store holds,
+   * instead of through a step's next state, then throws where it is made.
+   */
+  readonly freeze?: boolean;
+}
 
 /**
  * Single-instance store. Per-peer live-call counts are kept as calls are written, so the
  * `concurrent_calls` check costs one Map lookup however many calls are up.
  */
 export class MemoryCallStore implements CallStore {
+  readonly #freeze: boolean;
   readonly #calls = new Map<string, CallState>();
   readonly #keys = new Map<string, LegAddress>();
   readonly #keysOf = new Map<string, Set<string>>();
   readonly #peersOf = new Map<string, ReadonlySet<string>>();
   readonly #liveCalls = new Map<string, number>();
 
+  constructor(options: MemoryCallStoreOptions = {}) {
+    this.#freeze = options.freeze ?? false;
+  }
+
   get(id: string): Promise<CallState | undefined> {
     return Promise.resolve(this.#calls.get(id));
   }
 
-  put(call: CallState): Promise<void> {
-    this.#calls.set(call.id, call);
+  put(call: CallState): Promise<boolean> {
+    if ((this.#calls.get(call.id)?.version ?? 0) !== call.version - 1) {
+      return Promise.resolve(false);
+    }
+    this.#calls.set(call.id, this.#freeze ? deepFreeze(call) : call);
     this.#count(call.id, peersOf(call));
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 
   delete(id: string): Promise<void> {
@@ -108,4 +124,14 @@ function peersOf(call: CallState): Set<string> {
     }
   }
   return peers;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) {
+      deepFreeze(inner);
+    }
+  }
+  return value;
 }

@@ -15,7 +15,7 @@ export const WEATHER_AS: Inbound = { address: '127.0.0.3', port: 5060, transport
 export const GAMES_AS: Inbound = { address: '127.0.0.4', port: 5060, transport: 'udp' };
 
 export function controllerFor(profile: Profile, now: () => number = () => 0): { controller: CallController; store: MemoryCallStore } {
-  const store = new MemoryCallStore();
+  const store = new MemoryCallStore({ freeze: true });
   const controller = buildController(profile, { env: PSEUDONYM_ENV, store, ids: new SequentialIdSource(), now });
   return { controller, store };
 }

@@ -26,7 +26,7 @@ export interface RunningDrachtioGuard {
 export async function startDrachtioGuard(profileYaml: string, server: RunningDrachtioServer, clock?: GuardClock): Promise<RunningDrachtioGuard> {
   const profile = parseProfile(profileYaml, 'test-profile.yaml');
   const { logger, logs } = memoryLogger();
-  const store = new MemoryCallStore();
+  const store = new MemoryCallStore({ freeze: true });
   const guard = await DrachtioGuard.start({
     profile,
     controller: buildController(profile, { env: PSEUDONYM_ENV, store, ...(clock === undefined ? {} : { now: clock.now }) }),

@@ -37,7 +37,7 @@ export function memoryLogger(): { logger: Logger; logs: Record<string, unknown>[
 export async function startGuard(profileYaml: string, clock?: GuardClock): Promise<RunningGuard> {
   const profile = parseProfile(profileYaml, 'test-profile.yaml');
   const { logger, logs } = memoryLogger();
-  const store = new MemoryCallStore();
+  const store = new MemoryCallStore({ freeze: true });
   const guard = await EmbeddedGuard.start({
     profile,
     controller: buildController(profile, { env: PSEUDONYM_ENV, store, ...(clock === undefined ? {} : { now: clock.now }) }),

@@ -81,7 +81,7 @@ export async function startTlsGuard(pki: TestPki, ports: TlsLabPorts, opts: TlsL
   const { logger, logs } = memoryLogger();
   const guard = await EmbeddedGuard.start({
     profile,
-    controller: buildController(profile, { env: PSEUDONYM_ENV, store: new MemoryCallStore() }),
+    controller: buildController(profile, { env: PSEUDONYM_ENV, store: new MemoryCallStore({ freeze: true }) }),
     logger,
     resolveHost: (host) => {
       const address = NAMES[host];

@@ -6,7 +6,10 @@ import type { SipHeader } from '../sip/sip-message.ts';
 
 /**
  * Per-call state. Plain JSON data on purpose: the store may keep it in another process
- * (Redis) and several guard instances may pick a call up.
+ * (Redis) and several guard instances may pick a call up. Immutable: a message's step
+ * (src/call/call-step.ts) returns the next state and never changes the one it was given, so a
+ * refusal cannot leave half a change behind, and `version` lets a shared store refuse a write
+ * made from a stale read (compare-and-set).
  */
 export type LegSide = 'upstream' | 'downstream';
 
@@ -24,27 +27,27 @@ export interface LegState {
   readonly sourceUri: string | null;
   readonly callId: string;
   readonly localTag: string;
-  remoteTag: string | null;
+  readonly remoteTag: string | null;
   /** Our own From (upstream: To) value on this leg, without tag. */
   readonly localUri: string;
   readonly remoteUri: string;
   /** The peer's Contact: Request-URI of in-dialog requests we send on this leg. */
-  remoteTarget: string;
-  routeSet: string[];
+  readonly remoteTarget: string;
+  readonly routeSet: readonly string[];
   /** Last CSeq number the guard used for a request it sent on this leg. */
-  localCseq: number;
+  readonly localCseq: number;
   /** CSeq of the INVITE (initial or re-) the guard last sent on this leg, for its ACK and CANCEL. */
-  inviteCseq: number;
+  readonly inviteCseq: number;
   /** CSeq number of the last INVITE this leg's peer sent: the only ACK it may send names it. */
-  inviteCseqIn: number | null;
+  readonly inviteCseqIn: number | null;
   /** The last SDP the guard sent on this leg: its o= version and its text without o= (RFC 3264 8). */
-  sdpSent: { readonly version: string; readonly body: string } | null;
+  readonly sdpSent: { readonly version: string; readonly body: string } | null;
   /**
    * The whole text of the last SDP the guard sent on this leg. What the guard forwarded, never
    * what a peer sent, is the baseline a later offer toward this leg is compared with: a channel
    * the guard stripped is not "already there".
    */
-  sdpForwarded: string | null;
+  readonly sdpForwarded: string | null;
 }
 
 /** A request the guard forwarded, waiting for responses to relay back. */
@@ -77,12 +80,12 @@ export interface HopState {
   /** Index of the hop whose AS sent this hop's initial request, or null. */
   readonly linkedHop: number | null;
   /** Outstanding forwarded requests keyed `${outboundSide}:${cseq}:${method}`. */
-  transactions: Record<string, PendingTransaction>;
+  readonly transactions: Readonly<Record<string, PendingTransaction>>;
   /** The offer awaiting its answer in an ACK (late offer) or PRACK. */
-  pendingOffer: PendingTransaction | null;
-  phase: 'early' | 'confirmed' | 'ended';
+  readonly pendingOffer: PendingTransaction | null;
+  readonly phase: 'early' | 'confirmed' | 'ended';
   /** The hop ended by a BYE the guard relayed (not by a failure): a partner AS then relays a hang-up. */
-  endedByBye: boolean;
+  readonly endedByBye: boolean;
   /**
    * Hops toward an AS: where the request was to go on when the guard handed it to the AS (the
    * Route entries after the guard's own, and the target they lead to). The AS's onward request
@@ -93,16 +96,18 @@ export interface HopState {
 
 export interface CallState {
   readonly id: string;
+  /** Bumped by every write: the store refuses a write whose read is no longer current. */
+  readonly version: number;
   readonly createdAt: number;
-  updatedAt: number;
+  readonly updatedAt: number;
   readonly servedUsers: readonly string[];
-  owners: DcOwner[];
-  mediaOwners: MediaOwner[];
+  readonly owners: readonly DcOwner[];
+  readonly mediaOwners: readonly MediaOwner[];
   /** pseudonym URI -> the identity it stands for, issued toward untrusted peers in this call. */
-  readonly issued: Record<string, IssuedIdentity>;
+  readonly issued: Readonly<Record<string, IssuedIdentity>>;
   /** Identities of the first request as the trusted side sent them (see identity-restorer). */
-  originals: IdentityOriginals | null;
-  readonly hops: HopState[];
+  readonly originals: IdentityOriginals | null;
+  readonly hops: readonly HopState[];
 }
 
 export function transactionKey(side: LegSide, cseq: number, method: string): string {

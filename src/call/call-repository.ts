@@ -1,0 +1,63 @@
+/**
+ * The one module that reads and writes call state. A step works on what `locate` read; `commit`
+ * writes the step's next state with compare-and-set on the call's version, so a write made from
+ * a read that another message has since overtaken is refused, and the controller does the step
+ * again on the state as it now is.
+ */
+import type { CallState, HopState, LegSide } from '../state/call-state.ts';
+import type { CallStore } from '../state/call-store.ts';
+import type { LegMatching, Located } from './leg-matching.ts';
+import type { IndexEntry } from './step-context.ts';
+
+export class CallRepository {
+  readonly #store: CallStore;
+  readonly #matching: LegMatching;
+
+  constructor(store: CallStore, matching: LegMatching) {
+    this.#store = store;
+    this.#matching = matching;
+  }
+
+  /** The call and leg `key` names; `accepts` only for the lenient matching of `dc-guard check`. */
+  async locate(key: string, accepts: (hop: HopState, side: LegSide) => boolean): Promise<Located | null> {
+    const address = await this.#store.lookup(key);
+    if (address === undefined) {
+      return this.#matching.fallbackLeg(this.#store, accepts);
+    }
+    const call = await this.#store.get(address.callStateId);
+    return call === undefined || call.hops[address.hop] === undefined ? null : { call, hop: address.hop, side: address.side };
+  }
+
+  async liveCalls(peerIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const counts = new Map<string, number>();
+    for (const id of new Set(peerIds)) {
+      counts.set(id, await this.#store.liveCallsOf(id));
+    }
+    return counts;
+  }
+
+  /**
+   * Writes what a step made of `before`: nothing when it changed nothing, the call gone when its
+   * every hop has ended. False when the call changed since it was read: nothing was written.
+   */
+  async commit(before: CallState | null, next: CallState | null, index: readonly IndexEntry[]): Promise<boolean> {
+    if (next === null || next === before) {
+      return true;
+    }
+    if (next.hops.length > 0 && next.hops.every((h) => h.phase === 'ended')) {
+      await this.#store.delete(next.id);
+      return true;
+    }
+    if (!(await this.#store.put({ ...next, version: next.version + 1 }))) {
+      return false;
+    }
+    for (const entry of index) {
+      await this.#store.index(entry.key, { callStateId: next.id, hop: entry.hop, side: entry.side });
+    }
+    return true;
+  }
+
+  expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number> {
+    return this.#store.expire(idleSince);
+  }
+}

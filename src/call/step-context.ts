@@ -1,0 +1,100 @@
+/**
+ * What a step of a call needs besides the state and the message: the profile's pieces it
+ * decides with (`StepContext`, fixed for one profile), the facts of the moment the controller
+ * gathered before the step (`StepFacts`), and what a step hands back (`StepResult`).
+ */
+import type { PolicyRefusal } from '../policy/policy-refusal.ts';
+import type { Reason } from '../policy/reason.ts';
+import type { Sender } from '../policy/sender.ts';
+import type { VerdictEngine } from '../policy/verdict-engine.ts';
+import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
+import type { PeerDirectory } from '../profile/peer-directory.ts';
+import type { Peer, Profile } from '../profile/profile-types.ts';
+import type { GuardSelf } from '../routing/guard-self.ts';
+import type { RouteDecision } from '../routing/route-decision.ts';
+import type { SipHeader, SipRequest } from '../sip/sip-message.ts';
+import type { CallState, LegSide } from '../state/call-state.ts';
+import type { ControllerOutcome, DecisionReport, Destination } from './controller-outcome.ts';
+import type { IdSource } from './id-source.ts';
+import type { LegMatching } from './leg-matching.ts';
+import { nameAddrUri } from '../sip/name-addr.ts';
+import { getHeaderValues } from '../sip/sip-headers.ts';
+import { echoHeaders, reasonPhrase, responseOnLeg, warningFor } from './sip-builders.ts';
+
+export interface StepContext {
+  readonly profile: Profile;
+  readonly peers: PeerDirectory;
+  readonly engine: VerdictEngine;
+  readonly ids: IdSource;
+  readonly self: GuardSelf;
+  readonly pseudonymizer: Pseudonymizer | null;
+  readonly matching: LegMatching;
+  /** `privacy.pass_headers`: headers the operator lets cross toward and from untrusted peers. */
+  readonly passHeaders: ReadonlySet<string>;
+  readonly initiatorHeader: string;
+}
+
+/** The facts of the moment, read by the controller before the step: a step itself reads nothing. */
+export interface StepFacts {
+  readonly now: number;
+  /** Live calls per peer, for the peers a new call would count against. */
+  readonly liveCalls: ReadonlyMap<string, number>;
+  readonly tokenAvailable: (peer: Peer) => boolean;
+  /** Dialog-creating requests: where routing sends it (decided once, before the route token's call is looked up). */
+  readonly route?: RouteDecision;
+}
+
+/** A key of the store that finds a leg of the call (call-store.ts). */
+export interface IndexEntry {
+  readonly key: string;
+  readonly hop: number;
+  readonly side: LegSide;
+}
+
+export interface StepResult {
+  /** The call after the message: the input state itself when the message changed nothing, null when there is no call. */
+  readonly next: CallState | null;
+  /** What to send where, and the decision report. */
+  readonly outcome: ControllerOutcome;
+  /** Store keys the next state is to be found by. */
+  readonly index: readonly IndexEntry[];
+  /** The peer whose rate bucket the message takes a token from. */
+  readonly charge: Peer | null;
+}
+
+export type ReportBase = Pick<DecisionReport, 'call' | 'from' | 'initiator' | 'message'>;
+
+/** A refusal of a request: what it is answered with and what the report says. */
+export interface Refusal extends Pick<PolicyRefusal, 'status' | 'reasons'> {
+  readonly report: ReportBase;
+  readonly headers?: PolicyRefusal['headers'];
+  /** The leg's own tag on a dialog the guard is already in; a fresh one otherwise. */
+  readonly toTag?: string | null;
+}
+
+/** The message changed nothing: the state stays as it was. */
+export function unchanged(state: CallState | null, outcome: ControllerOutcome, charge: Peer | null = null): StepResult {
+  return { next: state, outcome, index: [], charge };
+}
+
+export function dropOutcome(report: ReportBase, reasons: readonly Reason[]): ControllerOutcome {
+  return { kind: 'drop', report: { ...report, action: 'drop', status: null, reasons, wouldHave: null } };
+}
+
+/** A request refused: answered (an ACK cannot be, RFC 3261 17.1.1.3: dropped), the reasons in a Warning. */
+export function refusalOutcome(ctx: StepContext, req: SipRequest, sender: Sender, refusal: Refusal): ControllerOutcome {
+  const { status, reasons, report, headers: extra = [], toTag = null } = refusal;
+  const done: DecisionReport = { ...report, action: 'reject', status, reasons, wouldHave: null };
+  if (req.method === 'ACK') {
+    return { kind: 'drop', report: { ...done, action: 'drop', status: null } };
+  }
+  const warning = warningFor(ctx.self.host, reasons);
+  const headers: SipHeader[] = [...extra, ...(warning === null ? [] : [warning])];
+  const response = responseOnLeg(echoHeaders(req), status, reasonPhrase(status), toTag ?? ctx.ids.tag(), headers);
+  const to: Destination = { peerId: sender.peer?.id ?? null, uri: contactUri(req) ?? req.uri };
+  return { kind: 'reply', to, response, report: done };
+}
+
+export function contactUri(msg: Parameters<typeof getHeaderValues>[0]): string | null {
+  return nameAddrUri(getHeaderValues(msg, 'Contact')[0]);
+}
