@@ -1,22 +1,31 @@
 /**
  * `npm run bench:sip`: calls (INVITE with audio + DC SDP, 180, 200, ACK, BYE) driven by sipp
- * through the embedded guard, and in the same run from the sipp UAC straight to the sipp UAS as
- * the baseline. Two paths (BENCH_PATHS, default both):
+ * through the guard, and in the same run from the sipp UAC straight to the sipp UAS as the
+ * baseline. Paths (BENCH_PATHS, default `full,trusted`, and `full-drachtio` when DRACHTIO_BIN is set):
  * - `full`, the path users run: an untrusted AS's INVITE (a bootstrap, a granted and an ungranted
  *   app channel, a P-Asserted-Identity) that the guard strips and shields, full policy, the
  *   decision log on at its default level, the guard in its own process as `dc-guard run` starts it;
+ * - `full-drachtio`: the same through the drachtio front end (`dc-guard run --transport
+ *   drachtio`) of a drachtio-server this benchmark starts from DRACHTIO_BIN, as the tests do
+ *   (test/helpers/drachtio-server.ts); reported in the same table as `full`;
  * - `trusted`: a trusted-to-trusted call through a guard in this process with its log off (the
  *   easy path, for comparison). For each rate it places CALLS calls and reads sipp's own statistics; the highest
  * rate with zero failed calls is reported with the INVITE-to-200 median and p99, the guard's CPU
- * and its peak memory. Loopback only: the guard on 127.0.0.20, sipp on 127.0.0.1 and 127.0.0.2.
+ * (% of a core and ms per call), its event-loop delay (p50 / p99 / max) and its peak memory. A
+ * guard in its own process is started with bench/guard-probe-preload.ts, which reports its CPU
+ * and event-loop delay for each measured run (from inside, the guard's code untouched); on
+ * drachtio, drachtio-server's CPU (from /proc) is reported too, since the SIP stack's work is
+ * done there. Loopback only: the guards on 127.0.0.20 (in process), 127.0.0.21 (`full`) and
+ * drachtio-server on 127.0.0.22 (`full-drachtio`), sipp on 127.0.0.1, 127.0.0.2 and 127.0.0.3.
  *
  * Before each measured run the guard carries max(3,000, 3 s) calls of the same load (a
  * long-running guard is measured in steady state, after V8 has compiled its hot paths). It runs
  * with node's --v8-pool-size=1, as `npm start` and the Docker image do. Environment: CALLS
- * (default 20000), RATES (default "250,500,1000,1250,1500").
+ * (default 20000), RATES (default "250,500,1000,1250,1500"), WARM_UP_CALLS (default 3000, the
+ * floor of the warm-up; lower it only for a quick check that the benchmark works).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -26,15 +35,20 @@ import { buildController } from '../src/call/build-controller.ts';
 import { EmbeddedGuard } from '../src/front/embedded/embedded-guard.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { parseProfile } from '../src/profile/load-profile.ts';
+import { DRACHTIO_BIN, DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../test/helpers/drachtio-server.ts';
+import { PROBE_FILE_ENV, type GuardProbeSnapshot } from './guard-probe-preload.ts';
 
 const SCENARIOS = resolve(import.meta.dirname, '../test/sipp/scenarios');
 const CALLS = Number(process.env.CALLS ?? 20_000);
-const WARM_UP_CALLS = 3_000;
+const WARM_UP_CALLS = Number(process.env.WARM_UP_CALLS ?? 3_000);
 const RATES = (process.env.RATES ?? '250,500,1000,1250,1500').split(',').map(Number);
-const PATHS = (process.env.BENCH_PATHS ?? 'full,trusted').split(',');
+const PATHS = (process.env.BENCH_PATHS ?? (DRACHTIO_BIN === '' ? 'full,trusted' : 'full,full-drachtio,trusted')).split(',');
 const GUARD = { ip: '127.0.0.20', port: 25060 };
 /** The full path's guard, a process of its own. */
 const RUN_GUARD = { ip: '127.0.0.21', port: 25070 };
+/** The full-drachtio path: drachtio-server's SIP address (the guard's, to its peers) and its application socket on 127.0.0.1. */
+const DRACHTIO_SIP = { ip: '127.0.0.22', port: 25080 };
+const DRACHTIO_ADMIN_PORT = 25090;
 const UAS = { ip: '127.0.0.2', port: 25062 };
 const UAC = { ip: '127.0.0.1', port: 25061 };
 const AS = { ip: '127.0.0.3', port: 25063 };
@@ -48,10 +62,26 @@ interface CallPath {
 const TRUSTED_PATH: CallPath = { uac: 'uac-trusted-bootstrap-expect-200.xml', uas: 'uas-expect-bootstrap-untouched.xml', from: UAC };
 const FULL_PATH: CallPath = { uac: 'uac-as-full-policy-expect-200.xml', uas: 'uas-expect-ads-stripped.xml', from: AS };
 
-/** How the guard's CPU and memory are read during a run: in this process, or from /proc for a child. */
+type Measured = Pick<
+  RunResult,
+  'guardCpuPercent' | 'guardCpuMsPerCall' | 'guardPeakRssMb' | 'guardPeakHeapMb' | 'loopDelayP50Ms' | 'loopDelayP99Ms' | 'loopDelayMaxMs' | 'stackCpuPercent' | 'stackCpuMsPerCall'
+>;
+const NOT_MEASURED: Measured = {
+  guardCpuPercent: null,
+  guardCpuMsPerCall: null,
+  guardPeakRssMb: null,
+  guardPeakHeapMb: null,
+  loopDelayP50Ms: null,
+  loopDelayP99Ms: null,
+  loopDelayMaxMs: null,
+  stackCpuPercent: null,
+  stackCpuMsPerCall: null,
+};
+
+/** How the guard's CPU, memory and event-loop delay are read during a run: in this process, or for a child. */
 interface GuardProbe {
-  start(): void;
-  stop(wallMs: number): Pick<RunResult, 'guardCpuPercent' | 'guardPeakRssMb' | 'guardPeakHeapMb' | 'loopDelayP99Ms' | 'loopDelayMaxMs'>;
+  start(): Promise<void>;
+  stop(wallMs: number, calls: number): Promise<Measured>;
 }
 
 function inProcessProbe(): GuardProbe {
@@ -72,43 +102,92 @@ function inProcessProbe(): GuardProbe {
       }, 100);
       loop.reset();
       loop.enable();
+      return Promise.resolve();
     },
-    stop(wallMs) {
+    stop(wallMs, calls) {
       clearInterval(sampler);
       loop.disable();
       const cpu = process.cpuUsage(cpuBefore);
-      return {
-        guardCpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      return Promise.resolve({
+        ...NOT_MEASURED,
+        guardCpuPercent: (cpuMs / wallMs) * 100,
+        guardCpuMsPerCall: cpuMs / calls,
         guardPeakRssMb: peakRss / 2 ** 20,
         guardPeakHeapMb: peakHeap / 2 ** 20,
+        loopDelayP50Ms: loop.percentile(50) / 1e6,
         loopDelayP99Ms: loop.percentile(99) / 1e6,
         loopDelayMaxMs: loop.max / 1e6,
+      });
+    },
+  };
+}
+
+/** CPU ticks (user + system, USER_HZ 100 on Linux) and RSS (MB) of another process, from /proc. */
+function procStat(pid: number): { ticks: () => number; rssMb: () => number } {
+  return {
+    ticks: () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return Number(fields[11]) + Number(fields[12]);
+    },
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+  };
+}
+
+/**
+ * A guard child started with bench/guard-probe-preload.ts: SIGUSR2 before the run opens a window,
+ * SIGUSR2 after it has the preload write the window's CPU time and event-loop delay to
+ * `probeFile`; peak RSS is sampled from /proc. `stack`, if given, is drachtio-server's pid: its
+ * CPU is read from /proc over the same run.
+ */
+function childProbe(pid: number, probeFile: string, stack: number | null): GuardProbe {
+  const guard = procStat(pid);
+  const stackStat = stack === null ? null : procStat(stack);
+  let peak = 0;
+  let stackBefore = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  return {
+    async start() {
+      await snapshot(pid, probeFile);
+      stackBefore = stackStat?.ticks() ?? 0;
+      peak = guard.rssMb();
+      sampler = setInterval(() => (peak = Math.max(peak, guard.rssMb())), 100);
+    },
+    async stop(wallMs, calls) {
+      clearInterval(sampler);
+      const stackMs = stackStat === null ? null : (stackStat.ticks() - stackBefore) * 10;
+      const window = await snapshot(pid, probeFile);
+      return {
+        guardCpuPercent: (window.cpuMs / window.wallMs) * 100,
+        guardCpuMsPerCall: window.cpuMs / calls,
+        guardPeakRssMb: peak,
+        guardPeakHeapMb: null,
+        loopDelayP50Ms: window.loopDelay.p50Ms,
+        loopDelayP99Ms: window.loopDelay.p99Ms,
+        loopDelayMaxMs: window.loopDelay.maxMs,
+        stackCpuPercent: stackMs === null ? null : (stackMs / wallMs) * 100,
+        stackCpuMsPerCall: stackMs === null ? null : stackMs / calls,
       };
     },
   };
 }
 
-/** CPU ticks (user + system, USER_HZ 100 on Linux) and RSS of another process, from /proc. */
-function childProbe(pid: number): GuardProbe {
-  const ticks = (): number => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(fields[11]) + Number(fields[12]);
-  };
-  const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  let before = 0;
-  let peak = 0;
-  let sampler: NodeJS.Timeout | undefined;
-  return {
-    start() {
-      before = ticks();
-      peak = rssMb();
-      sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 100);
-    },
-    stop(wallMs) {
-      clearInterval(sampler);
-      return { guardCpuPercent: (((ticks() - before) * 10) / wallMs) * 100, guardPeakRssMb: peak, guardPeakHeapMb: null, loopDelayP99Ms: null, loopDelayMaxMs: null };
-    },
-  };
+/** Asks the preload in `pid` for a snapshot (SIGUSR2) and waits until it is in the file. */
+async function snapshot(pid: number, file: string): Promise<GuardProbeSnapshot> {
+  const read = (): GuardProbeSnapshot | null => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GuardProbeSnapshot) : null);
+  const before = read()?.seq ?? 0;
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const now = read();
+    if (now !== null && now.seq > before && now.reason === 'SIGUSR2') {
+      return now;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the guard (pid ${pid}) wrote no probe snapshot to ${file}: was it started with bench/guard-probe-preload.ts?`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 interface RunResult {
@@ -118,11 +197,20 @@ interface RunResult {
   readonly medianMs: number;
   readonly p99Ms: number;
   readonly guardCpuPercent: number | null;
+  /** The guard's CPU time (user + system, all its threads) over the run, per call placed. */
+  readonly guardCpuMsPerCall: number | null;
   readonly guardPeakRssMb: number | null;
   readonly guardPeakHeapMb: number | null;
-  /** p99 of the guard's event-loop delay: how long a message could wait for the guard's one thread. */
+  /**
+   * The guard's event-loop delay (monitorEventLoopDelay at 1 ms resolution, so an idle loop reads
+   * about 1 ms): how long a message could wait for the guard's one thread.
+   */
+  readonly loopDelayP50Ms: number | null;
   readonly loopDelayP99Ms: number | null;
   readonly loopDelayMaxMs: number | null;
+  /** drachtio-server's CPU over the run (`full-drachtio` only): the SIP stack's share of the work. */
+  readonly stackCpuPercent: number | null;
+  readonly stackCpuMsPerCall: number | null;
 }
 
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
@@ -165,8 +253,8 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
   const cwd = mkdtempSync(join(tmpdir(), 'dcg-load-'));
   const uas = sipp(['-sf', join(SCENARIOS, path.uas), '-i', UAS.ip, '-p', String(UAS.port)], cwd);
   await new Promise((r) => setTimeout(r, 300));
+  await probe?.start();
   const started = process.hrtime.bigint();
-  probe?.start();
   const uac = sipp(
     [
       target,
@@ -197,7 +285,7 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
   );
   await uac.done;
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const measured = probe?.stop(wallMs) ?? { guardCpuPercent: null, guardPeakRssMb: null, guardPeakHeapMb: null, loopDelayP99Ms: null, loopDelayMaxMs: null };
+  const measured = (await probe?.stop(wallMs, calls)) ?? NOT_MEASURED;
   uas.stop();
   await uas.done;
   const times = responseTimes(cwd).sort((a, b) => a - b);
@@ -205,36 +293,69 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
   return { rate, ...counts, medianMs: percentile(times, 0.5), p99Ms: percentile(times, 0.99), ...measured };
 }
 
+/** One row of a table: a path's baseline and guarded run at one rate. */
+interface Row {
+  readonly path: string;
+  readonly baseline: RunResult;
+  readonly guarded: RunResult;
+}
+
 /** Baseline, warm-up and measured run per rate; a long-running guard is measured in steady state. */
-async function measure(path: CallPath, guardAt: { ip: string; port: number }, probe: GuardProbe): Promise<{ baseline: RunResult; guarded: RunResult }[]> {
-  const rows: { baseline: RunResult; guarded: RunResult }[] = [];
+async function measure(name: string, path: CallPath, guardAt: { ip: string; port: number }, probe: GuardProbe): Promise<Row[]> {
+  const rows: Row[] = [];
   for (const rate of RATES) {
     const baseline = await run(rate, `${UAS.ip}:${UAS.port}`, { ...path, uas: path === FULL_PATH ? TRUSTED_PATH.uas : path.uas, uac: path === FULL_PATH ? TRUSTED_PATH.uac : path.uac }, null);
     // Right before each measured run the guard carries a few seconds of the same load, so V8 has
     // compiled the hot paths and sized its heap (both decay while it sits idle during the baseline).
     await run(rate, `${guardAt.ip}:${guardAt.port}`, path, null, Math.max(WARM_UP_CALLS, rate * 3));
     const guarded = await run(rate, `${guardAt.ip}:${guardAt.port}`, path, probe);
-    rows.push({ baseline, guarded });
-    console.log(JSON.stringify({ rate, baseline, guarded }));
+    rows.push({ path: name, baseline, guarded });
+    console.log(JSON.stringify({ path: name, rate, baseline, guarded }));
   }
   return rows;
 }
 
-function report(title: string, rows: readonly { baseline: RunResult; guarded: RunResult }[]): void {
+function report(title: string, rows: readonly Row[]): void {
+  const stack = rows.some((r) => r.guarded.stackCpuPercent !== null);
   console.log(`\n${title}`);
-  console.log('| calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard event-loop delay p99 / max ms | guard peak RSS / heap MB |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const { baseline: b, guarded: g } of rows) {
+  console.log(
+    `| path | calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard CPU ms per call | guard event-loop delay p50 / p99 / max ms | guard peak RSS / heap MB |${stack ? ' drachtio-server CPU % / ms per call |' : ''}`,
+  );
+  console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${stack ? '---:|' : ''}`);
+  const sorted = [...rows].sort((a, b) => a.guarded.rate - b.guarded.rate);
+  for (const { path, baseline: b, guarded: g } of sorted) {
+    const stackCell = stack ? ` ${g.stackCpuPercent?.toFixed(0) ?? '-'} / ${g.stackCpuMsPerCall?.toFixed(3) ?? '-'} |` : '';
     console.log(
-      `| ${g.rate} | ${b.failed} | ${b.medianMs.toFixed(2)} / ${b.p99Ms.toFixed(2)} | ${g.failed} | ${g.medianMs.toFixed(2)} / ${g.p99Ms.toFixed(2)} | ${(g.p99Ms - b.p99Ms).toFixed(2)} | ${g.guardCpuPercent?.toFixed(0) ?? '-'} | ${g.loopDelayP99Ms?.toFixed(1) ?? '-'} / ${g.loopDelayMaxMs?.toFixed(0) ?? '-'} | ${g.guardPeakRssMb?.toFixed(0) ?? '-'} / ${g.guardPeakHeapMb?.toFixed(0) ?? '-'} |`,
+      `| ${path} | ${g.rate} | ${b.failed} | ${b.medianMs.toFixed(2)} / ${b.p99Ms.toFixed(2)} | ${g.failed} | ${g.medianMs.toFixed(2)} / ${g.p99Ms.toFixed(2)} | ${(g.p99Ms - b.p99Ms).toFixed(2)} | ${g.guardCpuPercent?.toFixed(0) ?? '-'} | ${g.guardCpuMsPerCall?.toFixed(3) ?? '-'} | ${g.loopDelayP50Ms?.toFixed(1) ?? '-'} / ${g.loopDelayP99Ms?.toFixed(1) ?? '-'} / ${g.loopDelayMaxMs?.toFixed(0) ?? '-'} | ${g.guardPeakRssMb?.toFixed(0) ?? '-'} / ${g.guardPeakHeapMb?.toFixed(0) ?? '-'} |${stackCell}`,
     );
   }
-  const clean = rows.filter((r) => r.guarded.failed === 0 && r.guarded.successful === CALLS).map((r) => r.guarded.rate);
-  console.log(`\nhighest rate with zero failed calls through the guard: ${clean.length === 0 ? 'none' : Math.max(...clean)} calls/s`);
+  console.log('');
+  for (const path of new Set(rows.map((r) => r.path))) {
+    const clean = rows.filter((r) => r.path === path && r.guarded.failed === 0 && r.guarded.successful === CALLS).map((r) => r.guarded.rate);
+    console.log(`${path}: highest rate with zero failed calls through the guard: ${clean.length === 0 ? 'none' : Math.max(...clean)} calls/s`);
+  }
 }
 
-/** The full path's guard, started as a user starts it, with the decision log at its default level. */
-async function startRunGuard(): Promise<{ pid: number; stop: () => Promise<void> }> {
+/** How a full path's guard process is reached: its own sockets, or drachtio-server's. */
+interface RunFrontEnd {
+  readonly name: string;
+  /** The guard's SIP address to its peers (its own socket, or drachtio-server's). */
+  readonly sip: { readonly ip: string; readonly port: number };
+  readonly transport: 'embedded' | 'drachtio';
+  readonly env: Readonly<Record<string, string>>;
+}
+
+interface RunningGuard {
+  readonly pid: number;
+  readonly probeFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A full path's guard, started as a user starts it (`dc-guard run`, the decision log at its
+ * default level), with bench/guard-probe-preload.ts for its CPU and event-loop delay.
+ */
+async function startRunGuard(front: RunFrontEnd): Promise<RunningGuard> {
   const dir = mkdtempSync(join(tmpdir(), 'dcg-bench-run-'));
   const file = join(dir, 'profile.yaml');
   writeFileSync(
@@ -242,7 +363,7 @@ async function startRunGuard(): Promise<{ pid: number; stop: () => Promise<void>
     `
 guard: { mode: enforce, on_unauthorized_dc: strip }
 sip:
-  listen: ["udp:${RUN_GUARD.ip}:${RUN_GUARD.port}"]
+  listen: ["udp:${front.sip.ip}:${front.sip.port}"]
   next_hop: "sip:${UAS.ip}:${UAS.port}"
 peers:
   - { id: core, trusted: true, match: { source: ["127.0.0.1/32", "127.0.0.2/32"] } }
@@ -256,37 +377,95 @@ peers:
   );
   const root = resolve(import.meta.dirname, '..');
   const log = join(dir, 'guard.log');
+  const probeFile = join(dir, 'probe.json');
   const out = openSync(log, 'w');
-  const child = spawn(process.execPath, ['--v8-pool-size=1', '--import', 'tsx', 'src/cli/dc-guard.ts', 'run', '--profile', file], {
-    cwd: root,
-    stdio: ['ignore', out, 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
+  const preload = resolve(import.meta.dirname, 'guard-probe-preload.ts');
+  const child = spawn(
+    process.execPath,
+    ['--v8-pool-size=1', '--import', 'tsx', '--import', preload, 'src/cli/dc-guard.ts', 'run', '--profile', file, '--transport', front.transport],
+    {
+      cwd: root,
+      stdio: ['ignore', out, 'inherit'],
+      env: { ...process.env, ...front.env, LOG_LEVEL: 'info', [PROBE_FILE_ENV]: probeFile },
+    },
+  );
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const deadline = Date.now() + 15_000;
   while (!readFileSync(log, 'utf8').includes('"guard started"')) {
     if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error('dc-guard run did not start');
+      throw new Error(`dc-guard run (${front.transport}) did not start; its log: ${log}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  console.log(`full path: guard log at ${log}`);
+  console.log(`${front.name} path: guard log at ${log}`);
   return {
     pid: child.pid ?? 0,
-    stop: () =>
-      new Promise((done) => {
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    probeFile,
+    stop: async () => {
+      // The guard drains (new dialogs get 503, calls in progress finish) and exits by itself.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        console.log(`${front.name} path: the guard did not exit within 15 s of SIGTERM; killed`);
+        child.kill('SIGKILL');
+      }, 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
+}
+
+/** The pid of the drachtio-server DRACHTIO_BIN started with this application port (its CPU is read from /proc). */
+function drachtioPid(adminPort: number): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const port = argv.indexOf('--port');
+      if (argv[0] === DRACHTIO_BIN && port > 0 && argv[port + 1] === String(adminPort)) {
+        return Number(entry);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+async function measureFull(front: RunFrontEnd, stackPid: number | null): Promise<Row[]> {
+  const guard = await startRunGuard(front);
+  try {
+    return await measure(front.name, FULL_PATH, front.sip, childProbe(guard.pid, guard.probeFile, stackPid));
+  } finally {
+    await guard.stop();
+  }
 }
 
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${CALLS} calls per run, ${new Date().toISOString()}`);
+  const fullRows: Row[] = [];
   if (PATHS.includes('full')) {
-    const guard = await startRunGuard();
-    const rows = await measure(FULL_PATH, RUN_GUARD, childProbe(guard.pid));
-    await guard.stop();
-    report('full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process', rows);
+    fullRows.push(...(await measureFull({ name: 'full', sip: RUN_GUARD, transport: 'embedded', env: {} }, null)));
+  }
+  if (PATHS.includes('full-drachtio')) {
+    if (DRACHTIO_SKIP !== false) {
+      throw new Error(`BENCH_PATHS has full-drachtio, but ${DRACHTIO_SKIP}`);
+    }
+    let server: RunningDrachtioServer | null = null;
+    try {
+      server = await startDrachtioServer({ sipIp: DRACHTIO_SIP.ip, sipPort: DRACHTIO_SIP.port, adminPort: DRACHTIO_ADMIN_PORT });
+      const env = { DRACHTIO_HOST: server.admin.host, DRACHTIO_PORT: String(server.admin.port), DRACHTIO_SECRET: server.admin.secret };
+      fullRows.push(...(await measureFull({ name: 'full-drachtio', sip: DRACHTIO_SIP, transport: 'drachtio', env }, drachtioPid(DRACHTIO_ADMIN_PORT))));
+    } finally {
+      await server?.stop();
+    }
+  }
+  if (fullRows.length > 0) {
+    report(
+      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end; full-drachtio: drachtio front end, SIP stack in drachtio-server)',
+      fullRows,
+    );
   }
   if (PATHS.includes('trusted')) {
     const profile = parseProfile(
@@ -306,7 +485,7 @@ peers:
       controller: buildController(profile, { env: {} }),
       logger: createLogger({ level: 'warn', destination: quiet }),
     });
-    const rows = await measure(TRUSTED_PATH, GUARD, inProcessProbe());
+    const rows = await measure('trusted', TRUSTED_PATH, GUARD, inProcessProbe());
     await guard.stop(1_000);
     report('trusted path: core to core, guard in this process, log off', rows);
   }
