@@ -1,6 +1,5 @@
 import type { VerdictEngine } from '../policy/verdict-engine.ts';
 import { senderOf, type Sender } from '../policy/sender.ts';
-import { passHeaderSet } from '../privacy/header-allow-list.ts';
 import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
 import type { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
@@ -13,7 +12,7 @@ import type { ControllerOutcome } from './controller-outcome.ts';
 import type { IdSource } from './id-source.ts';
 import { STRICT_MATCHING, type LegMatching, type Located } from './leg-matching.ts';
 import type { PeerLimiter } from './peer-limiter.ts';
-import { dropOutcome, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
+import { dropOutcome, stepContextOf, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 import { initialDestination } from './step-initial.ts';
 
 /** Where a message came from on the wire. */
@@ -62,7 +61,7 @@ export class CallController {
     this.#d = deps;
     const matching = deps.matching ?? STRICT_MATCHING;
     this.#repository = new CallRepository(deps.store, matching);
-    this.#ctx = {
+    this.#ctx = stepContextOf({
       profile: deps.profile,
       peers: deps.peers,
       engine: deps.engine,
@@ -70,9 +69,7 @@ export class CallController {
       self: deps.self,
       pseudonymizer: deps.pseudonymizer,
       matching,
-      passHeaders: passHeaderSet(deps.profile.privacy.passHeaders),
-      initiatorHeader: deps.profile.guard.initiatorHeader,
-    };
+    });
   }
 
   /**

@@ -4,6 +4,7 @@
  * gathered before the step (`StepFacts`), and what a step hands back (`StepResult`).
  */
 import type { PolicyRefusal } from '../policy/policy-refusal.ts';
+import { passHeaderSet } from '../privacy/header-allow-list.ts';
 import type { Reason } from '../policy/reason.ts';
 import type { Sender } from '../policy/sender.ts';
 import type { VerdictEngine } from '../policy/verdict-engine.ts';
@@ -32,6 +33,11 @@ export interface StepContext {
   /** `privacy.pass_headers`: headers the operator lets cross toward and from untrusted peers. */
   readonly passHeaders: ReadonlySet<string>;
   readonly initiatorHeader: string;
+}
+
+/** The context of one profile's steps, from the pieces the controller is built with. */
+export function stepContextOf(deps: Omit<StepContext, 'passHeaders' | 'initiatorHeader'>): StepContext {
+  return { ...deps, passHeaders: passHeaderSet(deps.profile.privacy.passHeaders), initiatorHeader: deps.profile.guard.initiatorHeader };
 }
 
 /** The facts of the moment, read by the controller before the step: a step itself reads nothing. */
