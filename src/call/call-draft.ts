@@ -38,8 +38,9 @@ export function newCallDraft(id: string, now: number): CallDraft {
   return { id, version: 0, createdAt: now, updatedAt: now, servedUsers: [], owners: [], mediaOwners: [], issued: {}, originals: null, hops: [] };
 }
 
-/** The draft as the next state, stamped with the time of the message that made it. */
+/** The draft as the next state: one version on from the state it was drafted from, stamped with the time of the message that made it. */
 export function settle(draft: CallDraft, now: number): CallState {
+  draft.version += 1;
   draft.updatedAt = now;
   return draft;
 }

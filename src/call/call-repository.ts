@@ -48,7 +48,7 @@ export class CallRepository {
       await this.#store.delete(next.id);
       return true;
     }
-    if (!(await this.#store.put({ ...next, version: next.version + 1 }))) {
+    if (!(await this.#store.put(next))) {
       return false;
     }
     for (const entry of index) {

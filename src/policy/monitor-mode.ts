@@ -13,8 +13,8 @@ const PASS_UNCHANGED: AppliedVerdict = Object.freeze({ action: 'forward', status
 
 export function withMode(outcome: PolicyOutcome, mode: GuardMode, original: string | null): Verdict {
   if (mode === 'enforce') {
-    const { action, status, sdp, created, openedMedia } = outcome;
-    return { ...outcome, enforced: true, applied: { action, status, sdp, created, openedMedia }, wouldHave: null };
+    // What is decided is what is applied: the outcome is its own applied part.
+    return { ...outcome, enforced: true, applied: outcome, wouldHave: null };
   }
   return { ...outcome, enforced: false, applied: PASS_UNCHANGED, wouldHave: differenceFromEnforce(outcome, original) };
 }
