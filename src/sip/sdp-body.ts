@@ -4,7 +4,8 @@
  * to "the SDP" of a message it does to each of them, and everything else of the body stays byte
  * for byte as it came (see sip-body.ts).
  */
-import { classifyBody, rewriteBody, type BodyClass, type BodyLimits } from './sip-body.ts';
+import type { BodyLimits } from './body-limits.ts';
+import { classifyBody, rewriteBody, type BodyClass } from './sip-body.ts';
 import { getHeader, removeHeader, setHeader } from './sip-headers.ts';
 import type { SipMessage } from './sip-message.ts';
 
