@@ -1,6 +1,7 @@
 /** Body classification and byte-exact rewriting: single bodies, RFC 5621 multiparts, hostile input. */
 import t from 'tap';
-import { classifyBody, rewriteBody } from '../../src/sip/sip-body.ts';
+import { rewriteBody } from '../../src/sip/body-rewrite.ts';
+import { classifyBody } from '../../src/sip/sip-body.ts';
 import type { BodyClass } from '../../src/sip/sip-body.ts';
 import type { BodyPart } from '../../src/sip/body-part.ts';
 
