@@ -41,6 +41,9 @@
  */
 import { dcmapParamsProblem, parseDcmapParams } from './dcmap-params.ts';
 import { SdpParseError } from './sdp-parse-error.ts';
+import { attributeName, isDigit, isSpace, nameAt, parseDigits, splitTokens } from './sdp-fields.ts';
+import { lineError, lineProblem } from './sdp-line-check.ts';
+import { splitLines } from './sdp-raw-lines.ts';
 import type { DcChannel, DcMedia, SdpOrigin, SdpView } from './sdp-types.ts';
 
 /** The lines of one channel and what readSdp reports about it. */
@@ -174,66 +177,6 @@ export function parseDoc(raw: string): SdpDoc {
     media.push(readMedia(texts, k, line, end));
   }
   return { raw, texts, eols, originLine, origin, media };
-}
-
-/** The SdpParseError for doc line `index`: 1-based line number and reason, never the text (it may carry identities). */
-function lineError(index: number, reason: string): SdpParseError {
-  return new SdpParseError(`SDP line ${index + 1}: ${reason}`);
-}
-
-/** Line types whose value is free text (RFC 8866 5.3-5.6): non-ASCII white space may be part of a name. */
-const TEXT_TYPES = new Set(['s', 'i', 'u', 'e', 'p']);
-
-/**
- * Why `text` is not an SDP line (RFC 4566 section 5: `<type>=<value>`, type one lower-case
- * letter, no white space before `=`), or null when it is one. A blank right after `=` is
- * tolerated: RFC 8866 section 5 lets a value start with white space (`s= `), and every reader
- * here skips it, so the guard sees what a lenient peer sees.
- */
-function lineProblem(text: string): string | null {
-  if (text.length === 0) {
-    return 'empty line inside the SDP (RFC 4566 section 5: every line is <type>=<value>)';
-  }
-  const type = text.charCodeAt(0);
-  if (type < 0x61 || type > 0x7a) {
-    if (isSpace(type) || isExoticSpace(type)) {
-      return 'white space before the type letter (RFC 4566 section 5)';
-    }
-    if (type >= 0x41 && type <= 0x5a) {
-      return 'upper-case type letter (RFC 4566 section 5: the type is one lower-case letter)';
-    }
-    return `line does not start with a lower-case type letter (found ${codePoint(type)})`;
-  }
-  const eq = text.charCodeAt(1);
-  if (eq !== 0x3d) {
-    if (isSpace(eq) || isExoticSpace(eq)) {
-      return 'white space between the type letter and "=" (RFC 4566 section 5)';
-    }
-    return text.indexOf('=') < 0 ? 'no "=": not a <type>=<value> line (RFC 4566 section 5)' : 'the type is more than one letter (RFC 4566 section 5)';
-  }
-  const freeText = TEXT_TYPES.has(text.charAt(0));
-  for (let i = 2; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || (c >= 0x7f && c <= 0x9f)) {
-      return `control character ${codePoint(c)} at column ${i + 1} (only tab is allowed inside a value)`;
-    }
-    if (c === 0x2028 || c === 0x2029 || c === 0xfeff) {
-      return `${codePoint(c)} at column ${i + 1} (a line break or invisible character to some readers)`;
-    }
-    if (!freeText && isExoticSpace(c)) {
-      return `non-ASCII white space ${codePoint(c)} at column ${i + 1} (fields are separated by space or tab only)`;
-    }
-  }
-  return null;
-}
-
-function codePoint(c: number): string {
-  return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-/** White space other than space/tab that JavaScript's `\s` (and many splitters) treat as a field separator. */
-function isExoticSpace(c: number): boolean {
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 function readMedia(texts: readonly string[], index: number, line: number, end: number): DocMedia {
@@ -458,17 +401,6 @@ function reqAppId(text: string): string | null {
   return splitTokens(text, colon + 1)[0] ?? null;
 }
 
-/** `a=<name>:...` or `a=<name>` → lower-case name, trimmed. */
-export function attributeName(text: string): string {
-  return nameAt(text, 2);
-}
-
-/** Lower-cased, trimmed text from `from` up to the first `:` (or the end). */
-function nameAt(text: string, from: number): string {
-  const colon = text.indexOf(':', from);
-  return (colon < 0 ? text.slice(from) : text.slice(from, colon)).trim().toLowerCase();
-}
-
 /**
  * `a=dcmap:<id> <rest>` / `a=dcsa:<id> <rest>` → stream id and trimmed rest, or null when the id
  * is not 1 to 5 digits (RFC 8864 5.1) of at most 65535 (an SCTP stream id is 16 bits, RFC 4960
@@ -494,76 +426,6 @@ function splitStreamId(text: string): { streamId: number; rest: string } | null 
   return streamId > 65535 ? null : { streamId, rest: text.slice(p).trim() };
 }
 
-/** Whitespace-separated tokens of `text` from offset `from`. */
-export function splitTokens(text: string, from: number): string[] {
-  const tokens: string[] = [];
-  let p = from;
-  const n = text.length;
-  while (p < n) {
-    while (p < n && isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    const start = p;
-    while (p < n && !isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    if (p > start) {
-      tokens.push(text.slice(start, p));
-    }
-  }
-  return tokens;
-}
-
-/** `text` with its whitespace-separated token number `index` (counted from offset `from`) replaced, or null when there is no such token. */
-export function replaceToken(text: string, from: number, index: number, replacement: string): string | null {
-  let p = from;
-  const n = text.length;
-  let count = 0;
-  while (p < n) {
-    while (p < n && isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    const start = p;
-    while (p < n && !isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    if (p > start) {
-      if (count === index) {
-        return text.slice(0, start) + replacement + text.slice(p);
-      }
-      count += 1;
-    }
-  }
-  return null;
-}
-
-/** Splits like sdp-transform (`\r\n`, `\r`, `\n`), keeping each line's ending. */
-function splitLines(raw: string, texts: string[], eols: string[]): void {
-  const n = raw.length;
-  let start = 0;
-  for (let i = 0; i < n; i += 1) {
-    const c = raw.charCodeAt(i);
-    if (c === 10) {
-      texts.push(raw.slice(start, i));
-      eols.push('\n');
-      start = i + 1;
-    } else if (c === 13) {
-      texts.push(raw.slice(start, i));
-      if (raw.charCodeAt(i + 1) === 10) {
-        eols.push('\r\n');
-        i += 1;
-      } else {
-        eols.push('\r');
-      }
-      start = i + 1;
-    }
-  }
-  if (start < n) {
-    texts.push(raw.slice(start));
-    eols.push('');
-  }
-}
-
 /**
  * The document's text with some lines replaced (a string, without line ending) or dropped
  * (null). Every other line comes out byte for byte, and every kept line with its own line
@@ -581,34 +443,6 @@ export function renderDoc(doc: SdpDoc, edits: ReadonlyMap<number, string | null>
   return out;
 }
 
-/** Where the session-level `o=` line is: [start, end of its text, end of its line ending], or null. */
-export function findOriginLine(raw: string): { start: number; textEnd: number; lineEnd: number } | null {
-  const n = raw.length;
-  let start = 0;
-  while (start < n) {
-    let p = start;
-    while (p < n) {
-      const c = raw.charCodeAt(p);
-      if (c === 10 || c === 13) {
-        break;
-      }
-      p += 1;
-    }
-    const textEnd = p;
-    if (p < n) {
-      p += raw.charCodeAt(p) === 13 && raw.charCodeAt(p + 1) === 10 ? 2 : 1;
-    }
-    if (raw.startsWith('o=', start)) {
-      return { start, textEnd, lineEnd: p };
-    }
-    if (raw.startsWith('m=', start)) {
-      return null;
-    }
-    start = p;
-  }
-  return null;
-}
-
 /** Port of an m-line port token (`9`, `9/2`); -1 when unreadable. */
 function parsePort(token: string | undefined): number {
   if (token === undefined) {
@@ -616,38 +450,6 @@ function parsePort(token: string | undefined): number {
   }
   const slash = token.indexOf('/');
   return parseDigits(slash < 0 ? token : token.slice(0, slash)) ?? -1;
-}
-
-function parseDigits(text: string): number | null {
-  if (text.length === 0 || text.length > 15) {
-    return null;
-  }
-  for (let i = 0; i < text.length; i += 1) {
-    if (!isDigit(text.charCodeAt(i))) {
-      return null;
-    }
-  }
-  return Number(text);
-}
-
-export function isDecimal(text: string): boolean {
-  if (text.length === 0) {
-    return false;
-  }
-  for (let i = 0; i < text.length; i += 1) {
-    if (!isDigit(text.charCodeAt(i))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 11 || c === 12;
 }
 
 const docs = new WeakMap<SdpView, SdpDoc>();
