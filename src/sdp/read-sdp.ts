@@ -1,4 +1,5 @@
-import { parseDoc, viewOf } from './sdp-doc.ts';
+import { parseDoc } from './sdp-doc.ts';
+import { viewOf } from './sdp-doc-view.ts';
 import type { SdpView } from './sdp-types.ts';
 
 /**

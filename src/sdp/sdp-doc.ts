@@ -11,8 +11,8 @@
  * 2. One reading for reading and rewriting. The DC model readSdp reports (which dcmap, dcsa and
  *    3gpp-req-app lines belong to which channel) is the very one the rewriter deletes lines by,
  *    so the two can never disagree about an association. The view returned by readSdp is tied
- *    to its document (WeakMap), so a verdict reads the text once: no sdp-transform parse on top
- *    (which alone costs several times this whole scan).
+ *    to its document (WeakMap, sdp-doc-view.ts), so a verdict reads the text once: no
+ *    sdp-transform parse on top (which alone costs several times this whole scan).
  * 3. Strict lines, so nothing hides from the guard. Lines are split exactly as sdp-transform
  *    splits them (CRLF, LF, lone CR), and every line must be an SDP line (RFC 4566 section 5,
  *    RFC 8866 section 5: `<type>=<value>`, type exactly one lower-case letter, directly followed
@@ -38,13 +38,20 @@
  *
  * Everything is linear scanning with indexOf/charCodeAt: no regular expressions, so no
  * backtracking on hostile input.
+ *
+ * One module per job of the reading: sdp-raw-lines.ts splits the text into lines,
+ * sdp-line-check.ts refuses any line that is not an SDP line (point 3), sdp-media-section.ts
+ * reads each m-line section and dc-channels.ts the channels of a DC m-line (point 2), and
+ * sdp-fields.ts splits a line into fields for all of them and for the rewriters. This module
+ * holds the document itself: reading it in order and rendering it back (point 1).
+ * sdp-doc-view.ts ties the view readSdp returns to its document.
  */
 import { splitTokens } from './sdp-fields.ts';
 import { lineError, lineProblem } from './sdp-line-check.ts';
 import { readMedia, type DocMedia } from './sdp-media-section.ts';
 import { SdpParseError } from './sdp-parse-error.ts';
 import { splitLines } from './sdp-raw-lines.ts';
-import type { DcChannel, DcMedia, SdpOrigin, SdpView } from './sdp-types.ts';
+import type { SdpOrigin } from './sdp-types.ts';
 
 export interface SdpDoc {
   readonly raw: string;
@@ -134,31 +141,4 @@ export function renderDoc(doc: SdpDoc, edits: ReadonlyMap<number, string | null>
     out += (edit ?? doc.texts[line] ?? '') + (doc.eols[line] ?? '');
   }
   return out;
-}
-
-const docs = new WeakMap<SdpView, SdpDoc>();
-
-/** The public view of a document; remembered so applyDcEdits/alignAnswer need not read the text again. */
-export function viewOf(doc: SdpDoc): SdpView {
-  const dcMedia: DcMedia[] = [];
-  const mediaTypes: string[] = [];
-  for (const m of doc.media) {
-    mediaTypes.push(m.type);
-    if (m.isDc) {
-      const channels: DcChannel[] = [];
-      for (const c of m.channels.values()) {
-        channels.push(c.channel);
-      }
-      dcMedia.push({ index: m.index, port: m.port, proto: m.proto, bandwidthKbps: m.bandwidthKbps, channels });
-    }
-  }
-  const view: SdpView = { raw: doc.raw, mediaCount: doc.media.length, mediaTypes, origin: doc.origin, dcMedia };
-  docs.set(view, doc);
-  return view;
-}
-
-/** The document of a view: the one readSdp built it from, or a fresh reading of its raw text. */
-export function docOf(view: SdpView): SdpDoc {
-  const doc = docs.get(view);
-  return doc !== undefined && doc.raw === view.raw ? doc : parseDoc(view.raw);
 }
