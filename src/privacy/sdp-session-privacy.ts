@@ -16,7 +16,8 @@
  * policy (an SDP it cannot read throws SdpParseError; the caller decides what to do).
  */
 import { SdpParseError } from '../sdp/sdp-parse-error.ts';
-import { isDecimal, parseDoc, renderDoc, splitTokens } from '../sdp/sdp-doc.ts';
+import { parseDoc, renderDoc } from '../sdp/sdp-doc.ts';
+import { isDecimal, splitTokens } from '../sdp/sdp-fields.ts';
 
 export interface SdpSessionPrivacyContext {
   /** `<sess-id>` written into `o=`: a decimal string (RFC 4566 5.2), e.g. one per call and peer. */

@@ -3,7 +3,10 @@
  * lines are dropped or replaced, never re-serialised, so everything the guard does not touch
  * leaves byte for byte as it came, line endings included.
  */
-import { attributeName, docOf, findOriginLine, isDecimal, renderDoc, replaceToken, splitTokens } from './sdp-doc.ts';
+import { renderDoc } from './sdp-doc.ts';
+import { docOf } from './sdp-doc-view.ts';
+import { attributeName, isDecimal, replaceToken, splitTokens } from './sdp-fields.ts';
+import { findOriginLine } from './sdp-raw-lines.ts';
 import type { SdpDoc } from './sdp-doc.ts';
 import type { DcChannel, DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
 

@@ -1,4 +1,5 @@
-import { parseDoc, viewOf } from './sdp-doc.ts';
+import { parseDoc } from './sdp-doc.ts';
+import { viewOf } from './sdp-doc-view.ts';
 import type { SdpView } from './sdp-types.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { SdpView } from './sdp-types.ts';
  * no unreadable dcmap/dcsa stream id in a DC m-line; sdp-doc.ts lists the rules. Otherwise
  * lenient: LF, CRLF or mixed line endings, attributes in any order, missing `s=`/`t=`/`o=`
  * (origin null), several DC m-lines, duplicate stream ids (the first dcmap line wins).
- * `dcMedia` lists every DC m-line, port 0 ones included; see sdp-doc.ts for how channels are
+ * `dcMedia` lists every DC m-line, port 0 ones included; see dc-channels.ts for how channels are
  * classified and how `3gpp-req-app` lines are associated.
  */
 export function readSdp(raw: string): SdpView {

@@ -10,7 +10,8 @@
  *   from a data channel hidden in text the guard does not understand, so nothing of it passes;
  *   the dialog stands and either side may offer again.
  */
-import { docOf, type SdpDoc } from './sdp-doc.ts';
+import type { SdpDoc } from './sdp-doc.ts';
+import { docOf } from './sdp-doc-view.ts';
 import type { SdpView } from './sdp-types.ts';
 
 export interface RefusingAnswerContext {

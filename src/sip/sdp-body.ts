@@ -2,9 +2,11 @@
  * SDP wherever a message carries it: a single body of type application/sdp (any letter case,
  * any parameters) or every SDP leaf of a multipart body, nested (RFC 5621). What the guard does
  * to "the SDP" of a message it does to each of them, and everything else of the body stays byte
- * for byte as it came (see sip-body.ts).
+ * for byte as it came (see sip-body.ts and body-rewrite.ts).
  */
-import { classifyBody, rewriteBody, type BodyClass, type BodyLimits } from './sip-body.ts';
+import type { BodyLimits } from './body-limits.ts';
+import { rewriteBody } from './body-rewrite.ts';
+import { classifyBody, type BodyClass } from './sip-body.ts';
 import { getHeader, removeHeader, setHeader } from './sip-headers.ts';
 import type { SipMessage } from './sip-message.ts';
 

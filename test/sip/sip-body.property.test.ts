@@ -6,8 +6,10 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
-import { classifyBody, rewriteBody } from '../../src/sip/sip-body.ts';
-import type { BodyClass, BodyPart } from '../../src/sip/sip-body.ts';
+import { rewriteBody } from '../../src/sip/body-rewrite.ts';
+import { classifyBody } from '../../src/sip/sip-body.ts';
+import type { BodyClass } from '../../src/sip/sip-body.ts';
+import type { BodyPart } from '../../src/sip/body-part.ts';
 
 interface Leaf {
   readonly kind: 'leaf';

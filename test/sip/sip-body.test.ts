@@ -1,7 +1,9 @@
 /** Body classification and byte-exact rewriting: single bodies, RFC 5621 multiparts, hostile input. */
 import t from 'tap';
-import { classifyBody, rewriteBody } from '../../src/sip/sip-body.ts';
-import type { BodyClass, BodyPart } from '../../src/sip/sip-body.ts';
+import { rewriteBody } from '../../src/sip/body-rewrite.ts';
+import { classifyBody } from '../../src/sip/sip-body.ts';
+import type { BodyClass } from '../../src/sip/sip-body.ts';
+import type { BodyPart } from '../../src/sip/body-part.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=dcmap:0 label="x"\r\n';
 /** Every byte value, as an application/isup part would carry (latin1 byte string). */
