@@ -43,7 +43,8 @@ export function lookupOf(ctx: StepContext, msg: SipMessage, sender: Sender): { r
       },
     };
   }
-  if (admission(ctx, msg, sender) !== null) {
+  // Refused before any look-up: nothing of an unknown source reaches the store.
+  if (sender.peer === undefined && ctx.profile.guard.unknownPeers === 'reject') {
     return { lookup: null };
   }
   if (msg.method === 'CANCEL') {
