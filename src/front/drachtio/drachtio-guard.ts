@@ -34,9 +34,7 @@
  *   487 it relays back finds the upstream transaction already answered.
  */
 import type { CallController, Inbound } from '../../call/call-controller.ts';
-import type { ControllerOutcome } from '../../call/controller-outcome.ts';
 import { reasonPhrase } from '../../call/sip-builders.ts';
-import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
@@ -45,8 +43,7 @@ import { SipParseError } from '../../sip/sip-parse-error.ts';
 import { getHeader, setHeader } from '../../sip/sip-headers.ts';
 import { parseUri } from '../../sip/sip-uri.ts';
 import { unbracket } from '../../transport/endpoint.ts';
-import type { ControllerQueue } from '../controller-queue.ts';
-import { GuardRuntime } from '../guard-runtime.ts';
+import { GuardRuntime, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
@@ -67,27 +64,19 @@ import {
   type SrfRequestSpec,
 } from './srf-wire.ts';
 
-export interface DrachtioGuardOptions {
-  readonly profile: Profile;
-  readonly controller: CallController;
-  readonly logger: Logger;
+export interface DrachtioGuardOptions extends GuardRuntimeOptions {
   readonly connection: DrachtioConnection;
   /** Tests may inject a drachtio-srf instance; by default a new one. */
   readonly srf?: SrfApp;
   /** How long to wait for drachtio-server to accept the connection. */
   readonly connectTimeoutMs?: number;
-  /** How often abandoned calls are swept (guard-runtime.ts); tests make it short. */
-  readonly sweepIntervalMs?: number;
 }
 
 /** Every method drachtio-server may hand an application (drachtio-srf's `use(method)` also registers the route). */
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'OPTIONS', 'MESSAGE', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH', 'REFER', 'REGISTER'];
 
-
 export class DrachtioGuard {
-  readonly #runtime: GuardRuntime;
-  readonly #queue: ControllerQueue;
-  #limits: Profile['limits'];
+  readonly #runtime: GuardRuntime<SrfServerResponse>;
   readonly #logger: Logger;
   readonly #srf: SrfApp;
   readonly #book = new DialogBook<SrfAck, SrfSentRequest>();
@@ -99,9 +88,11 @@ export class DrachtioGuard {
 
   private constructor(options: DrachtioGuardOptions) {
     this.#logger = options.logger;
-    this.#limits = options.profile.limits;
-    this.#runtime = new GuardRuntime(options.controller, options.profile, options.logger, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
-    this.#queue = this.#runtime.queue;
+    this.#runtime = new GuardRuntime(options, {
+      answer: (res, response) => this.#send(res, response),
+      forward: (outcome, inbound) => this.#forward(outcome, inbound),
+      relay: (res, response) => this.#send(res, response),
+    });
     this.#srf = options.srf ?? createSrf();
     for (const method of METHODS) {
       this.#srf.use(method.toLowerCase(), (req, res) => this.#onRequest(req, res));
@@ -128,7 +119,6 @@ export class DrachtioGuard {
 
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
   replaceController(controller: CallController, profile: Profile): void {
-    this.#limits = profile.limits;
     this.#runtime.reload(controller, profile);
   }
 
@@ -146,12 +136,16 @@ export class DrachtioGuard {
    * SIGTERM: new dialogs get 503 from now on; requests in progress run to their final response
    * (or `graceMs`), then the connection to drachtio-server closes.
    */
-  async stop(graceMs = 5_000): Promise<void> {
-    await this.#runtime.drain(graceMs, () => this.#pending > 0);
-    this.#stopped = true;
-    this.#runtime.close();
-    this.#srf.removeAllListeners('connect');
-    this.#srf.disconnect();
+  stop(graceMs = 5_000): Promise<void> {
+    return this.#runtime.stop(
+      graceMs,
+      () => this.#pending > 0,
+      () => {
+        this.#stopped = true;
+        this.#srf.removeAllListeners('connect');
+        this.#srf.disconnect();
+      },
+    );
   }
 
   #connect(opts: DrachtioConnection, timeoutMs: number): Promise<string> {
@@ -202,7 +196,7 @@ export class DrachtioGuard {
     const source = inboundOf(req);
     let msg: SipMessage;
     try {
-      msg = parseRaw(req.raw, this.#limits.message);
+      msg = parseRaw(req.raw, this.#runtime.profile.limits.message);
     } catch (error) {
       this.#logger.warn({ method: req.method, source, reason: (error as Error).message }, 'unparseable request from drachtio-server');
       if (req.method !== 'ACK') {
@@ -216,12 +210,9 @@ export class DrachtioGuard {
     if (msg.kind !== 'request') {
       return;
     }
-    const handled = this.#handleRequest(msg, req, res, source).catch((error: unknown) => {
-      this.#logger.error({ err: error, method: msg.method }, 'request handling failed');
-      if (msg.method !== 'ACK') {
-        this.#send(res, { kind: 'response', status: 500, reason: 'Server Internal Error', headers: [], body: '' });
-      }
-    });
+    // An ACK is never answered.
+    const txn = msg.method === 'ACK' ? null : res;
+    const handled = this.#handleRequest(msg, req, txn, source).catch((error: unknown) => this.#runtime.fail(msg, txn, error));
     if (msg.method === 'INVITE') {
       // Registered now, before any await: drachtio-srf emits it as soon as the CANCEL arrives.
       req.on('cancel', (cancel) => {
@@ -234,7 +225,8 @@ export class DrachtioGuard {
     }
   }
 
-  async #handleRequest(req: SipRequest, srfReq: SrfInboundRequest, res: SrfServerResponse, source: Inbound): Promise<void> {
+  /** drachtio-server's dialog and RSeq numbering noted, then the runtime's; settles once the decision is acted on. */
+  async #handleRequest(req: SipRequest, srfReq: SrfInboundRequest, txn: SrfServerResponse | null, source: Inbound): Promise<void> {
     const ids = legIds(req);
     if (req.method === 'BYE') {
       // drachtio-server drops its dialog when a BYE arrives, before anyone answers it.
@@ -242,53 +234,27 @@ export class DrachtioGuard {
     } else if (srfReq.stackDialogId !== undefined) {
       this.#book.noteDialog(ids.callId, ids.toTag, srfReq.stackDialogId);
     }
-    const draining = this.#runtime.refusalWhileDraining(req);
-    if (draining !== null) {
-      this.#send(res, draining);
-      return;
-    }
     const rack = req.method === 'PRACK' ? getHeader(req, 'RAck') : undefined;
     if (rack !== undefined) {
       setHeader(req, 'RAck', this.#rseq.rack(ids.callId, rack));
     }
-    const dialogCreating = this.#runtime.isDialogCreating(req);
-    // Settles once the decision is made and acted on: a CANCEL or UPDATE of this INVITE waits for it.
-    await new Promise<void>((resolve, reject) => {
-      const then = (outcome: ControllerOutcome): void => {
-        try {
-          this.#dispatch(req, res, source, outcome, dialogCreating);
-        } finally {
-          resolve();
-        }
-      };
-      if (!this.#queue.request(req, source, then, reject)) {
-        if (req.method !== 'ACK') {
-          this.#send(res, this.#queue.busy(req));
-        }
-        resolve();
-      }
-    });
+    // A CANCEL or UPDATE of this INVITE waits for it.
+    await this.#runtime.request(req, source, txn);
   }
 
-  #dispatch(req: SipRequest, res: SrfServerResponse, source: Inbound, outcome: ControllerOutcome, dialogCreating: boolean): void {
-    if (req.method === 'ACK') {
-      if (outcome.kind === 'forward') {
+  /** What the controller forwards: an ACK in drachtio-server's dialog, a CANCEL on its INVITE, any other request sent on. */
+  #forward(outcome: Forwarded, { request, source, txn }: InboundRequest<SrfServerResponse>): void {
+    switch (request.method) {
+      case 'ACK':
         this.#relayAck(outcome.message as SipRequest);
-      } else {
-        logDecision(this.#logger, outcome, false);
-      }
-      return;
-    }
-    logDecision(this.#logger, outcome, dialogCreating);
-    switch (outcome.kind) {
-      case 'reply':
-        this.#send(res, outcome.response);
         return;
-      case 'drop':
+      case 'CANCEL':
+        this.#relayCancel(outcome);
         return;
-      case 'forward':
-        this.#forward(outcome, res, source);
     }
+    const ids = legIds(outcome.message);
+    const dialogId = ids.toTag === null ? undefined : this.#book.dialogOf(ids.callId, ids.fromTag);
+    this.#sendRequest(outcome.message as SipRequest, outcome.to.uri, dialogId, txn, source);
   }
 
   /**
@@ -299,23 +265,19 @@ export class DrachtioGuard {
    */
   #handleCancel(raw: string, inviteSource: Inbound): void {
     try {
-      const cancel = parseRaw(raw, this.#limits.message);
+      const cancel = parseRaw(raw, this.#runtime.profile.limits.message);
       if (cancel.kind !== 'request') {
         return;
       }
       const from = { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address };
-      // Over its queue, nothing to answer: drachtio-server has answered the CANCEL already.
-      this.#queue.request(cancel, from, (outcome) => this.#relayCancel(outcome), (error: unknown) => this.#logger.error({ err: error }, 'CANCEL handling failed'));
+      // Nothing to answer (even over its queue): drachtio-server has answered the CANCEL already.
+      void this.#runtime.request(cancel, from, null);
     } catch (error) {
       this.#logger.error({ err: error }, 'CANCEL handling failed');
     }
   }
 
-  #relayCancel(outcome: ControllerOutcome): void {
-    logDecision(this.#logger, outcome, false);
-    if (outcome.kind !== 'forward') {
-      return;
-    }
+  #relayCancel(outcome: Forwarded): void {
     const ids = legIds(outcome.message);
     const invite = this.#book.inviteOf(ids.callId, ids.fromTag, ids.seq);
     if (invite === undefined) {
@@ -327,13 +289,6 @@ export class DrachtioGuard {
         this.#logger.debug({ err }, 'CANCEL not sent');
       }
     });
-  }
-
-  #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, relayTo: SrfServerResponse, onBehalfOf: Inbound): void {
-    const request = outcome.message as SipRequest;
-    const ids = legIds(request);
-    const dialogId = ids.toTag === null ? undefined : this.#book.dialogOf(ids.callId, ids.fromTag);
-    this.#sendRequest(request, outcome.to.uri, dialogId, relayTo, onBehalfOf);
   }
 
   /**
@@ -370,7 +325,7 @@ export class DrachtioGuard {
       sent.on('response', (res, ack) => {
         let response: SipResponse;
         try {
-          const parsed = parseRaw(res.raw, this.#limits.message);
+          const parsed = parseRaw(res.raw, this.#runtime.profile.limits.message);
           if (parsed.kind !== 'response') {
             return;
           }
@@ -403,28 +358,9 @@ export class DrachtioGuard {
     });
   }
 
-  /** A response from downstream, through the controller, back on the inbound transaction; settles once it is acted on. */
+  /** A response from downstream, through the controller (guard-runtime.ts), back on the inbound transaction; settles once it is acted on. */
   #relay(res: SipResponse, from: SrfInboundResponse | Inbound, relayTo: SrfServerResponse | null, onBehalfOf: Inbound): Promise<void> {
-    const source: Inbound = 'raw' in from ? inboundOf(from) : from;
-    return new Promise<void>((resolve) => {
-      const fail = (error: unknown): void => {
-        this.#logger.error({ err: error, status: res.status }, 'response handling failed');
-        resolve();
-      };
-      const then = (outcome: ControllerOutcome): void => {
-        try {
-          if (outcome.report.reasons.length > 0) {
-            logDecision(this.#logger, outcome, false);
-          }
-          if (outcome.kind === 'forward' && relayTo !== null) {
-            this.#send(relayTo, outcome.message as SipResponse);
-          }
-        } finally {
-          resolve();
-        }
-      };
-      this.#queue.response(res, source, onBehalfOf, then, fail);
-    });
+    return this.#runtime.response(res, 'raw' in from ? inboundOf(from) : from, onBehalfOf, relayTo);
   }
 
   /** The ACK of a 2xx, in the dialog drachtio-server made from that 2xx. */
