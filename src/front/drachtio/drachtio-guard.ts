@@ -41,16 +41,16 @@ import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { SipParseError } from '../../sip/sip-parse-error.ts';
 import { getHeader, setHeader } from '../../sip/sip-headers.ts';
-import { parseUri } from '../../sip/sip-uri.ts';
-import { unbracket } from '../../transport/endpoint.ts';
 import { GuardRuntime, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
 import { RSeqMap } from './rseq-map.ts';
+import { connectSrf } from './srf-connect.ts';
 import { createSrf, type SrfAck, type SrfApp, type SrfInboundRequest, type SrfInboundResponse, type SrfSentRequest, type SrfServerResponse } from './srf-port.ts';
 import {
   ackOptions,
+  destinationAsSource,
   dialogRequest,
   hostPortOf,
   inboundOf,
@@ -103,7 +103,7 @@ export class DrachtioGuard {
   static async start(options: DrachtioGuardOptions): Promise<DrachtioGuard> {
     const guard = new DrachtioGuard(options);
     const { host, port, secret } = options.connection;
-    const hostport = await guard.#connect({ host, port, secret }, options.connectTimeoutMs ?? 10_000);
+    const hostport = await connectSrf(guard.#srf, { host, port, secret }, options.connectTimeoutMs ?? 10_000, guard.#logger, () => guard.#stopped);
     guard.#hostports = [...new Set(reportedAddresses(hostport))];
     guard.#logger.info({ drachtio: `${host}:${port}`, sip: guard.#hostports }, 'connected to drachtio-server');
     const self = new GuardSelf(options.profile);
@@ -146,45 +146,6 @@ export class DrachtioGuard {
         this.#srf.disconnect();
       },
     );
-  }
-
-  #connect(opts: DrachtioConnection, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (error: Error): void => {
-        if (!settled) {
-          settled = true;
-          clearTimeout(timer);
-          this.#srf.disconnect();
-          reject(error);
-        }
-      };
-      const timer = setTimeout(() => fail(new Error(`drachtio-server at ${opts.host}:${opts.port} did not accept the connection within ${timeoutMs} ms`)), timeoutMs);
-      // srf.connect() reports a refused secret as a 'connect' event with an error: it must be checked.
-      this.#srf.on('connect', (err, hostport) => {
-        if (err !== null && err !== undefined) {
-          fail(new Error(`drachtio-server at ${opts.host}:${opts.port} refused the connection: ${err.message}`));
-          return;
-        }
-        if (settled) {
-          this.#logger.info({ sip: hostport }, 'reconnected to drachtio-server');
-          return;
-        }
-        settled = true;
-        clearTimeout(timer);
-        resolve(hostport ?? '');
-      });
-      this.#srf.on('error', (err) => {
-        // drachtio-srf retries by itself; until the first connection this is only noted.
-        this.#logger.warn({ reason: err instanceof Error ? err.message : String(err), drachtio: `${opts.host}:${opts.port}` }, 'drachtio-server connection error');
-      });
-      this.#srf.on('close', () => {
-        if (settled && !this.#stopped) {
-          this.#logger.warn({ drachtio: `${opts.host}:${opts.port}` }, 'lost the drachtio-server connection; reconnecting');
-        }
-      });
-      this.#srf.connect(opts);
-    });
   }
 
   #onRequest(req: SrfInboundRequest, res: SrfServerResponse): void {
@@ -402,11 +363,4 @@ export class DrachtioGuard {
       res.send(Math.floor(status / 100) * 100, reason, opts, callback);
     }
   }
-}
-
-/** Whom a response the guard made up for an unsent request is attributed to: the destination. */
-function destinationAsSource(destination: string): Inbound {
-  const uri = parseUri(destination);
-  const tcp = uri !== null && uri.params.some(([name, value]) => name.toLowerCase() === 'transport' && value?.toLowerCase() === 'tcp');
-  return { address: unbracket(uri?.host ?? ''), port: uri?.port ?? 5060, transport: tcp ? 'tcp' : 'udp' };
 }

@@ -8,6 +8,7 @@ import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/s
 import type { MessageLimits } from '../../sip/message-limits.ts';
 import { parseSipMessage } from '../../sip/sip-parser.ts';
 import { formatUri, parseUri } from '../../sip/sip-uri.ts';
+import { unbracket } from '../../transport/endpoint.ts';
 import type { SrfMessage, SrfRequestOptions, SrfSendOptions } from './srf-port.ts';
 
 /**
@@ -190,4 +191,11 @@ export function hostPortOf(uri: string): string | null {
     return null;
   }
   return `${parsed.host.toLowerCase()}:${parsed.port ?? (parsed.scheme === 'sips' ? 5061 : 5060)}`;
+}
+
+/** Whom a response the guard made up for an unsent request is attributed to: the destination. */
+export function destinationAsSource(destination: string): Inbound {
+  const uri = parseUri(destination);
+  const tcp = uri !== null && uri.params.some(([name, value]) => name.toLowerCase() === 'transport' && value?.toLowerCase() === 'tcp');
+  return { address: unbracket(uri?.host ?? ''), port: uri?.port ?? 5060, transport: tcp ? 'tcp' : 'udp' };
 }
