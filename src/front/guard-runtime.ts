@@ -33,6 +33,14 @@ export interface GuardRuntimeOptions {
 
 export type Forwarded = Extract<ControllerOutcome, { kind: 'forward' }>;
 
+/**
+ * What the guard tells itself when a request it forwards could not be sent or was never
+ * answered (503, 408): fed through the controller like a downstream response, so state ends cleanly.
+ */
+export function localResponse(req: SipRequest, status: number): SipResponse {
+  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
+}
+
 /** A request from the network as the runtime hands it back to its front end. */
 export interface InboundRequest<Txn> {
   readonly request: SipRequest;

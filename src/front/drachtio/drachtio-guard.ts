@@ -41,7 +41,7 @@ import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { SipParseError } from '../../sip/sip-parse-error.ts';
 import { getHeader, setHeader } from '../../sip/sip-headers.ts';
-import { GuardRuntime, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
+import { GuardRuntime, localResponse, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
@@ -59,7 +59,6 @@ import {
   reportedAddresses,
   responseSpec,
   standaloneRequest,
-  syntheticResponse,
   withControllerCSeq,
   type SrfRequestSpec,
 } from './srf-wire.ts';
@@ -277,7 +276,7 @@ export class DrachtioGuard {
           return;
         }
         this.#logger.warn({ err, method: request.method, to: destination }, 'drachtio-server did not send the request');
-        void this.#relay(syntheticResponse(request, 503), destinationAsSource(destination), relayTo, onBehalfOf);
+        void this.#relay(localResponse(request, 503), destinationAsSource(destination), relayTo, onBehalfOf);
         return;
       }
       if (request.method === 'INVITE') {

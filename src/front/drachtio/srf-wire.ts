@@ -1,6 +1,5 @@
 import { Buffer } from 'node:buffer';
 import type { Inbound } from '../../call/call-controller.ts';
-import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { parseCSeq } from '../../sip/cseq.ts';
 import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader, getHeaderValues, setHeader } from '../../sip/sip-headers.ts';
@@ -144,11 +143,6 @@ export function withControllerCSeq(res: SipResponse, seq: number, method: string
   const out: SipResponse = { ...res, headers: [...res.headers] };
   setHeader(out, 'CSeq', `${seq} ${method}`);
   return out;
-}
-
-/** What the guard tells itself when a request could not be sent: fed through the controller so state ends cleanly. */
-export function syntheticResponse(req: SipRequest, status: number): SipResponse {
-  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
 }
 
 /** Identifiers of one message on one leg. */

@@ -1,5 +1,5 @@
 import type { CallController } from '../../call/call-controller.ts';
-import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
+import { echoHeaders, responseOnLeg } from '../../call/sip-builders.ts';
 import type { Logger } from '../../log/logger.ts';
 import { PeerDirectory } from '../../profile/peer-directory.ts';
 import type { Profile } from '../../profile/profile-types.ts';
@@ -12,7 +12,7 @@ import { DROP_KINDS, EmbeddedTransport } from '../../transport/embedded-transpor
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
 import { loadTlsMaterial } from '../../transport/tls-context.ts';
-import { GuardRuntime, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
+import { GuardRuntime, localResponse, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { endpointForUri, type ResolveHost } from './endpoint-for-uri.ts';
 import { contactOverTls, requestOverTls } from './self-over-tls.ts';
 
@@ -167,7 +167,7 @@ export class EmbeddedGuard implements TransactionUser {
     const request = outcome.message as SipRequest;
     const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport, this.#resolveHost);
     if (to === null) {
-      this.#relay(synthetic(request, 503), source.source, relayTo, source.source);
+      this.#relay(localResponse(request, 503), source.source, relayTo, source.source);
       return;
     }
     if (to.transport === 'tls') {
@@ -190,7 +190,7 @@ export class EmbeddedGuard implements TransactionUser {
     };
     const fail = (status: number): void => {
       if (sent !== null) {
-        const res = synthetic(sent, status);
+        const res = localResponse(sent, status);
         this.#relay(res, local, settle(res), source.source);
       }
     };
@@ -259,9 +259,4 @@ export class EmbeddedGuard implements TransactionUser {
 /** The peer directory that admits sources under `unknown_peers: reject`; null: every source is admitted. */
 function admissionOf(profile: Profile): PeerDirectory | null {
   return profile.guard.unknownPeers === 'reject' ? new PeerDirectory(profile.peers) : null;
-}
-
-/** What the guard tells itself when downstream never answered: fed through the controller so state ends cleanly. */
-function synthetic(req: SipRequest, status: number): SipResponse {
-  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
 }
