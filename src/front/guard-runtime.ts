@@ -84,17 +84,9 @@ export class GuardRuntime<Txn> {
     this.#sweeper.unref();
   }
 
-  get controller(): CallController {
-    return this.#controller;
-  }
-
   /** The profile in force: the one started with, or the last reloaded. */
   get profile(): Profile {
     return this.#profile;
-  }
-
-  get draining(): boolean {
-    return this.#draining;
   }
 
   /** A reloaded profile: its controller decides new messages; calls in progress keep their state (same store). */
@@ -105,13 +97,13 @@ export class GuardRuntime<Txn> {
   }
 
   /** True for a request that opens a dialog or stands alone (no To tag). */
-  isDialogCreating(req: SipRequest): boolean {
+  #isDialogCreating(req: SipRequest): boolean {
     return DIALOG_CREATING.has(req.method) && tagOf(getHeader(req, 'To')) === null;
   }
 
   /** While draining, the 503 a dialog-creating request gets (RFC 3261 21.5.4); otherwise null. */
-  refusalWhileDraining(req: SipRequest): SipResponse | null {
-    if (!this.#draining || !this.isDialogCreating(req)) {
+  #refusalWhileDraining(req: SipRequest): SipResponse | null {
+    if (!this.#draining || !this.#isDialogCreating(req)) {
       return null;
     }
     return responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]);
@@ -124,13 +116,13 @@ export class GuardRuntime<Txn> {
    * Settles once the decision is made and acted on (a failure is logged and answered 500).
    */
   request(req: SipRequest, source: Inbound, txn: Txn | null): Promise<void> {
-    const refusal = this.refusalWhileDraining(req);
+    const refusal = this.#refusalWhileDraining(req);
     if (refusal !== null) {
       this.#answer(txn, refusal);
       return DONE;
     }
     const inbound: InboundRequest<Txn> = { request: req, source, txn };
-    const dialogCreating = this.isDialogCreating(req);
+    const dialogCreating = this.#isDialogCreating(req);
     return new Promise<void>((resolve) => {
       const then = (outcome: ControllerOutcome): Promise<void> | void => {
         // Should it throw or reject, the queue hands that to `fail`, which settles.
