@@ -2,11 +2,14 @@
  * The life cycle both front ends share, written once: the controller and its fair-share queue
  * (controller-queue.ts), a reload that swaps them for new messages, the periodic sweep of calls
  * abandoned without a BYE (so they stop counting against their peer's `concurrent_calls` on
- * either front end), and draining: on SIGTERM new dialogs get 503 while what is in progress runs
- * to its end. A front end keeps only what its SIP stack imposes.
+ * either front end), draining (on SIGTERM new dialogs get 503 while what is in progress runs
+ * to its end) and stopping, the decision log, and what is done with each outcome of the
+ * controller. A front end keeps only what its SIP stack imposes, behind a FrontEndPort.
  */
-import type { CallController } from '../call/call-controller.ts';
+import type { CallController, Inbound } from '../call/call-controller.ts';
+import type { ControllerOutcome } from '../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.ts';
+import { logDecision } from '../log/decision-log.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import { tagOf } from '../sip/dialog-tags.ts';
@@ -17,69 +20,205 @@ import { ControllerQueue } from './controller-queue.ts';
 /** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
 
+const DONE = Promise.resolve();
+
+/** What both front ends are started with. */
 export interface GuardRuntimeOptions {
-  /** How often abandoned calls are swept; default 30 s. */
+  readonly profile: Profile;
+  readonly controller: CallController;
+  readonly logger: Logger;
+  /** How often abandoned calls are swept; default 30 s. Tests make it short. */
   readonly sweepIntervalMs?: number;
 }
 
-export class GuardRuntime {
+export type Forwarded = Extract<ControllerOutcome, { kind: 'forward' }>;
+
+/**
+ * What the guard tells itself when a request it forwards could not be sent or was never
+ * answered (503, 408): fed through the controller like a downstream response, so state ends cleanly.
+ */
+export function localResponse(req: SipRequest, status: number): SipResponse {
+  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
+}
+
+/** A request from the network as the runtime hands it back to its front end. */
+export interface InboundRequest<Txn> {
+  readonly request: SipRequest;
+  readonly source: Inbound;
+  /** Where it is answered; null when nobody answers it here (an ACK; on drachtio, a CANCEL drachtio-server answered). */
+  readonly txn: Txn | null;
+}
+
+/**
+ * What a front end does on its SIP stack; the runtime decides when. `Txn` is the stack's handle
+ * on an inbound request's server transaction.
+ */
+export interface FrontEndPort<Txn> {
+  /** Answers an inbound request: the controller's reply, or the runtime's 503 (draining, over its queue) or 500 (failure). */
+  answer(txn: Txn, response: SipResponse): void;
+  /**
+   * Sends on what the controller forwards for `inbound` (ACK and CANCEL included); the responses
+   * go through `GuardRuntime.response`. Its wait, if any, is the caller's `request` promise's.
+   */
+  forward(outcome: Forwarded, inbound: InboundRequest<Txn>): Promise<void> | void;
+  /** Sends a downstream response the controller forwards back upstream on the inbound transaction. */
+  relay(txn: Txn, response: SipResponse): void;
+}
+
+export class GuardRuntime<Txn> {
   readonly queue: ControllerQueue;
   #controller: CallController;
+  #profile: Profile;
   #draining = false;
   readonly #logger: Logger;
+  readonly #port: FrontEndPort<Txn>;
   readonly #sweeper: NodeJS.Timeout;
 
-  constructor(controller: CallController, profile: Profile, logger: Logger, options: GuardRuntimeOptions = {}) {
-    this.#controller = controller;
-    this.#logger = logger;
-    this.queue = new ControllerQueue(controller, profile.limits.fairShare, logger);
+  constructor(options: GuardRuntimeOptions, port: FrontEndPort<Txn>) {
+    this.#controller = options.controller;
+    this.#profile = options.profile;
+    this.#logger = options.logger;
+    this.#port = port;
+    this.queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000);
     this.#sweeper.unref();
   }
 
-  get controller(): CallController {
-    return this.#controller;
-  }
-
-  get draining(): boolean {
-    return this.#draining;
+  /** The profile in force: the one started with, or the last reloaded. */
+  get profile(): Profile {
+    return this.#profile;
   }
 
   /** A reloaded profile: its controller decides new messages; calls in progress keep their state (same store). */
   reload(controller: CallController, profile: Profile): void {
     this.#controller = controller;
+    this.#profile = profile;
     this.queue.replace(controller, profile.limits.fairShare);
   }
 
   /** True for a request that opens a dialog or stands alone (no To tag). */
-  isDialogCreating(req: SipRequest): boolean {
+  #isDialogCreating(req: SipRequest): boolean {
     return DIALOG_CREATING.has(req.method) && tagOf(getHeader(req, 'To')) === null;
   }
 
   /** While draining, the 503 a dialog-creating request gets (RFC 3261 21.5.4); otherwise null. */
-  refusalWhileDraining(req: SipRequest): SipResponse | null {
-    if (!this.#draining || !this.isDialogCreating(req)) {
+  #refusalWhileDraining(req: SipRequest): SipResponse | null {
+    if (!this.#draining || !this.#isDialogCreating(req)) {
       return null;
     }
     return responseOnLeg(echoHeaders(req), 503, reasonPhrase(503), 'dcg-drain', [{ name: 'Retry-After', value: '5' }]);
   }
 
   /**
-   * Starts draining and waits until `busy()` says nothing is in progress, or `graceMs` passed;
-   * the sweep stops. The front end closes its stack afterwards, then calls `close()`.
+   * A request from `source`: 503 while draining a dialog-creating one, 503 when its sender is
+   * over its queue (an ACK, or a request on `txn` null, is then lost like on a busy link); else
+   * the controller's decision, logged once, answered, dropped or forwarded through the port.
+   * Settles once the decision is made and acted on (a failure is logged and answered 500).
    */
-  async drain(graceMs: number, busy: () => boolean): Promise<void> {
+  request(req: SipRequest, source: Inbound, txn: Txn | null): Promise<void> {
+    const refusal = this.#refusalWhileDraining(req);
+    if (refusal !== null) {
+      this.#answer(txn, refusal);
+      return DONE;
+    }
+    const inbound: InboundRequest<Txn> = { request: req, source, txn };
+    const dialogCreating = this.#isDialogCreating(req);
+    return new Promise<void>((resolve) => {
+      const then = (outcome: ControllerOutcome): Promise<void> | void => {
+        // Should it throw or reject, the queue hands that to `fail`, which settles.
+        const tail = this.#dispatch(outcome, inbound, dialogCreating);
+        if (tail === undefined) {
+          resolve();
+        } else {
+          tail.then(resolve, resolve);
+        }
+        return tail;
+      };
+      const fail = (error: unknown): void => {
+        resolve();
+        this.fail(req, txn, error);
+      };
+      if (!this.queue.request(req, source, then, fail)) {
+        this.#answer(txn, this.queue.busy(req));
+        resolve();
+      }
+    });
+  }
+
+  /** A request its front end failed to handle: logged, and answered 500 where it is answered at all. */
+  fail(req: SipRequest, txn: Txn | null, error: unknown): void {
+    this.#logger.error({ err: error, method: req.method }, 'request handling failed');
+    this.#answer(txn, responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []));
+  }
+
+  /**
+   * A response from downstream (`from`), charged to `onBehalfOf`'s queue: through the controller,
+   * logged when its verdict carries a reason, and relayed back on `txn` when the controller
+   * forwards it (null: the controller's state moves on, nothing is sent). Settles once acted on.
+   */
+  response(res: SipResponse, from: Inbound, onBehalfOf: Inbound, txn: Txn | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const then = (outcome: ControllerOutcome): void => {
+        try {
+          if (outcome.report.reasons.length > 0) {
+            logDecision(this.#logger, outcome, false);
+          }
+          if (outcome.kind === 'forward' && txn !== null) {
+            this.#port.relay(txn, outcome.message as SipResponse);
+          }
+        } finally {
+          resolve();
+        }
+      };
+      const fail = (error: unknown): void => {
+        this.#logger.error({ err: error, status: res.status }, 'response handling failed');
+        resolve();
+      };
+      this.queue.response(res, from, onBehalfOf, then, fail);
+    });
+  }
+
+  /**
+   * SIGTERM: draining starts (new dialogs get 503) and the sweep stops; once `busy()` says
+   * nothing is in progress, or `graceMs` passed, the runtime closes and then `closeStack` closes
+   * the front end's SIP stack.
+   */
+  async stop(graceMs: number, busy: () => boolean, closeStack: () => Promise<void> | void): Promise<void> {
     this.#draining = true;
     clearInterval(this.#sweeper);
     const deadline = Date.now() + graceMs;
     while (busy() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    this.#close();
+    await closeStack();
   }
 
-  close(): void {
+  #close(): void {
     clearInterval(this.#sweeper);
     this.queue.close();
+  }
+
+  /** One decision log line per request decision (none for an ACK that goes on), then the port acts on it. */
+  #dispatch(outcome: ControllerOutcome, inbound: InboundRequest<Txn>, dialogCreating: boolean): Promise<void> | void {
+    if (inbound.request.method !== 'ACK' || outcome.kind !== 'forward') {
+      logDecision(this.#logger, outcome, dialogCreating);
+    }
+    switch (outcome.kind) {
+      case 'reply':
+        this.#answer(inbound.txn, outcome.response);
+        return;
+      case 'drop':
+        return;
+      case 'forward':
+        return this.#port.forward(outcome, inbound);
+    }
+  }
+
+  #answer(txn: Txn | null, response: SipResponse): void {
+    if (txn !== null) {
+      this.#port.answer(txn, response);
+    }
   }
 
   #sweep(): void {

@@ -34,26 +34,23 @@
  *   487 it relays back finds the upstream transaction already answered.
  */
 import type { CallController, Inbound } from '../../call/call-controller.ts';
-import type { ControllerOutcome } from '../../call/controller-outcome.ts';
 import { reasonPhrase } from '../../call/sip-builders.ts';
-import { logDecision } from '../../log/decision-log.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { SipParseError } from '../../sip/sip-parse-error.ts';
 import { getHeader, setHeader } from '../../sip/sip-headers.ts';
-import { parseUri } from '../../sip/sip-uri.ts';
-import { unbracket } from '../../transport/endpoint.ts';
-import type { ControllerQueue } from '../controller-queue.ts';
-import { GuardRuntime } from '../guard-runtime.ts';
+import { GuardRuntime, localResponse, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
 import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
 import { RSeqMap } from './rseq-map.ts';
+import { connectSrf } from './srf-connect.ts';
 import { createSrf, type SrfAck, type SrfApp, type SrfInboundRequest, type SrfInboundResponse, type SrfSentRequest, type SrfServerResponse } from './srf-port.ts';
 import {
   ackOptions,
+  destinationAsSource,
   dialogRequest,
   hostPortOf,
   inboundOf,
@@ -62,32 +59,23 @@ import {
   reportedAddresses,
   responseSpec,
   standaloneRequest,
-  syntheticResponse,
   withControllerCSeq,
   type SrfRequestSpec,
 } from './srf-wire.ts';
 
-export interface DrachtioGuardOptions {
-  readonly profile: Profile;
-  readonly controller: CallController;
-  readonly logger: Logger;
+export interface DrachtioGuardOptions extends GuardRuntimeOptions {
   readonly connection: DrachtioConnection;
   /** Tests may inject a drachtio-srf instance; by default a new one. */
   readonly srf?: SrfApp;
   /** How long to wait for drachtio-server to accept the connection. */
   readonly connectTimeoutMs?: number;
-  /** How often abandoned calls are swept (guard-runtime.ts); tests make it short. */
-  readonly sweepIntervalMs?: number;
 }
 
 /** Every method drachtio-server may hand an application (drachtio-srf's `use(method)` also registers the route). */
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'OPTIONS', 'MESSAGE', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH', 'REFER', 'REGISTER'];
 
-
 export class DrachtioGuard {
-  readonly #runtime: GuardRuntime;
-  readonly #queue: ControllerQueue;
-  #limits: Profile['limits'];
+  readonly #runtime: GuardRuntime<SrfServerResponse>;
   readonly #logger: Logger;
   readonly #srf: SrfApp;
   readonly #book = new DialogBook<SrfAck, SrfSentRequest>();
@@ -99,9 +87,11 @@ export class DrachtioGuard {
 
   private constructor(options: DrachtioGuardOptions) {
     this.#logger = options.logger;
-    this.#limits = options.profile.limits;
-    this.#runtime = new GuardRuntime(options.controller, options.profile, options.logger, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
-    this.#queue = this.#runtime.queue;
+    this.#runtime = new GuardRuntime(options, {
+      answer: (res, response) => this.#send(res, response),
+      forward: (outcome, inbound) => this.#forward(outcome, inbound),
+      relay: (res, response) => this.#send(res, response),
+    });
     this.#srf = options.srf ?? createSrf();
     for (const method of METHODS) {
       this.#srf.use(method.toLowerCase(), (req, res) => this.#onRequest(req, res));
@@ -112,7 +102,7 @@ export class DrachtioGuard {
   static async start(options: DrachtioGuardOptions): Promise<DrachtioGuard> {
     const guard = new DrachtioGuard(options);
     const { host, port, secret } = options.connection;
-    const hostport = await guard.#connect({ host, port, secret }, options.connectTimeoutMs ?? 10_000);
+    const hostport = await connectSrf(guard.#srf, { host, port, secret }, options.connectTimeoutMs ?? 10_000, guard.#logger, () => guard.#stopped);
     guard.#hostports = [...new Set(reportedAddresses(hostport))];
     guard.#logger.info({ drachtio: `${host}:${port}`, sip: guard.#hostports }, 'connected to drachtio-server');
     const self = new GuardSelf(options.profile);
@@ -128,7 +118,6 @@ export class DrachtioGuard {
 
   /** A reloaded profile takes over new messages; calls in progress keep their state (same store). */
   replaceController(controller: CallController, profile: Profile): void {
-    this.#limits = profile.limits;
     this.#runtime.reload(controller, profile);
   }
 
@@ -146,51 +135,16 @@ export class DrachtioGuard {
    * SIGTERM: new dialogs get 503 from now on; requests in progress run to their final response
    * (or `graceMs`), then the connection to drachtio-server closes.
    */
-  async stop(graceMs = 5_000): Promise<void> {
-    await this.#runtime.drain(graceMs, () => this.#pending > 0);
-    this.#stopped = true;
-    this.#runtime.close();
-    this.#srf.removeAllListeners('connect');
-    this.#srf.disconnect();
-  }
-
-  #connect(opts: DrachtioConnection, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (error: Error): void => {
-        if (!settled) {
-          settled = true;
-          clearTimeout(timer);
-          this.#srf.disconnect();
-          reject(error);
-        }
-      };
-      const timer = setTimeout(() => fail(new Error(`drachtio-server at ${opts.host}:${opts.port} did not accept the connection within ${timeoutMs} ms`)), timeoutMs);
-      // srf.connect() reports a refused secret as a 'connect' event with an error: it must be checked.
-      this.#srf.on('connect', (err, hostport) => {
-        if (err !== null && err !== undefined) {
-          fail(new Error(`drachtio-server at ${opts.host}:${opts.port} refused the connection: ${err.message}`));
-          return;
-        }
-        if (settled) {
-          this.#logger.info({ sip: hostport }, 'reconnected to drachtio-server');
-          return;
-        }
-        settled = true;
-        clearTimeout(timer);
-        resolve(hostport ?? '');
-      });
-      this.#srf.on('error', (err) => {
-        // drachtio-srf retries by itself; until the first connection this is only noted.
-        this.#logger.warn({ reason: err instanceof Error ? err.message : String(err), drachtio: `${opts.host}:${opts.port}` }, 'drachtio-server connection error');
-      });
-      this.#srf.on('close', () => {
-        if (settled && !this.#stopped) {
-          this.#logger.warn({ drachtio: `${opts.host}:${opts.port}` }, 'lost the drachtio-server connection; reconnecting');
-        }
-      });
-      this.#srf.connect(opts);
-    });
+  stop(graceMs = 5_000): Promise<void> {
+    return this.#runtime.stop(
+      graceMs,
+      () => this.#pending > 0,
+      () => {
+        this.#stopped = true;
+        this.#srf.removeAllListeners('connect');
+        this.#srf.disconnect();
+      },
+    );
   }
 
   #onRequest(req: SrfInboundRequest, res: SrfServerResponse): void {
@@ -202,7 +156,7 @@ export class DrachtioGuard {
     const source = inboundOf(req);
     let msg: SipMessage;
     try {
-      msg = parseRaw(req.raw, this.#limits.message);
+      msg = parseRaw(req.raw, this.#runtime.profile.limits.message);
     } catch (error) {
       this.#logger.warn({ method: req.method, source, reason: (error as Error).message }, 'unparseable request from drachtio-server');
       if (req.method !== 'ACK') {
@@ -216,12 +170,9 @@ export class DrachtioGuard {
     if (msg.kind !== 'request') {
       return;
     }
-    const handled = this.#handleRequest(msg, req, res, source).catch((error: unknown) => {
-      this.#logger.error({ err: error, method: msg.method }, 'request handling failed');
-      if (msg.method !== 'ACK') {
-        this.#send(res, { kind: 'response', status: 500, reason: 'Server Internal Error', headers: [], body: '' });
-      }
-    });
+    // An ACK is never answered.
+    const txn = msg.method === 'ACK' ? null : res;
+    const handled = this.#handleRequest(msg, req, txn, source).catch((error: unknown) => this.#runtime.fail(msg, txn, error));
     if (msg.method === 'INVITE') {
       // Registered now, before any await: drachtio-srf emits it as soon as the CANCEL arrives.
       req.on('cancel', (cancel) => {
@@ -234,7 +185,8 @@ export class DrachtioGuard {
     }
   }
 
-  async #handleRequest(req: SipRequest, srfReq: SrfInboundRequest, res: SrfServerResponse, source: Inbound): Promise<void> {
+  /** drachtio-server's dialog and RSeq numbering noted, then the runtime's; settles once the decision is acted on. */
+  async #handleRequest(req: SipRequest, srfReq: SrfInboundRequest, txn: SrfServerResponse | null, source: Inbound): Promise<void> {
     const ids = legIds(req);
     if (req.method === 'BYE') {
       // drachtio-server drops its dialog when a BYE arrives, before anyone answers it.
@@ -242,53 +194,27 @@ export class DrachtioGuard {
     } else if (srfReq.stackDialogId !== undefined) {
       this.#book.noteDialog(ids.callId, ids.toTag, srfReq.stackDialogId);
     }
-    const draining = this.#runtime.refusalWhileDraining(req);
-    if (draining !== null) {
-      this.#send(res, draining);
-      return;
-    }
     const rack = req.method === 'PRACK' ? getHeader(req, 'RAck') : undefined;
     if (rack !== undefined) {
       setHeader(req, 'RAck', this.#rseq.rack(ids.callId, rack));
     }
-    const dialogCreating = this.#runtime.isDialogCreating(req);
-    // Settles once the decision is made and acted on: a CANCEL or UPDATE of this INVITE waits for it.
-    await new Promise<void>((resolve, reject) => {
-      const then = (outcome: ControllerOutcome): void => {
-        try {
-          this.#dispatch(req, res, source, outcome, dialogCreating);
-        } finally {
-          resolve();
-        }
-      };
-      if (!this.#queue.request(req, source, then, reject)) {
-        if (req.method !== 'ACK') {
-          this.#send(res, this.#queue.busy(req));
-        }
-        resolve();
-      }
-    });
+    // A CANCEL or UPDATE of this INVITE waits for it.
+    await this.#runtime.request(req, source, txn);
   }
 
-  #dispatch(req: SipRequest, res: SrfServerResponse, source: Inbound, outcome: ControllerOutcome, dialogCreating: boolean): void {
-    if (req.method === 'ACK') {
-      if (outcome.kind === 'forward') {
+  /** What the controller forwards: an ACK in drachtio-server's dialog, a CANCEL on its INVITE, any other request sent on. */
+  #forward(outcome: Forwarded, { request, source, txn }: InboundRequest<SrfServerResponse>): void {
+    switch (request.method) {
+      case 'ACK':
         this.#relayAck(outcome.message as SipRequest);
-      } else {
-        logDecision(this.#logger, outcome, false);
-      }
-      return;
-    }
-    logDecision(this.#logger, outcome, dialogCreating);
-    switch (outcome.kind) {
-      case 'reply':
-        this.#send(res, outcome.response);
         return;
-      case 'drop':
+      case 'CANCEL':
+        this.#relayCancel(outcome);
         return;
-      case 'forward':
-        this.#forward(outcome, res, source);
     }
+    const ids = legIds(outcome.message);
+    const dialogId = ids.toTag === null ? undefined : this.#book.dialogOf(ids.callId, ids.fromTag);
+    this.#sendRequest(outcome.message as SipRequest, outcome.to.uri, dialogId, txn, source);
   }
 
   /**
@@ -299,23 +225,19 @@ export class DrachtioGuard {
    */
   #handleCancel(raw: string, inviteSource: Inbound): void {
     try {
-      const cancel = parseRaw(raw, this.#limits.message);
+      const cancel = parseRaw(raw, this.#runtime.profile.limits.message);
       if (cancel.kind !== 'request') {
         return;
       }
       const from = { ...inviteSource, address: viaSourceAddress(cancel) ?? inviteSource.address };
-      // Over its queue, nothing to answer: drachtio-server has answered the CANCEL already.
-      this.#queue.request(cancel, from, (outcome) => this.#relayCancel(outcome), (error: unknown) => this.#logger.error({ err: error }, 'CANCEL handling failed'));
+      // Nothing to answer (even over its queue): drachtio-server has answered the CANCEL already.
+      void this.#runtime.request(cancel, from, null);
     } catch (error) {
       this.#logger.error({ err: error }, 'CANCEL handling failed');
     }
   }
 
-  #relayCancel(outcome: ControllerOutcome): void {
-    logDecision(this.#logger, outcome, false);
-    if (outcome.kind !== 'forward') {
-      return;
-    }
+  #relayCancel(outcome: Forwarded): void {
     const ids = legIds(outcome.message);
     const invite = this.#book.inviteOf(ids.callId, ids.fromTag, ids.seq);
     if (invite === undefined) {
@@ -327,13 +249,6 @@ export class DrachtioGuard {
         this.#logger.debug({ err }, 'CANCEL not sent');
       }
     });
-  }
-
-  #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, relayTo: SrfServerResponse, onBehalfOf: Inbound): void {
-    const request = outcome.message as SipRequest;
-    const ids = legIds(request);
-    const dialogId = ids.toTag === null ? undefined : this.#book.dialogOf(ids.callId, ids.fromTag);
-    this.#sendRequest(request, outcome.to.uri, dialogId, relayTo, onBehalfOf);
   }
 
   /**
@@ -361,7 +276,7 @@ export class DrachtioGuard {
           return;
         }
         this.#logger.warn({ err, method: request.method, to: destination }, 'drachtio-server did not send the request');
-        void this.#relay(syntheticResponse(request, 503), destinationAsSource(destination), relayTo, onBehalfOf);
+        void this.#relay(localResponse(request, 503), destinationAsSource(destination), relayTo, onBehalfOf);
         return;
       }
       if (request.method === 'INVITE') {
@@ -370,7 +285,7 @@ export class DrachtioGuard {
       sent.on('response', (res, ack) => {
         let response: SipResponse;
         try {
-          const parsed = parseRaw(res.raw, this.#limits.message);
+          const parsed = parseRaw(res.raw, this.#runtime.profile.limits.message);
           if (parsed.kind !== 'response') {
             return;
           }
@@ -403,28 +318,9 @@ export class DrachtioGuard {
     });
   }
 
-  /** A response from downstream, through the controller, back on the inbound transaction; settles once it is acted on. */
+  /** A response from downstream, through the controller (guard-runtime.ts), back on the inbound transaction; settles once it is acted on. */
   #relay(res: SipResponse, from: SrfInboundResponse | Inbound, relayTo: SrfServerResponse | null, onBehalfOf: Inbound): Promise<void> {
-    const source: Inbound = 'raw' in from ? inboundOf(from) : from;
-    return new Promise<void>((resolve) => {
-      const fail = (error: unknown): void => {
-        this.#logger.error({ err: error, status: res.status }, 'response handling failed');
-        resolve();
-      };
-      const then = (outcome: ControllerOutcome): void => {
-        try {
-          if (outcome.report.reasons.length > 0) {
-            logDecision(this.#logger, outcome, false);
-          }
-          if (outcome.kind === 'forward' && relayTo !== null) {
-            this.#send(relayTo, outcome.message as SipResponse);
-          }
-        } finally {
-          resolve();
-        }
-      };
-      this.#queue.response(res, source, onBehalfOf, then, fail);
-    });
+    return this.#runtime.response(res, 'raw' in from ? inboundOf(from) : from, onBehalfOf, relayTo);
   }
 
   /** The ACK of a 2xx, in the dialog drachtio-server made from that 2xx. */
@@ -466,11 +362,4 @@ export class DrachtioGuard {
       res.send(Math.floor(status / 100) * 100, reason, opts, callback);
     }
   }
-}
-
-/** Whom a response the guard made up for an unsent request is attributed to: the destination. */
-function destinationAsSource(destination: string): Inbound {
-  const uri = parseUri(destination);
-  const tcp = uri !== null && uri.params.some(([name, value]) => name.toLowerCase() === 'transport' && value?.toLowerCase() === 'tcp');
-  return { address: unbracket(uri?.host ?? ''), port: uri?.port ?? 5060, transport: tcp ? 'tcp' : 'udp' };
 }

@@ -1,6 +1,5 @@
 import { Buffer } from 'node:buffer';
 import type { Inbound } from '../../call/call-controller.ts';
-import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
 import { parseCSeq } from '../../sip/cseq.ts';
 import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader, getHeaderValues, setHeader } from '../../sip/sip-headers.ts';
@@ -8,6 +7,7 @@ import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../sip/s
 import type { MessageLimits } from '../../sip/message-limits.ts';
 import { parseSipMessage } from '../../sip/sip-parser.ts';
 import { formatUri, parseUri } from '../../sip/sip-uri.ts';
+import { unbracket } from '../../transport/endpoint.ts';
 import type { SrfMessage, SrfRequestOptions, SrfSendOptions } from './srf-port.ts';
 
 /**
@@ -145,11 +145,6 @@ export function withControllerCSeq(res: SipResponse, seq: number, method: string
   return out;
 }
 
-/** What the guard tells itself when a request could not be sent: fed through the controller so state ends cleanly. */
-export function syntheticResponse(req: SipRequest, status: number): SipResponse {
-  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
-}
-
 /** Identifiers of one message on one leg. */
 export interface LegIds {
   readonly callId: string;
@@ -190,4 +185,11 @@ export function hostPortOf(uri: string): string | null {
     return null;
   }
   return `${parsed.host.toLowerCase()}:${parsed.port ?? (parsed.scheme === 'sips' ? 5061 : 5060)}`;
+}
+
+/** Whom a response the guard made up for an unsent request is attributed to: the destination. */
+export function destinationAsSource(destination: string): Inbound {
+  const uri = parseUri(destination);
+  const tcp = uri !== null && uri.params.some(([name, value]) => name.toLowerCase() === 'transport' && value?.toLowerCase() === 'tcp');
+  return { address: unbracket(uri?.host ?? ''), port: uri?.port ?? 5060, transport: tcp ? 'tcp' : 'udp' };
 }

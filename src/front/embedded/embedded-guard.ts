@@ -1,10 +1,8 @@
 import type { CallController } from '../../call/call-controller.ts';
-import type { ControllerOutcome } from '../../call/controller-outcome.ts';
-import { echoHeaders, reasonPhrase, responseOnLeg } from '../../call/sip-builders.ts';
-import { logDecision } from '../../log/decision-log.ts';
+import { echoHeaders, responseOnLeg } from '../../call/sip-builders.ts';
 import type { Logger } from '../../log/logger.ts';
 import { PeerDirectory } from '../../profile/peer-directory.ts';
-import type { MessageLimits, Profile } from '../../profile/profile-types.ts';
+import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
@@ -14,22 +12,16 @@ import { DROP_KINDS, EmbeddedTransport } from '../../transport/embedded-transpor
 import type { Endpoint } from '../../transport/endpoint.ts';
 import type { SipTransport } from '../../transport/sip-transport.ts';
 import { loadTlsMaterial } from '../../transport/tls-context.ts';
-import type { ControllerQueue } from '../controller-queue.ts';
-import { GuardRuntime } from '../guard-runtime.ts';
+import { GuardRuntime, localResponse, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { endpointForUri, type ResolveHost } from './endpoint-for-uri.ts';
 import { contactOverTls, requestOverTls } from './self-over-tls.ts';
 
-export interface EmbeddedGuardOptions {
-  readonly profile: Profile;
-  readonly controller: CallController;
-  readonly logger: Logger;
+export interface EmbeddedGuardOptions extends GuardRuntimeOptions {
   readonly scheduler?: Scheduler;
   /** Tests inject a transport bound elsewhere; by default the profile's `sip.listen`. */
   readonly transport?: SipTransport;
   /** Host names of URIs to addresses; default DNS (A/AAAA). Tests map their names to loopback. */
   readonly resolveHost?: ResolveHost;
-  /** How often abandoned calls are swept (guard-runtime.ts); tests make it short. */
-  readonly sweepIntervalMs?: number;
 }
 
 /**
@@ -39,15 +31,12 @@ export interface EmbeddedGuardOptions {
  * its Route entry) to the guard's TLS address (self-over-tls.ts).
  */
 export class EmbeddedGuard implements TransactionUser {
-  readonly #runtime: GuardRuntime;
-  readonly #queue: ControllerQueue;
-  #messageLimits: MessageLimits;
+  readonly #runtime: GuardRuntime<ServerTransaction>;
   readonly #logger: Logger;
   readonly #transport: SipTransport;
   readonly #transactions: TransactionLayer;
   readonly #fallbackTransport: 'udp' | 'tcp';
   readonly #self: GuardSelf;
-  #profile: Profile;
   readonly #resolveHost: ResolveHost | undefined;
   /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
@@ -56,15 +45,16 @@ export class EmbeddedGuard implements TransactionUser {
 
   private constructor(options: EmbeddedGuardOptions) {
     this.#logger = options.logger;
-    this.#runtime = new GuardRuntime(options.controller, options.profile, options.logger, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
-    this.#queue = this.#runtime.queue;
-    this.#messageLimits = options.profile.limits.message;
+    this.#runtime = new GuardRuntime(options, {
+      answer: (txn, response) => txn.respond(response),
+      forward: (outcome, inbound) => this.#dispatch(outcome, inbound),
+      relay: (txn, response) => this.#relayResponse(txn, response),
+    });
     const first = options.profile.sip.listen[0]?.transport ?? 'udp';
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
     this.#admitted = admissionOf(options.profile);
     const limits = options.profile.limits.transport;
     this.#self = new GuardSelf(options.profile);
-    this.#profile = options.profile;
     this.#resolveHost = options.resolveHost;
     const tls = options.profile.sip.tls;
     this.#transport =
@@ -74,8 +64,8 @@ export class EmbeddedGuard implements TransactionUser {
         // Read here, so a missing or bad file stops the start with the key that names it.
         ...(tls === null ? {} : { tls: loadTlsMaterial(tls) }),
         maxMessageBytes: options.profile.limits.message.maxMessageBytes,
-        messageLimits: () => this.#messageLimits,
-        schedule: (source, work) => this.#queue.receive(source, work),
+        messageLimits: () => this.#runtime.profile.limits.message,
+        schedule: (source, work) => this.#runtime.queue.receive(source, work),
         maxConnections: limits.maxConnections,
         maxConnectionsPerSource: limits.maxConnectionsPerSource,
         headerDeadlineMs: limits.headerDeadlineMs,
@@ -117,11 +107,9 @@ export class EmbeddedGuard implements TransactionUser {
    * deadlines, write queue) stays as it was at start.
    */
   replaceController(controller: CallController, profile: Profile): void {
+    // Its peers (and their certificate names) answer for made-up responses from now on.
     this.#runtime.reload(controller, profile);
     this.#admitted = admissionOf(profile);
-    this.#messageLimits = profile.limits.message;
-    // Its peers (and their certificate names) answer for made-up responses from now on.
-    this.#profile = profile;
   }
 
   get endpoints(): readonly Endpoint[] {
@@ -132,49 +120,37 @@ export class EmbeddedGuard implements TransactionUser {
    * SIGTERM: new dialogs get 503 from now on; transactions in progress run to their end
    * (or `graceMs`), then the sockets close.
    */
-  async stop(graceMs = 5_000): Promise<void> {
-    await this.#runtime.drain(graceMs, () => this.#transactions.size > 0);
-    this.#transactions.close();
-    this.#runtime.close();
-    await this.#transport.close();
+  stop(graceMs = 5_000): Promise<void> {
+    return this.#runtime.stop(
+      graceMs,
+      () => this.#transactions.size > 0,
+      () => {
+        this.#transactions.close();
+        return this.#transport.close();
+      },
+    );
   }
 
   onRequest(req: SipRequest, txn: ServerTransaction): void {
-    const fail = (error: unknown): void => {
-      this.#logger.error({ err: error, method: req.method }, 'request handling failed');
-      txn.respond(responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []));
-    };
-    const draining = this.#runtime.refusalWhileDraining(req);
-    if (draining !== null) {
-      txn.respond(draining);
-      return;
-    }
-    const dialogCreating = this.#runtime.isDialogCreating(req);
-    if (!this.#queue.request(req, txn.source, (outcome) => this.#dispatch(req, txn, outcome, dialogCreating), fail)) {
-      txn.respond(this.#queue.busy(req));
-    }
+    void this.#runtime.request(req, txn.source, txn);
   }
 
   onAck(req: SipRequest, source: Endpoint): void {
-    const fail = (error: unknown): void => this.#logger.error({ err: error }, 'ACK handling failed');
     // An ACK is never answered; over its queue, it is lost like on a busy link.
-    this.#queue.request(req, source, (outcome) => this.#relayAck(outcome), fail);
+    void this.#runtime.request(req, source, null);
   }
 
   onStrayResponse(res: SipResponse, source: Endpoint): void {
     this.#logger.debug({ status: res.status, source }, 'stray response');
   }
 
-  async #dispatch(req: SipRequest, txn: ServerTransaction, outcome: ControllerOutcome, dialogCreating: boolean): Promise<void> {
-    logDecision(this.#logger, outcome, dialogCreating);
-    switch (outcome.kind) {
-      case 'reply':
-        txn.respond(outcome.response);
-        return;
-      case 'drop':
-        return;
-      case 'forward':
-        break;
+  /** What the controller forwards: the ACK statelessly, any other request on a client transaction. */
+  async #dispatch(outcome: Forwarded, { request: req, txn }: InboundRequest<ServerTransaction>): Promise<void> {
+    if (req.method === 'ACK') {
+      return this.#relayAck(outcome);
+    }
+    if (txn === null) {
+      return;
     }
     if (req.method === 'BYE') {
       // The dialog is ending: its ACK will not be needed again.
@@ -187,11 +163,11 @@ export class EmbeddedGuard implements TransactionUser {
     await this.#forward(outcome, txn, req.method === 'CANCEL' ? null : txn);
   }
 
-  async #forward(outcome: Extract<ControllerOutcome, { kind: 'forward' }>, source: ServerTransaction, relayTo: ServerTransaction | null): Promise<void> {
+  async #forward(outcome: Forwarded, source: ServerTransaction, relayTo: ServerTransaction | null): Promise<void> {
     const request = outcome.message as SipRequest;
     const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport, this.#resolveHost);
     if (to === null) {
-      this.#relay(synthetic(request, 503), source.source, relayTo, source.source);
+      this.#relay(localResponse(request, 503), source.source, relayTo, source.source);
       return;
     }
     if (to.transport === 'tls') {
@@ -214,7 +190,7 @@ export class EmbeddedGuard implements TransactionUser {
     };
     const fail = (status: number): void => {
       if (sent !== null) {
-        const res = synthetic(sent, status);
+        const res = localResponse(sent, status);
         this.#relay(res, local, settle(res), source.source);
       }
     };
@@ -227,34 +203,20 @@ export class EmbeddedGuard implements TransactionUser {
     });
   }
 
-  /** A response from downstream, through the controller, back on the inbound transaction. */
+  /** A response from downstream, through the controller (guard-runtime.ts), back on the inbound transaction. */
   #relay(res: SipResponse, from: Endpoint, txn: ServerTransaction | null, onBehalfOf: Endpoint): void {
-    const fail = (error: unknown): void => this.#logger.error({ err: error, status: res.status }, 'response handling failed');
-    this.#queue.response(
-      res,
-      from,
-      onBehalfOf,
-      (outcome) => {
-        if (outcome.report.reasons.length > 0) {
-          logDecision(this.#logger, outcome, false);
-        }
-        if (outcome.kind === 'forward' && txn !== null) {
-          const out = outcome.message as SipResponse;
-          if (txn.source.transport === 'tls') {
-            contactOverTls(out, this.#self, /^sips:/i.test(txn.request.uri));
-          }
-          txn.respond(out);
-        }
-      },
-      fail,
-    );
+    void this.#runtime.response(res, from, onBehalfOf, txn);
   }
 
-  async #relayAck(outcome: ControllerOutcome): Promise<void> {
-    if (outcome.kind !== 'forward') {
-      logDecision(this.#logger, outcome, false);
-      return;
+  /** A downstream response the controller forwards: toward a TLS source, with the guard's TLS Contact. */
+  #relayResponse(txn: ServerTransaction, out: SipResponse): void {
+    if (txn.source.transport === 'tls') {
+      contactOverTls(out, this.#self, /^sips:/i.test(txn.request.uri));
     }
+    txn.respond(out);
+  }
+
+  async #relayAck(outcome: Forwarded): Promise<void> {
     const to = await endpointForUri(outcome.to.uri, this.#fallbackTransport, this.#resolveHost);
     if (to === null) {
       return;
@@ -282,7 +244,7 @@ export class EmbeddedGuard implements TransactionUser {
    * its address alone).
    */
   #localSource(to: Endpoint, peerId: string | null): Endpoint {
-    const peer = peerId === null ? undefined : this.#profile.peers.find((p) => p.id === peerId);
+    const peer = peerId === null ? undefined : this.#runtime.profile.peers.find((p) => p.id === peerId);
     return peer === undefined || peer.certificateSans.length === 0 ? to : { ...to, tlsNames: peer.certificateSans };
   }
 
@@ -297,9 +259,4 @@ export class EmbeddedGuard implements TransactionUser {
 /** The peer directory that admits sources under `unknown_peers: reject`; null: every source is admitted. */
 function admissionOf(profile: Profile): PeerDirectory | null {
   return profile.guard.unknownPeers === 'reject' ? new PeerDirectory(profile.peers) : null;
-}
-
-/** What the guard tells itself when downstream never answered: fed through the controller so state ends cleanly. */
-function synthetic(req: SipRequest, status: number): SipResponse {
-  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
 }
