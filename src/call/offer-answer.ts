@@ -56,6 +56,9 @@ export function policeOffer(
   if (first === undefined) {
     return null;
   }
+  if (others.length === 0) {
+    return { verdict: first, wouldHave };
+  }
   const refusal = verdicts.find((v) => v.applied.action === 'reject');
   const reasons = [...first.reasons, ...others.flatMap((v) => v.reasons)];
   const decided = refusal ?? first;
