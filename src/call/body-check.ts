@@ -10,13 +10,11 @@ const NO_BODY: BodyClass = { kind: 'none' };
 
 /** An untrusted peer's body is admitted whole or not at all (src/policy/body-admission.ts); a trusted peer's is not inspected. */
 export function admitMessageBody(ctx: StepContext, msg: SipMessage, sender: Pick<Actor, 'trusted' | 'id'>): BodyAdmission {
-  const { guard } = ctx.profile;
   return admitBody({
     body: sender.trusted ? NO_BODY : classifyMessageBody(msg),
     contentEncodings: getHeaderValues(msg, 'Content-Encoding'),
     senderTrusted: sender.trusted,
     senderLabel: sender.id,
-    // Monitor mode reports what enforce would refuse and passes it.
-    failOpen: guard.fail === 'open' || guard.mode === 'monitor',
+    guard: ctx.profile.guard,
   });
 }

@@ -1,3 +1,4 @@
+import type { Profile } from '../profile/profile-types.ts';
 import type { BodyClass } from '../sip/sip-body.ts';
 import type { Reason } from './reason.ts';
 
@@ -18,8 +19,11 @@ export interface BodyFacts {
   readonly contentEncodings: readonly string[];
   readonly senderTrusted: boolean;
   readonly senderLabel: string;
-  /** `guard.fail: open`: a body the guard cannot vouch for passes, with its reason logged. */
-  readonly failOpen: boolean;
+  /**
+   * `guard.fail: open` lets a body the guard cannot vouch for pass, with its reason logged, and
+   * so does monitor mode (it reports what enforce would refuse): resolved here, not by callers.
+   */
+  readonly guard: Pick<Profile['guard'], 'fail' | 'mode'>;
 }
 
 export type BodyAdmission =
@@ -40,7 +44,8 @@ export function admitBody(facts: BodyFacts): BodyAdmission {
     return { ok: true, reasons: [] };
   }
   const reason: Reason = { code: 'body.unsupported-type', peer: facts.senderLabel, detail: problem };
-  return facts.failOpen ? { ok: true, reasons: [reason] } : { ok: false, status: 415, reason };
+  const failOpen = facts.guard.fail === 'open' || facts.guard.mode === 'monitor';
+  return failOpen ? { ok: true, reasons: [reason] } : { ok: false, status: 415, reason };
 }
 
 function bodyProblem(facts: BodyFacts): string | null {
