@@ -124,7 +124,7 @@ export class CallController {
     // A new call counts against its sender and the peer it goes to: read both counts now.
     const dest = initialDestination(this.#ctx, route, located);
     const counted = [sender.peer, dest.peer].filter((p) => p?.limits.concurrentCalls != null).map((p) => p?.id ?? '');
-    return { now, liveCalls: counted.length === 0 ? NO_COUNTS : await this.#repository.liveCalls(counted), tokenAvailable, route };
+    return { now, liveCalls: counted.length === 0 ? NO_COUNTS : await this.#repository.liveCalls(counted), tokenAvailable, route, destination: dest };
   }
 }
 

@@ -22,6 +22,13 @@ import { nameAddrUri } from '../sip/name-addr.ts';
 import { getHeaderValues } from '../sip/sip-headers.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg, warningFor } from './sip-builders.ts';
 
+/** Where a dialog-creating request goes on: its target, the Route entries after the guard's own, and the peer there. */
+export interface InitialDestination {
+  readonly target: string;
+  readonly routes: readonly string[];
+  readonly peer: Peer | undefined;
+}
+
 export interface StepContext {
   readonly profile: Profile;
   readonly peers: PeerDirectory;
@@ -48,6 +55,8 @@ export interface StepFacts {
   readonly tokenAvailable: (peer: Peer) => boolean;
   /** Dialog-creating requests: where routing sends it (decided once, before the route token's call is looked up). */
   readonly route?: RouteDecision;
+  /** Dialog-creating requests: where it goes on and the peer there, as the controller worked it out to read that peer's call count. */
+  readonly destination?: InitialDestination;
 }
 
 /** A key of the store that finds a leg of the call (call-store.ts). */

@@ -29,12 +29,12 @@ import { servedUsersOf } from './served-users.ts';
 import { echoHeaders, endToEndHeaders, requestOnLeg } from './sip-builders.ts';
 import { admitMessageBody } from './body-check.ts';
 import { legSessionId } from './leg-privacy.ts';
-import { contactUri, refusalOutcome, unchanged, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
+import { contactUri, refusalOutcome, unchanged, type InitialDestination, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
 const DEFAULT_MAX_FORWARDS = 70;
 
 /** Where a dialog-creating request goes, and the peer there: needed before the step, to count that peer's calls. */
-export function initialDestination(ctx: StepContext, route: RouteDecision & { ok: true }, issuer: Located | null): { target: string; routes: readonly string[]; peer: Peer | undefined } {
+export function initialDestination(ctx: StepContext, route: RouteDecision & { ok: true }, issuer: Located | null): InitialDestination {
   const resume = issuer?.call.hops[issuer.hop]?.resume ?? null;
   // The call goes on where the route pointed when the guard handed it to the AS, whatever
   // Route entries the AS wrote after the token.
@@ -71,7 +71,8 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
   const initiated = initiatorOf({ sender, header: ctx.initiatorHeader, named: getHeader(req, ctx.initiatorHeader), peerById: (id) => ctx.peers.byId(id) });
   const initiator = initiated.actor;
   const reasons: Reason[] = [...initiated.reasons];
-  const dest = initialDestination(ctx, route, linkedHop === null ? null : issuer);
+  // The controller worked it out already to read the peer's call count; a step run alone works it out here.
+  const dest = facts.destination ?? initialDestination(ctx, route, linkedHop === null ? null : issuer);
   const busy = admitConcurrentCalls([sender.peer, dest.peer], facts.liveCalls);
   if (busy !== null) {
     return refuse({ ...busy, report }, charge);
