@@ -56,11 +56,13 @@ export class CallController {
   readonly #d: CallControllerDeps;
   readonly #ctx: StepContext;
   readonly #repository: CallRepository;
+  readonly #tokenAvailable: StepFacts['tokenAvailable'];
 
   constructor(deps: CallControllerDeps) {
     this.#d = deps;
     const matching = deps.matching ?? STRICT_MATCHING;
     this.#repository = new CallRepository(deps.store, matching);
+    this.#tokenAvailable = (peer) => deps.limiter.hasToken(peer);
     this.#ctx = stepContextOf({
       profile: deps.profile,
       peers: deps.peers,
@@ -101,7 +103,8 @@ export class CallController {
     let result: StepResult | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const located = lookup === null ? null : await this.#repository.locate(lookup.key, lookup.accepts);
-      const facts = await this.#facts(msg, sender, located, route);
+      const gathered = this.#facts(msg, sender, located, route);
+      const facts = gathered instanceof Promise ? await gathered : gathered;
       result = step(this.#ctx, located, msg, sender, facts);
       if (await this.#repository.commit(located?.call ?? null, result.next, result.index)) {
         if (result.charge !== null) {
@@ -115,16 +118,20 @@ export class CallController {
     ]);
   }
 
-  async #facts(msg: SipMessage, sender: Sender, located: Located | null, route: StepFacts['route']): Promise<StepFacts> {
+  /** What the step reads besides the call; it waits on the store only when a peer's call count is needed. */
+  #facts(msg: SipMessage, sender: Sender, located: Located | null, route: StepFacts['route']): StepFacts | Promise<StepFacts> {
     const now = this.#d.now();
-    const tokenAvailable: StepFacts['tokenAvailable'] = (peer) => this.#d.limiter.hasToken(peer);
+    const tokenAvailable = this.#tokenAvailable;
     if (route === undefined || !route.ok || msg.kind !== 'request') {
-      return { now, liveCalls: NO_COUNTS, tokenAvailable, ...(route === undefined ? {} : { route }) };
+      return route === undefined ? { now, liveCalls: NO_COUNTS, tokenAvailable } : { now, liveCalls: NO_COUNTS, tokenAvailable, route };
     }
     // A new call counts against its sender and the peer it goes to: read both counts now.
-    const dest = initialDestination(this.#ctx, route, located);
-    const counted = [sender.peer, dest.peer].filter((p) => p?.limits.concurrentCalls != null).map((p) => p?.id ?? '');
-    return { now, liveCalls: counted.length === 0 ? NO_COUNTS : await this.#repository.liveCalls(counted), tokenAvailable, route, destination: dest };
+    const destination = initialDestination(this.#ctx, route, located);
+    const counted = [sender.peer, destination.peer].filter((p) => p?.limits.concurrentCalls != null).map((p) => p?.id ?? '');
+    if (counted.length === 0) {
+      return { now, liveCalls: NO_COUNTS, tokenAvailable, route, destination };
+    }
+    return this.#repository.liveCalls(counted).then((liveCalls) => ({ now, liveCalls, tokenAvailable, route, destination }));
   }
 }
 

@@ -48,7 +48,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
   if (intruder !== null) {
     return refuse({ status: 403, reasons: [intruder], report });
   }
-  const initiated = initiatorOf({ sender, header: ctx.initiatorHeader, named: getHeader(req, ctx.initiatorHeader), peerById: (id) => ctx.peers.byId(id) });
+  const initiated = initiatorOf({ sender, header: ctx.initiatorHeader, named: getHeader(req, ctx.initiatorHeader), peers: ctx.peers });
   const initiator = initiated.actor;
   const reasons: Reason[] = [...initiated.reasons];
   const reportAs = { ...report, initiator: initiator.id };

@@ -68,7 +68,7 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
   const call: CallDraft = linkedHop === null || issuer === null ? newCallDraft(ctx.ids.callId(), facts.now) : draftOf(issuer.call);
   const report = { ...base, call: call.id };
 
-  const initiated = initiatorOf({ sender, header: ctx.initiatorHeader, named: getHeader(req, ctx.initiatorHeader), peerById: (id) => ctx.peers.byId(id) });
+  const initiated = initiatorOf({ sender, header: ctx.initiatorHeader, named: getHeader(req, ctx.initiatorHeader), peers: ctx.peers });
   const initiator = initiated.actor;
   const reasons: Reason[] = [...initiated.reasons];
   // The controller worked it out already to read the peer's call count; a step run alone works it out here.

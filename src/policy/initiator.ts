@@ -13,7 +13,7 @@ export interface InitiatorFacts {
   /** The initiator header's name (`guard.initiator_header`) and its value on the request, if any. */
   readonly header: string;
   readonly named: string | undefined;
-  readonly peerById: (id: string) => Peer | undefined;
+  readonly peers: { byId(id: string): Peer | undefined };
 }
 
 export function initiatorOf(facts: InitiatorFacts): { readonly actor: Actor; readonly reasons: readonly Reason[] } {
@@ -25,7 +25,7 @@ export function initiatorOf(facts: InitiatorFacts): { readonly actor: Actor; rea
   if (!sender.actor.trusted) {
     return { actor: sender.actor, reasons: [{ code: 'initiator.ignored', peer: sender.label, detail: `${facts.header} from an untrusted peer` }] };
   }
-  const peer = facts.peerById(named);
+  const peer = facts.peers.byId(named);
   if (peer === undefined) {
     return { actor: { id: `unknown:${named}`, trusted: false, grants: NO_GRANTS }, reasons: [{ code: 'initiator.unknown', detail: named }] };
   }
