@@ -22,44 +22,38 @@ export function nameAt(text: string, from: number): string {
 /** Whitespace-separated tokens of `text` from offset `from`. */
 export function splitTokens(text: string, from: number): string[] {
   const tokens: string[] = [];
-  let p = from;
-  const n = text.length;
-  while (p < n) {
-    while (p < n && isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    const start = p;
-    while (p < n && !isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    if (p > start) {
-      tokens.push(text.slice(start, p));
-    }
+  for (let end = from, start = tokenStart(text, end); start < text.length; start = tokenStart(text, end)) {
+    end = tokenEnd(text, start);
+    tokens.push(text.slice(start, end));
   }
   return tokens;
 }
 
 /** `text` with its whitespace-separated token number `index` (counted from offset `from`) replaced, or null when there is no such token. */
 export function replaceToken(text: string, from: number, index: number, replacement: string): string | null {
-  let p = from;
-  const n = text.length;
   let count = 0;
-  while (p < n) {
-    while (p < n && isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    const start = p;
-    while (p < n && !isSpace(text.charCodeAt(p))) {
-      p += 1;
-    }
-    if (p > start) {
-      if (count === index) {
-        return text.slice(0, start) + replacement + text.slice(p);
-      }
-      count += 1;
+  for (let end = from, start = tokenStart(text, end); start < text.length; start = tokenStart(text, end), count += 1) {
+    end = tokenEnd(text, start);
+    if (count === index) {
+      return text.slice(0, start) + replacement + text.slice(end);
     }
   }
   return null;
+}
+
+/** Where the next token starts at or after `p` (the length of `text` when there is none): the one scan both readers share. */
+function tokenStart(text: string, p: number): number {
+  while (p < text.length && isSpace(text.charCodeAt(p))) {
+    p += 1;
+  }
+  return p;
+}
+
+function tokenEnd(text: string, p: number): number {
+  while (p < text.length && !isSpace(text.charCodeAt(p))) {
+    p += 1;
+  }
+  return p;
 }
 
 export function parseDigits(text: string): number | null {
