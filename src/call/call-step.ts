@@ -6,7 +6,7 @@
  * then the path for its kind (initial, in-dialog, CANCEL, response).
  */
 import type { PolicyRefusal } from '../policy/policy-refusal.ts';
-import { admitRequest } from '../policy/request-admission.ts';
+import { admitRequest, refusesSource } from '../policy/request-admission.ts';
 import type { Sender } from '../policy/sender.ts';
 import { decideRoute, type RouteDecision } from '../routing/route-decision.ts';
 import { parseCSeq } from '../sip/cseq.ts';
@@ -44,7 +44,7 @@ export function lookupOf(ctx: StepContext, msg: SipMessage, sender: Sender): { r
     };
   }
   // Refused before any look-up: nothing of an unknown source reaches the store.
-  if (sender.peer === undefined && ctx.profile.guard.unknownPeers === 'reject') {
+  if (refusesSource(sender.peer !== undefined, ctx.profile.guard.unknownPeers)) {
     return { lookup: null };
   }
   if (msg.method === 'CANCEL') {

@@ -25,8 +25,13 @@ export type RequestAdmission =
 
 const ADMITTED: RequestAdmission = { admitted: true };
 
+/** A source no peer matches, under `guard.unknown_peers: reject`: refused before anything else, the store included. */
+export function refusesSource(peerKnown: boolean, unknownPeers: UnknownPeerPolicy): boolean {
+  return !peerKnown && unknownPeers === 'reject';
+}
+
 export function admitRequest(facts: RequestAdmissionFacts): RequestAdmission {
-  if (!facts.peerKnown && facts.unknownPeers === 'reject') {
+  if (refusesSource(facts.peerKnown, facts.unknownPeers)) {
     return { admitted: false, status: 403, reasons: [{ code: 'peer.unknown', detail: `no peer matches ${facts.sourceAddress}` }], headers: [] };
   }
   // RFC 3261 16.3 step 3 / 8.2.2: no hop left (an absent or unreadable value counts as the default 70).
