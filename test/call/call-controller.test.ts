@@ -17,27 +17,8 @@ import {
   replied,
   responseTo,
   send,
+  coreInvite as invite,
 } from '../helpers/controller-fixture.ts';
-
-function invite(opts: { from?: string; route?: string[]; body?: string; extra?: string[]; callId?: string; uri?: string } = {}): string {
-  const body = opts.body ?? offer({ channels: [BOOTSTRAP] });
-  return [
-    `INVITE ${opts.uri ?? 'tel:+15550002222'} SIP/2.0`,
-    'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-orig-1',
-    'Max-Forwards: 70',
-    ...(opts.route ?? []).map((r) => `Route: ${r}`),
-    `From: ${opts.from ?? '"Alice" <sip:alice@ims.example.net>'};tag=caller-tag`,
-    'To: <tel:+15550002222>',
-    `Call-ID: ${opts.callId ?? 'orig-call-1@10.0.0.1'}`,
-    'CSeq: 10 INVITE',
-    'Contact: <sip:alice@10.0.0.1:5060>',
-    'P-Asserted-Identity: "Alice" <sip:alice@ims.example.net>',
-    ...(opts.extra ?? []),
-    'Content-Type: application/sdp',
-    '',
-    body,
-  ].join('\r\n');
-}
 
 t.test('a trusted call with a bootstrap DC passes untouched, answer and all', async (t) => {
   const { controller, store } = controllerFor(labProfile());

@@ -14,7 +14,7 @@ import { readSdp } from '../../src/sdp/read-sdp.ts';
 import type { SipMessage } from '../../src/sip/sip-message.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import type { CallState } from '../../src/state/call-state.ts';
-import { CALLEE_CORE, CORE, GAMES_AS, WEATHER_AS, asRequest, header, headers, inDialogRequest, responseTo } from '../helpers/controller-fixture.ts';
+import { CALLEE_CORE, CORE, GAMES_AS, WEATHER_AS, asRequest, header, headers, inDialogRequest, responseTo, coreInvite as invite } from '../helpers/controller-fixture.ts';
 import { labProfileYaml } from '../helpers/profile-fixture.ts';
 import { ADS, BOOTSTRAP, WEATHER, offer } from '../helpers/sdp-builder.ts';
 import { StepWorld, sent, type FactsOverride, type PreparedStep } from '../helpers/step-fixture.ts';
@@ -52,25 +52,6 @@ t.test('the profiles the table runs under say what the rows assume', async (t) =
   t.same(ENFORCE.peers.find((p) => p.id === 'weather-as')?.limits, { requestsPerSecond: null, burst: null, concurrentCalls: null });
   t.same(ENFORCE.peers.find((p) => p.id === 'core')?.limits, { requestsPerSecond: null, burst: null, concurrentCalls: null });
 });
-
-function invite(opts: { route?: string[]; body?: string; extra?: string[]; maxForwards?: number; via?: string } = {}): string {
-  return [
-    'INVITE tel:+15550002222 SIP/2.0',
-    `Via: SIP/2.0/UDP ${opts.via ?? '127.0.0.1'}:5060;branch=z9hG4bK-orig-1`,
-    `Max-Forwards: ${opts.maxForwards ?? 70}`,
-    ...(opts.route ?? []).map((r) => `Route: ${r}`),
-    'From: "Alice" <sip:alice@ims.example.net>;tag=caller-tag',
-    'To: <tel:+15550002222>',
-    'Call-ID: orig-call-1@10.0.0.1',
-    'CSeq: 10 INVITE',
-    'Contact: <sip:alice@10.0.0.1:5060>',
-    'P-Asserted-Identity: "Alice" <sip:alice@ims.example.net>',
-    ...(opts.extra ?? []),
-    'Content-Type: application/sdp',
-    '',
-    opts.body ?? offer({ channels: [BOOTSTRAP] }),
-  ].join('\r\n');
-}
 
 function cancelOf(inviteText: string): string {
   return inviteText.replace(/^INVITE/, 'CANCEL').replace('CSeq: 10 INVITE', 'CSeq: 10 CANCEL').replace(/Content-Type[\s\S]*$/, '\r\n');

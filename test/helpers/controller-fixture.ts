@@ -8,6 +8,7 @@ import { serializeSipMessage } from '../../src/sip/sip-serializer.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { MemoryCallStore } from '../../src/state/memory-call-store.ts';
 import { PSEUDONYM_ENV } from './profile-fixture.ts';
+import { BOOTSTRAP, offer } from './sdp-builder.ts';
 
 export const CORE: Inbound = { address: '127.0.0.1', port: 5060, transport: 'udp' };
 export const CALLEE_CORE: Inbound = { address: '127.0.0.2', port: 5060, transport: 'udp' };
@@ -107,4 +108,26 @@ export function asResponse(m: SipMessage): SipResponse {
     throw new Error('not a response');
   }
   return m;
+}
+
+/** The core's INVITE of the unit tests: Alice calls +15550002222, an offer with a bootstrap DC unless `body` says otherwise. */
+export function coreInvite(
+  opts: { from?: string; route?: string[]; body?: string; extra?: string[]; callId?: string; uri?: string; maxForwards?: number; via?: string } = {},
+): string {
+  return [
+    `INVITE ${opts.uri ?? 'tel:+15550002222'} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${opts.via ?? '127.0.0.1'}:5060;branch=z9hG4bK-orig-1`,
+    `Max-Forwards: ${opts.maxForwards ?? 70}`,
+    ...(opts.route ?? []).map((r) => `Route: ${r}`),
+    `From: ${opts.from ?? '"Alice" <sip:alice@ims.example.net>'};tag=caller-tag`,
+    'To: <tel:+15550002222>',
+    `Call-ID: ${opts.callId ?? 'orig-call-1@10.0.0.1'}`,
+    'CSeq: 10 INVITE',
+    'Contact: <sip:alice@10.0.0.1:5060>',
+    'P-Asserted-Identity: "Alice" <sip:alice@ims.example.net>',
+    ...(opts.extra ?? []),
+    'Content-Type: application/sdp',
+    '',
+    opts.body ?? offer({ channels: [BOOTSTRAP] }),
+  ].join('\r\n');
 }
