@@ -13,13 +13,13 @@ import { readSdp, readSdpOrNull } from '../sdp/read-sdp.ts';
 import type { SdpView } from '../sdp/sdp-types.ts';
 import { mapSdpParts, setSdpBody } from '../sip/sdp-body.ts';
 import type { SipMessage } from '../sip/sip-message.ts';
-import type { PendingTransaction } from '../state/call-state.ts';
+import type { SentOffer } from '../state/call-state.ts';
 import type { CallDraft } from './call-draft.ts';
 import { commitOwnership } from './dc-ownership.ts';
 import type { StepContext } from './step-context.ts';
 
-/** The offer an answer answers: what the guard forwarded, and the DCs it would create. */
-export type AnsweredOffer = Pick<PendingTransaction, 'forwardedOffer' | 'created' | 'openedMedia'>;
+/** The offer an answer answers: what the guard sent, and the DCs it would create. */
+export type AnsweredOffer = Pick<SentOffer, 'sdp' | 'created' | 'openedMedia'>;
 
 export interface PolicedOffer {
   readonly verdict: Verdict;
@@ -106,7 +106,7 @@ function decideAnswer(
   body: string,
   answer: { readonly answerer: Actor; readonly commit: boolean; readonly relayed: string | null },
 ): PolicedAnswer & { readonly body: string } {
-  const forwardedOffer = offer.forwardedOffer === null ? null : readSdpOrNull(offer.forwardedOffer);
+  const forwardedOffer = readSdpOrNull(offer.sdp);
   let view: SdpView | null = null;
   let unreadable: string | undefined;
   try {

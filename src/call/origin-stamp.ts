@@ -10,7 +10,6 @@ import type { LegDraft } from './call-draft.ts';
 export function stampOrigin(leg: LegDraft, sdp: string): string {
   const version = originVersion(sdp);
   if (version === null || !/^\d+$/.test(version)) {
-    leg.sdpForwarded = sdp;
     return sdp;
   }
   const body = sdpWithoutOrigin(sdp);
@@ -27,6 +26,5 @@ export function stampOrigin(leg: LegDraft, sdp: string): string {
     }
   }
   leg.sdpSent = { version: originVersion(out) ?? version, body };
-  leg.sdpForwarded = out;
   return out;
 }

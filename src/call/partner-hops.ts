@@ -4,14 +4,14 @@
  * the AS is policed only for what it changed itself, not for what it relays.
  */
 import type { CallState, HopState, LegSide, PendingTransaction } from '../state/call-state.ts';
+import { lastSent } from './leg-negotiation.ts';
 
-/** The offer the guard last handed an AS on a partner hop: what the AS's own offer is compared with. */
+/** The offer the guard last handed an AS on a partner hop, in a request of `method` still open: what the AS's own offer is compared with. */
 export function partnerOffer(call: CallState, hopIndex: number, side: LegSide, method: string): string | null {
-  const hop = call.hops[hopIndex];
-  if (hop === undefined) {
-    return null;
-  }
-  return latestTransaction(hop, side, method)?.forwardedOffer ?? null;
+  const negotiation = call.hops[hopIndex]?.[side].negotiation;
+  return negotiation?.state === 'offer-sent' && negotiation.offer.answerIn.kind === 'response' && negotiation.offer.answerIn.method === method
+    ? negotiation.offer.sdp
+    : null;
 }
 
 /** Hops tied to this one by a route token: the two sides of one AS's handling of the call. */
@@ -49,7 +49,7 @@ export function partnerSdpSentTo(call: CallState, hopIndex: number, asPeerId: st
   }
   for (const { hop } of partnerHops(call, hopIndex)) {
     for (const side of ['upstream', 'downstream'] as const) {
-      const sent = hop[side].peerId === asPeerId ? hop[side].sdpForwarded : null;
+      const sent = hop[side].peerId === asPeerId ? lastSent(hop[side]) : null;
       if (sent !== null) {
         return sent;
       }

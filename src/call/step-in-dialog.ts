@@ -19,12 +19,13 @@ import { parseCSeq } from '../sip/cseq.ts';
 import { firstSdp, isSdpBody, mapSdpParts, removeBodyParts } from '../sip/sdp-body.ts';
 import { getHeader, removeHeader } from '../sip/sip-headers.ts';
 import type { SipRequest } from '../sip/sip-message.ts';
-import { otherSide, transactionKey, type PendingTransaction } from '../state/call-state.ts';
+import { otherSide, transactionKey, type SentOffer } from '../state/call-state.ts';
 import { admitMessageBody } from './body-check.ts';
 import { draftOf, hopOf, settle } from './call-draft.ts';
 import { inDialogDestination } from './leg-destination.ts';
 import type { Located } from './leg-matching.ts';
 import { flowFrom, shieldContext } from './leg-privacy.ts';
+import { answerReceived, awaitedOffer, lastSent, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
 import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
 import { partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
@@ -95,17 +96,16 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
     admitUntrustedHeaders(out, ctx.passHeaders);
     restoreIdentities(out, { issued: call.issued, originals: null, flow: flowFrom(side) });
   }
-  let offer: Pick<PendingTransaction, 'created' | 'openedMedia'> | null = null;
+  let offer: Pick<SentOffer, 'created' | 'openedMedia'> | null = null;
   let wouldHave: WouldHave | null = verdict?.wouldHave ?? null;
   const admitted = admitMessageBody(ctx, out, from.trusted ? { trusted: true, id: sender.label } : sender.actor);
   // Only the side the offer was made to answers it (the one that sent the offerless INVITE).
-  const pending = (req.method === 'ACK' || req.method === 'PRACK') && hop.pendingOffer?.inboundSide === side ? hop.pendingOffer : null;
+  const pending = req.method === 'ACK' || req.method === 'PRACK' ? awaitedOffer(from, 'ack-or-prack') : null;
   if (pending !== null && (isSdpBody(out) || !admitted.ok)) {
     const answerer = actorOfPeer(from.peerId === null ? undefined : ctx.peers.byId(from.peerId));
     const answered = policeAnswer(ctx, call, pending, out, { answerer, commit: true, admitted, relayed: partnerSdpSentTo(call, located.hop, from.peerId) });
     reasons.push(...answered.reasons);
-    from.sdpForwarded = answered.agreed ?? from.sdpForwarded;
-    hop.pendingOffer = null;
+    answerReceived(from, answered.agreed, true);
   } else if (!admitted.ok && req.method === 'ACK') {
     // An ACK cannot be refused (RFC 3261 17.1.1.3): it goes on without the body.
     removeBodyParts(out, () => false);
@@ -118,7 +118,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
   } else if (isSdpBody(out) && req.method !== 'ACK') {
     // The baseline is what the guard itself forwarded toward this leg (or, when the AS relays
     // an offer the guard handed it on the partner hop, that offer): never the peer's own last SDP.
-    const baseline = partnerOfferFor(call, located.hop, from.peerId, req.method) ?? to.sdpForwarded;
+    const baseline = partnerOfferFor(call, located.hop, from.peerId, req.method) ?? lastSent(to);
     const policed = policeOffer(ctx, call, initiator, out, { method: req.method, initial: false, baseline });
     if (policed !== null) {
       verdict = policed.verdict;
@@ -156,8 +156,13 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
     copied,
     body: out.body,
   });
-  const sdpForwardedBefore = to.sdpForwarded;
   mapSdpParts(forwarded, (sdp, i) => (i === 0 ? stampOrigin(to, sdp) : sdp));
+  const sentSdp = firstSdp(forwarded);
+  if (offer !== null && sentSdp !== null) {
+    sentOffer(to, { sdp: sentSdp, answerIn: { kind: 'response', cseq, method: req.method }, ...offer });
+  } else if (sentSdp !== null) {
+    sentOtherSdp(to, sentSdp);
+  }
   if (!isAck) {
     hop.transactions[transactionKey(otherSide(side), cseq, req.method)] = {
       method: req.method,
@@ -165,11 +170,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
       outboundCseq: cseq,
       branch,
       echo: echoHeaders(req),
-      forwardedOffer: offer === null ? null : firstSdp(forwarded),
-      ...(offer === null ? {} : { sdpForwardedBefore }),
-      created: offer?.created ?? [],
-      openedMedia: offer?.openedMedia ?? [],
-      initiatorId: initiator.id,
+      carriedOffer: offer !== null,
     };
   }
   return {

@@ -22,6 +22,7 @@ import type { SipRequest } from '../sip/sip-message.ts';
 import { transactionKey, type HopState, type PendingTransaction } from '../state/call-state.ts';
 import { draftOf, newCallDraft, settle, type CallDraft, type HopDraft, type LegDraft } from './call-draft.ts';
 import type { Located } from './leg-matching.ts';
+import { STABLE_EMPTY, sentOffer } from './leg-negotiation.ts';
 import { policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
 import { partnerOffer } from './partner-hops.ts';
@@ -155,7 +156,7 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
     inviteCseq: req.method === 'INVITE' ? 1 : 0,
     inviteCseqIn: null,
     sdpSent: null,
-    sdpForwarded: null,
+    negotiation: STABLE_EMPTY,
   };
   const branch = ctx.ids.branch();
   const forwarded = requestOnLeg(downstream, {
@@ -170,17 +171,16 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
     body: out.body,
   });
   mapSdpParts(forwarded, (sdp, i) => (i === 0 ? stampOrigin(downstream, sdp) : sdp));
-  const txn: PendingTransaction = {
-    method: req.method,
-    inboundSide: 'upstream',
-    outboundCseq: 1,
-    branch,
-    echo: echoHeaders(req),
-    forwardedOffer: firstSdp(forwarded),
-    created: verdict?.applied.created ?? [],
-    openedMedia: verdict?.applied.openedMedia ?? [],
-    initiatorId: initiator.id,
-  };
+  const sentSdp = firstSdp(forwarded);
+  if (sentSdp !== null) {
+    sentOffer(downstream, {
+      sdp: sentSdp,
+      answerIn: { kind: 'response', cseq: 1, method: req.method },
+      created: verdict?.applied.created ?? [],
+      openedMedia: verdict?.applied.openedMedia ?? [],
+    });
+  }
+  const txn: PendingTransaction = { method: req.method, inboundSide: 'upstream', outboundCseq: 1, branch, echo: echoHeaders(req), carriedOffer: sentSdp !== null };
   const hopIndex = call.hops.length;
   const hop: HopDraft = {
     id: `${call.id}/${hopIndex}`,
@@ -189,7 +189,6 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
     token,
     linkedHop,
     transactions: { [transactionKey('downstream', 1, req.method)]: txn },
-    pendingOffer: null,
     phase: 'early',
     endedByBye: false,
     resume,
@@ -246,7 +245,7 @@ function upstreamLeg(ctx: StepContext, req: SipRequest, sender: Sender): LegDraf
     inviteCseq: 0,
     inviteCseqIn: req.method === 'INVITE' ? parseCSeq(getHeader(req, 'CSeq') ?? '').seq : null,
     sdpSent: null,
-    sdpForwarded: null,
+    negotiation: STABLE_EMPTY,
   };
 }
 

@@ -16,11 +16,12 @@ import { tagOf } from '../sip/dialog-tags.ts';
 import { firstSdp, isSdpBody, mapSdpParts, removeBodyParts } from '../sip/sdp-body.ts';
 import { getHeader, getHeaderValues } from '../sip/sip-headers.ts';
 import type { SipResponse } from '../sip/sip-message.ts';
-import { transactionKey } from '../state/call-state.ts';
+import { transactionKey, type SentOffer } from '../state/call-state.ts';
 import { admitMessageBody } from './body-check.ts';
 import { draftOf, hopOf, settle, type HopDraft } from './call-draft.ts';
 import type { Located } from './leg-matching.ts';
 import { flowFrom, shieldContext } from './leg-privacy.ts';
+import { answerReceived, awaitedOffer, lastSent, offerClosed, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
 import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
 import { partnerSdpSentTo } from './partner-hops.ts';
@@ -70,21 +71,33 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
   let wouldHave: WouldHave | null = null;
   const answerer = actorOfPeer(leg.peerId === null ? undefined : ctx.peers.byId(leg.peerId));
   const admitted = admitMessageBody(ctx, out, answerer);
-  const answersOffer = txn.forwardedOffer !== null && (isSdpBody(out) || (!admitted.ok && res.status >= 200 && res.status < 300));
+  const awaited = awaitedOffer(leg, { cseq: txn.outboundCseq, method: txn.method });
+  const answersOffer = awaited !== null && (isSdpBody(out) || (!admitted.ok && res.status >= 200 && res.status < 300));
+  let offerInResponse: Pick<SentOffer, 'created' | 'openedMedia'> & { readonly sdp: string | null } | null = null;
   if (answersOffer) {
     const relayed = partnerSdpSentTo(call, located.hop, leg.peerId);
-    const answered = policeAnswer(ctx, call, txn, out, { answerer, commit: res.status < 300, admitted, relayed });
+    const answered = policeAnswer(ctx, call, awaited, out, { answerer, commit: res.status < 300, admitted, relayed });
     reasons.push(...answered.reasons);
     wouldHave = answered.wouldHave;
-    // What was offered on this leg and not accepted is no baseline for the next offer.
-    leg.sdpForwarded = answered.agreed ?? leg.sdpForwarded;
+    if (res.status < 300) {
+      // What was offered on this leg and not accepted is no baseline for the next offer.
+      answerReceived(leg, answered.agreed, res.status >= 200);
+    }
   } else if (!admitted.ok) {
     // A body the guard cannot vouch for that answers nothing: the response goes on without it.
     removeBodyParts(out, () => false);
     reasons.push(admitted.reason);
+  } else if (isSdpBody(out) && txn.carriedOffer) {
+    // The request's offer was answered already (early) and a new one has gone out on the leg
+    // since: this SDP answers nothing the guard can check it against, and the offerer ignores it
+    // (RFC 6337 3.1). From an untrusted peer it does not pass.
+    if (!answerer.trusted) {
+      removeBodyParts(out, () => false);
+      reasons.push({ code: 'sdp.answer-unverifiable', peer: answerer.id, detail: 'SDP in a response whose offer was answered already' });
+    }
   } else if (isSdpBody(out)) {
     // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
-    const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, located.hop, leg.peerId) : hop[txn.inboundSide].sdpForwarded;
+    const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, located.hop, leg.peerId) : lastSent(hop[txn.inboundSide]);
     const policed = policeOffer(ctx, call, answerer, out, { method: cseq.method, initial: hop.phase === 'early', baseline });
     if (policed !== null) {
       if (policed.verdict.applied.action === 'reject') {
@@ -93,13 +106,7 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
       }
       reasons.push(...admitted.reasons, ...policed.verdict.reasons);
       wouldHave = policed.wouldHave;
-      hop.pendingOffer = {
-        ...txn,
-        forwardedOffer: firstSdp(out),
-        created: policed.verdict.applied.created,
-        openedMedia: policed.verdict.applied.openedMedia,
-        initiatorId: leg.peerId ?? sender.label,
-      };
+      offerInResponse = { sdp: firstSdp(out), created: policed.verdict.applied.created, openedMedia: policed.verdict.applied.openedMedia };
     }
   }
 
@@ -115,11 +122,15 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
     shieldIdentities(relayed, shieldContext(ctx, call, back, backSide, false));
   }
   mapSdpParts(relayed, (sdp, i) => (i === 0 ? stampOrigin(back, sdp) : sdp));
-
-  if (res.status >= 300 && txn.sdpForwardedBefore !== undefined && leg.sdpForwarded === txn.forwardedOffer) {
-    // RFC 3264 8: a refused offer leaves the session as it was, and so the next offer's
-    // baseline; unless the guard sent this leg something since (an answer in glare), which stands.
-    leg.sdpForwarded = txn.sdpForwardedBefore;
+  const relayedSdp = firstSdp(relayed);
+  if (offerInResponse?.sdp != null) {
+    sentOffer(back, { sdp: offerInResponse.sdp, answerIn: { kind: 'ack-or-prack' }, created: offerInResponse.created, openedMedia: offerInResponse.openedMedia });
+  } else if (relayedSdp !== null) {
+    sentOtherSdp(back, relayedSdp);
+  }
+  if (res.status >= 200 && awaited !== null) {
+    // RFC 3264 8: a refused offer leaves the session as it was (offerClosed says what stands).
+    offerClosed(leg, res.status);
   }
   if (res.status >= 200) {
     delete hop.transactions[transactionKey(side, txn.outboundCseq, txn.method)];

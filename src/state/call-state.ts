@@ -42,13 +42,37 @@ export interface LegState {
   readonly inviteCseqIn: number | null;
   /** The last SDP the guard sent on this leg: its o= version and its text without o= (RFC 3264 8). */
   readonly sdpSent: { readonly version: string; readonly body: string } | null;
-  /**
-   * The whole text of the last SDP the guard sent on this leg. What the guard forwarded, never
-   * what a peer sent, is the baseline a later offer toward this leg is compared with: a channel
-   * the guard stripped is not "already there".
-   */
-  readonly sdpForwarded: string | null;
+  /** Where offer and answer stand on this leg (src/call/leg-negotiation.ts). */
+  readonly negotiation: Negotiation;
 }
+
+/** An offer the guard sent on a leg, waiting for that leg's peer to answer it (RFC 3264 4). */
+export interface SentOffer {
+  /** The SDP the guard sent: the answer is aligned to it. */
+  readonly sdp: string;
+  /**
+   * Where the answer comes: in the responses to the guard's request with this CSeq (an early
+   * answer in a provisional, and the final one), or, for an offer the guard put in a response
+   * to an offerless INVITE, in the peer's ACK or PRACK (RFC 3261 13.2.1, RFC 3262 5).
+   */
+  readonly answerIn: { readonly kind: 'response'; readonly cseq: number; readonly method: string } | { readonly kind: 'ack-or-prack' };
+  /** Channels and DC m-lines the offer adds, owned by their initiator once an answer keeps them. */
+  readonly created: readonly DcOwner[];
+  readonly openedMedia: readonly MediaOwner[];
+}
+
+/**
+ * Offer/answer on one leg, from the guard's side (RFC 3264; SIP.js's SignalingState). What the
+ * guard sent, never what a peer sent, is the baseline a later offer toward the leg is compared
+ * with: a channel the guard stripped is not "already there".
+ * - `stable`: no offer of the guard's is outstanding; `session` is what stands on the leg.
+ * - `offer-sent`: the guard's offer awaits the peer's answer; `session` is what stood before it
+ *   and stands again if the offer is refused. An early answer (`answered`) keeps the state until
+ *   the final response, whose SDP, if any, answers the same offer.
+ */
+export type Negotiation =
+  | { readonly state: 'stable'; readonly session: string | null }
+  | { readonly state: 'offer-sent'; readonly session: string | null; readonly offer: SentOffer; readonly answered: boolean };
 
 /** A request the guard forwarded, waiting for responses to relay back. */
 export interface PendingTransaction {
@@ -61,14 +85,8 @@ export interface PendingTransaction {
   readonly branch: string;
   /** Headers of the inbound request that its responses echo (RFC 3261 8.2.6.2). */
   readonly echo: readonly SipHeader[];
-  /** The SDP offer the guard forwarded in this request, if any: answers are aligned to it. */
-  readonly forwardedOffer: string | null;
-  /** In-dialog offers: the leg's `sdpForwarded` before this offer, put back if the offer is refused. */
-  readonly sdpForwardedBefore?: string | null;
-  readonly created: readonly DcOwner[];
-  readonly openedMedia: readonly MediaOwner[];
-  /** Offer initiator, for attribution when the answer commits it. */
-  readonly initiatorId: string;
+  /** The request carried an offer: an SDP in its responses is an answer, never an offer (the offer is on its leg's `negotiation`). */
+  readonly carriedOffer: boolean;
 }
 
 export interface HopState {
@@ -81,8 +99,6 @@ export interface HopState {
   readonly linkedHop: number | null;
   /** Outstanding forwarded requests keyed `${outboundSide}:${cseq}:${method}`. */
   readonly transactions: Readonly<Record<string, PendingTransaction>>;
-  /** The offer awaiting its answer in an ACK (late offer) or PRACK. */
-  readonly pendingOffer: PendingTransaction | null;
   readonly phase: 'early' | 'confirmed' | 'ended';
   /** The hop ended by a BYE the guard relayed (not by a failure): a partner AS then relays a hang-up. */
   readonly endedByBye: boolean;
