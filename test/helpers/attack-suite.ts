@@ -573,6 +573,24 @@ export function defineAsLoopAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.equal((await l.as.nextResponse((st) => st >= 200, 'PRACK')).status, 481, 'a PRACK in a confirmed dialog: 481');
   });
 
+  t.test('after an early answer and a renegotiation, an SDP the AS slips into its 200 answers nothing and does not pass', { skip }, async (t) => {
+    const l = await lab(t);
+    const { atAs } = await handToAs(l, 'loop-late-sdp', { body: offer({ channels: [WEATHER] }) });
+    // The AS answers early (183); the caller re-offers in the early dialog (UPDATE, RFC 3311) and the AS answers that.
+    l.as.reply(atAs, 183, 'Session Progress', { toTag: 'as', body: offer({ channels: [WEATHER], username: 'as' }) });
+    const early = await l.caller.nextResponse(183, 'INVITE');
+    l.caller.send(inDialog(l.caller, callerDialog(early), { method: 'UPDATE', cseq: 2, body: offer({ channels: [WEATHER], version: 2 }) }), l.to);
+    const update = await l.as.nextRequest('UPDATE');
+    l.as.reply(update, 200, 'OK', { body: offer({ channels: [WEATHER], username: 'as', version: 2 }) });
+    await l.caller.nextResponse(200, 'UPDATE');
+    // The INVITE's offer was answered by the 183 and is no longer the leg's: nothing to check this SDP against.
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [WEATHER, ADS], username: 'as', version: 3 }) });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    t.notMatch(ok.body, /com\.example\.ads/, 'the channel nobody offered does not reach the caller');
+    t.equal(ok.body, '', 'nor any SDP of that 200: the caller ignores it anyway (RFC 6337 3.1)');
+    t.ok(decisions(l.guard, 'sdp.answer-unverifiable').length > 0, 'and the decision log says why');
+  });
+
   t.test('channels of a re-offer the other side refused are no baseline for the next one (max_channels holds)', { skip }, async (t) => {
     const l = await lab(t);
     const { atAs } = await handToAs(l, 'loop-cap', { body: offer({ channels: [BOOTSTRAP] }) });
