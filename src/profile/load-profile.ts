@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { parseListenSpec } from './listen-spec.ts';
 import { ProfileError } from './profile-error.ts';
 import { ProfileSource } from './profile-source.ts';
-import type { ConsentRecord, Limits, ListenSpec, Peer, PeerGrants, Profile, TlsSettings } from './profile-types.ts';
+import type { AdminSettings, ConsentRecord, Limits, ListenSpec, Peer, PeerGrants, Profile, StateSettings, TlsSettings } from './profile-types.ts';
 import { FAIR_SHARE_DEFAULTS, TRANSPORT_LIMIT_DEFAULTS } from './raw-profile.ts';
 import type { RawConsentRecord, RawPeer, RawProfile, RawTls } from './raw-profile.ts';
 import { schemaProblems } from './schema-check.ts';
@@ -100,10 +100,31 @@ function buildProfile(raw: RawProfile, file: string): Profile {
       // Canonical spelling (compact forms expanded), as the parser stores names.
       passHeaders: (privacy.pass_headers ?? []).map(canonicalHeaderName),
     },
+    state: buildState(raw.state ?? {}),
+    admin: raw.admin === undefined ? null : buildAdmin(raw.admin),
+    audit: { identities: raw.audit?.identities ?? 'pseudonym' },
     limits: buildLimits(raw.limits ?? {}),
     peers: (raw.peers ?? []).map(buildPeer),
     consent: { default: consent.default ?? 'allow', users },
   };
+}
+
+function buildState(raw: NonNullable<RawProfile['state']>): StateSettings {
+  return {
+    store: raw.store ?? 'memory',
+    url: raw.url ?? 'redis://127.0.0.1:6379/0',
+    passwordEnv: raw.password_env ?? null,
+    keyPrefix: raw.key_prefix ?? 'dcg:',
+    commandTimeoutMs: raw.command_timeout_ms ?? 250,
+  };
+}
+
+function buildAdmin(raw: NonNullable<RawProfile['admin']>): AdminSettings {
+  // The schema's pattern accepted it: host:port, IPv6 in brackets.
+  const listen = raw.listen ?? '127.0.0.1:9090';
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(listen.slice(colon + 1)), tokenEnv: raw.token_env ?? 'DC_GUARD_ADMIN_TOKEN' };
 }
 
 function buildPeer(raw: RawPeer): Peer {

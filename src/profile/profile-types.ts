@@ -78,6 +78,24 @@ export interface Limits {
   readonly fairShare: FairShareLimits;
 }
 
+/** `state`: where calls, per-peer counters and API-made consent records live. */
+export interface StateSettings {
+  readonly store: 'memory' | 'redis';
+  readonly url: string;
+  /** Environment variable holding the Redis password; null: no AUTH. */
+  readonly passwordEnv: string | null;
+  readonly keyPrefix: string;
+  /** A store command slower than this is a store failure. */
+  readonly commandTimeoutMs: number;
+}
+
+/** `admin`: the HTTP listener for health, metrics, reload, drain and consent; null when the profile has none. */
+export interface AdminSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly tokenEnv: string;
+}
+
 export interface ConsentRecord {
   /** Entries "peer-id" or "peer-id:app-id" ("peer-id:bootstrap" for bootstrap DCs). */
   readonly allow: readonly string[];
@@ -110,6 +128,12 @@ export interface Profile {
      * on top of the built-in allow-lists (src/privacy/header-allow-list.ts). Default [].
      */
     readonly passHeaders: readonly string[];
+  };
+  readonly state: StateSettings;
+  readonly admin: AdminSettings | null;
+  readonly audit: {
+    /** How served users appear in audit lines: pseudonym (default) or clear. */
+    readonly identities: 'pseudonym' | 'clear';
   };
   readonly limits: Limits;
   readonly peers: readonly Peer[];

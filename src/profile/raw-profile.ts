@@ -29,6 +29,20 @@ export interface RawProfile {
     readonly pseudonym_key_env?: string;
     readonly pass_headers?: readonly string[];
   };
+  readonly state?: {
+    readonly store?: 'memory' | 'redis';
+    readonly url?: string;
+    readonly password_env?: string;
+    readonly key_prefix?: string;
+    readonly command_timeout_ms?: number;
+  };
+  readonly admin?: {
+    readonly listen?: string;
+    readonly token_env?: string;
+  };
+  readonly audit?: {
+    readonly identities?: 'pseudonym' | 'clear';
+  };
   readonly limits?: {
     readonly message?: {
       readonly max_message_bytes?: number;

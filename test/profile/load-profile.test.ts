@@ -29,6 +29,9 @@ t.test('a profile with only an empty peer list gets every default', async (t) =>
       tls: null,
     },
     privacy: { pseudonymKeyEnv: 'DC_GUARD_PSEUDONYM_KEY', passHeaders: [] },
+    state: { store: 'memory', url: 'redis://127.0.0.1:6379/0', passwordEnv: null, keyPrefix: 'dcg:', commandTimeoutMs: 250 },
+    admin: null,
+    audit: { identities: 'pseudonym' },
     limits: {
       message: {
         maxMessageBytes: 65535,
@@ -472,7 +475,8 @@ t.test('the schema documents every key, and its defaults are the loader defaults
   t.strictSame(undocumented, []);
 
   // Scalar defaults of the sections, compared with what the loader fills in.
-  const profile = parseProfile('peers: []\n', 'x.yaml') as unknown as Record<string, Record<string, unknown>>;
+  // admin: {} so that the admin section (null when absent) has its defaults to compare.
+  const profile = parseProfile('peers: []\nadmin: {}\n', 'x.yaml') as unknown as Record<string, Record<string, unknown>>;
   const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   for (const [section, node] of Object.entries(schema.properties ?? {})) {
     for (const [key, child] of Object.entries(node.properties ?? {})) {
@@ -558,4 +562,17 @@ t.test('TLS asked for anywhere needs sip.tls: never cleartext toward a sips: pee
   });
   const byCertificate = ['sip:', '  tls: { certificate: g.pem, key: g.key, ca: [ca.pem] }', 'peers:', '  - id: as', '    trusted: false', '    match: { certificate: { san: [as.example.net] } }'];
   t.strictSame(parseProfile(byCertificate.join('\n'), 'op.yaml').peers[0]?.certificateSans, ['as.example.net']);
+});
+
+t.test('state, admin and audit: defaults filled in, admin parsed, credentials in a Redis URL refused on their line', (t) => {
+  const profile = parseProfile(
+    ['state: { store: redis, url: "redis://10.0.0.5:6380/2", key_prefix: "dcg-a:" }', 'admin: { listen: "[::1]:9191" }', 'audit: { identities: clear }', 'peers: []', ''].join('\n'),
+    'ops.yaml',
+  );
+  t.strictSame(profile.state, { store: 'redis', url: 'redis://10.0.0.5:6380/2', passwordEnv: null, keyPrefix: 'dcg-a:', commandTimeoutMs: 250 });
+  t.strictSame(profile.admin, { host: '::1', port: 9191, tokenEnv: 'DC_GUARD_ADMIN_TOKEN' });
+  t.equal(profile.audit.identities, 'clear');
+  t.throws(() => parseProfile('peers: []\nstate:\n  url: "redis://user:secret@10.0.0.5:6379"\n', 'ops.yaml'), /^ops\.yaml:3: state\.url: must be redis:\/\/host:port\[\/db\] or rediss:\/\/host:port\[\/db\], with no user or password in it/);
+  t.throws(() => parseProfile('peers: []\nstate: { store: etcd }\n', 'ops.yaml'), /^ops\.yaml:2: state\.store: must be one of memory, redis/);
+  t.end();
 });
