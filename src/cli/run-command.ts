@@ -11,7 +11,8 @@ import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import { ProfileSource } from '../profile/profile-source.ts';
 import type { Profile } from '../profile/profile-types.ts';
-import { MemoryCallStore } from '../state/memory-call-store.ts';
+import { openState } from '../state/open-state.ts';
+import { redactedUrl } from '../state/redis-connection.ts';
 import { TlsSettingsError } from '../transport/tls-context.ts';
 import type { CliIo } from './cli-io.ts';
 import { watchParent } from './parent-watch.ts';
@@ -81,9 +82,16 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     io.stderr((error as Error).message);
     return 2;
   }
-  const store = new MemoryCallStore();
-  // One set of rate-limit buckets for the process: a reload changes the rates, not the counts.
-  const limiter = new PeerLimiter(Date.now);
+  // One store and one set of rate-limit buckets for the process: a reload changes the rates,
+  // not the counts. Redis not answering does not stop the start (src/state/open-state.ts).
+  const state = await openState(profile.state, { env: io.env, localBuckets: new PeerLimiter(Date.now) });
+  const { store, limiter } = state;
+  if (!state.connected) {
+    logger.warn(
+      { url: redactedUrl(profile.state.url), fail: profile.guard.fail },
+      'state store unreachable at start: serving with the store down (guard.fail) until Redis answers',
+    );
+  }
   let guard: RunningFrontEnd;
   try {
     const controller = buildController(profile, { env: io.env, store, limiter });
@@ -98,6 +106,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     const line = error instanceof TlsSettingsError ? lineOfKey(file, error.path) : 0;
     const where = error instanceof TlsSettingsError ? (line > 0 ? `${file}:${line}: ` : `${file}: `) : '';
     io.stderr(`dc-guard run: ${where}${(error as Error).message}`);
+    await state.close();
     return 2;
   }
   logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id), pid: process.pid }, 'guard started');
@@ -136,16 +145,19 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       }
       stopping = true;
       logger.info({ signal }, 'draining');
-      guard.stop().then(
-        () => {
-          logger.info({ signal }, 'stopped');
-          done(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'stop failed');
-          done(1);
-        },
-      );
+      guard
+        .stop()
+        .then(() => state.close())
+        .then(
+          () => {
+            logger.info({ signal }, 'stopped');
+            done(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'stop failed');
+            done(1);
+          },
+        );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
