@@ -16,7 +16,8 @@ import { getHeader } from '../../src/sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { memoryLogger } from '../helpers/guard-harness.ts';
 import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
-import { addrUri, inDialog, SipPeer } from '../helpers/sip-peer.ts';
+import type { inDialog} from '../helpers/sip-peer.ts';
+import { addrUri, SipPeer } from '../helpers/sip-peer.ts';
 
 /** The dispatcher's address every instance writes in Via, Contact and its Route entries. */
 export const SERVICE = '127.0.0.20';
@@ -43,7 +44,7 @@ export interface LabOptions {
   readonly gamesExtra?: string;
 }
 
-export function sharedProfile(ip: string, o: LabOptions): string {
+export function sharedProfile(ip: string, o: LabOptions, publicUri: string | null = `sip:${SERVICE}:${o.port}`): string {
   return `
 guard:
   mode: enforce
@@ -52,7 +53,7 @@ guard:
   unknown_peers: reject
 sip:
   listen: ["udp:${ip}:${o.port}"]
-  public_uri: "sip:${SERVICE}:${o.port}"
+${publicUri === null ? '' : `  public_uri: "${publicUri}"`}
   next_hop: "sip:127.0.0.2:${o.calleePort}"
 state:
   store: redis
@@ -145,7 +146,7 @@ export function callerDialog(ok: SipResponse): Dialog {
 }
 
 /** `peer` answers `req` to the instance that sent it (what a dispatcher does by the Via it added). */
-export function answer(peer: SipPeer, req: SipRequest, guard: SharedGuard, status: number, reason: string, opts: Parameters<SipPeer['response']>[3] = {}): void {
+export function answer(peer: SipPeer, req: SipRequest, guard: Pick<SharedGuard, 'to'>, status: number, reason: string, opts: Parameters<SipPeer['response']>[3] = {}): void {
   peer.send(peer.response(req, status, reason, opts), guard.to);
 }
 
