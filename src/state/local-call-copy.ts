@@ -96,12 +96,16 @@ export class LocalCallCopy {
     return [...this.#ended];
   }
 
-  /** Redis has what was changed while it was away. */
-  writtenBack(id: string): void {
+  /** Redis has `version` of a call changed while it was away (a later local change stays marked). */
+  writtenBack(id: string, version: number): void {
     const held = this.#calls.get(id);
-    if (held !== undefined) {
+    if (held !== undefined && held.call.version === version) {
       this.#calls.set(id, { ...held, dirty: false });
     }
+  }
+
+  /** Redis no longer has a call ended while it was away. */
+  deletedBack(id: string): void {
     this.#ended.delete(id);
   }
 

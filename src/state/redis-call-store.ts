@@ -28,6 +28,7 @@ export interface RedisCallStoreOptions {
 }
 
 const DEFAULT_LOCAL_COPY = 10_000;
+const WRITE_BACK_ROUNDS = 3;
 
 export class RedisCallStore implements CallStore {
   readonly #redis: RedisCommands;
@@ -145,8 +146,12 @@ export class RedisCallStore implements CallStore {
     if (this.#retry !== null) {
       clearTimeout(this.#retry);
     }
-    if (this.#redis.client.isOpen) {
-      await this.#redis.client.close();
+    const client = this.#redis.client;
+    if (client.isReady) {
+      await client.close();
+    } else if (client.isOpen) {
+      // Reconnecting: nothing to wait for.
+      client.destroy();
     }
   }
 
@@ -199,15 +204,24 @@ export class RedisCallStore implements CallStore {
 
   async #writeBack(): Promise<void> {
     await this.#redis.send('ping', ['PING']);
-    for (const { call, index } of this.#local.changed()) {
-      // '*': only over an older version; a call another instance changed since is theirs.
-      await this.#write(call, index, '*');
-      this.#local.writtenBack(call.id);
+    // Messages go on meanwhile (on the local copy): a call they change is written in the next round.
+    for (let round = 0; round < WRITE_BACK_ROUNDS; round += 1) {
+      const changed = this.#local.changed();
+      const ended = this.#local.ended();
+      if (changed.length === 0 && ended.length === 0) {
+        return;
+      }
+      for (const { call, index } of changed) {
+        // '*': only over an older version; a call another instance changed since is theirs.
+        await this.#write(call, index, '*');
+        this.#local.writtenBack(call.id, call.version);
+      }
+      for (const id of ended) {
+        await this.#delete(id);
+        this.#local.deletedBack(id);
+      }
     }
-    for (const id of this.#local.ended()) {
-      await this.#delete(id);
-      this.#local.writtenBack(id);
-    }
+    throw new Error('calls kept changing during the write-back');
   }
 
   async #write(call: CallState, index: readonly IndexedLeg[], expected: string): Promise<boolean> {
