@@ -1,3 +1,4 @@
+import type { ConsentOverlay } from '../policy/consent.ts';
 import { VerdictEngine } from '../policy/verdict-engine.ts';
 import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
 import { Pseudonymizer } from '../privacy/pseudonymizer.ts';
@@ -23,6 +24,8 @@ export interface ControllerOptions {
    * running guard's, so a peer's bucket does not fill up again on every SIGHUP.
    */
   readonly limiter?: PeerLimiter;
+  /** Consent records made through the admin API (the consent store's overlay): outlive reloads. */
+  readonly consent?: ConsentOverlay;
 }
 
 /**
@@ -35,7 +38,7 @@ export function buildController(profile: Profile, options: ControllerOptions): C
   return new CallController({
     profile,
     peers: new PeerDirectory(profile.peers),
-    engine: new VerdictEngine(profile),
+    engine: new VerdictEngine(profile, options.consent ?? null),
     store: options.store ?? new MemoryCallStore(),
     ids: options.ids ?? new RandomIdSource(),
     self: new GuardSelf(profile),
