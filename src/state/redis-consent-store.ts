@@ -57,8 +57,8 @@ export class RedisConsentStore implements ConsentStore {
   readonly #versions = new Map<string, number>();
   /** Changes at or below the last full reload's version are already in it. */
   #floor = 0;
-  /** Highest version seen on the channel: the next one must be this + 1, else something was missed. */
-  #seen = 0;
+  /** Highest version seen on the channel or loaded: the next one must be this + 1, else something was missed (-1: nothing loaded yet). */
+  #seen = -1;
   #timer: NodeJS.Timeout | null = null;
   #reloading: Promise<void> | null = null;
 
@@ -127,7 +127,7 @@ export class RedisConsentStore implements ConsentStore {
       this.#reloadInBackground();
       return;
     }
-    if (this.#seen > 0 && version > this.#seen + 1) {
+    if (this.#seen >= 0 && version > this.#seen + 1) {
       this.#reloadInBackground();
     }
     this.#seen = Math.max(this.#seen, version);
