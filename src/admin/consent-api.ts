@@ -38,7 +38,7 @@ function profileRecord(profile: Profile, user: string): Profile['consent']['user
 }
 
 function unavailable(error: unknown): AdminReply {
-  return errorReply(503, 'consent store unavailable; nothing was changed', { detail: error instanceof Error ? error.message : String(error) });
+  return errorReply(503, 'consent store unavailable: the change was not confirmed; repeat it once the store is back', { detail: error instanceof Error ? error.message : String(error) });
 }
 
 export function getConsent(deps: ConsentApiDeps, segment: string): AdminReply {

@@ -24,12 +24,15 @@ export interface ConsentRedisSubscriber {
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string) => void): Promise<void>;
   on(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown;
-  close(): Promise<void>;
+  /** Ends the connection at once (nothing to flush: it only listens). */
+  destroy(): void;
 }
 
 export interface RedisConsentStoreOptions {
   readonly client: ConsentRedisClient;
   readonly keyPrefix: string;
+  /** A write not confirmed in this time is refused (the API answers 503); default 1 s (`state.command_timeout_ms` fits). */
+  readonly commandTimeoutMs?: number;
   /** Full reload period as a safety net; default 60 s. */
   readonly resyncIntervalMs?: number;
   /** A reload or a subscriber failure (the records in memory stay in force). */
@@ -53,6 +56,7 @@ export class RedisConsentStore implements ConsentStore {
   readonly #versionKey: string;
   readonly #channel: string;
   readonly #onError: (error: unknown) => void;
+  readonly #timeoutMs: number;
   /** Version of the change last applied per user (deletions too, so a late older PUT cannot bring a record back). */
   readonly #versions = new Map<string, number>();
   /** Changes at or below the last full reload's version are already in it. */
@@ -69,6 +73,7 @@ export class RedisConsentStore implements ConsentStore {
     this.#versionKey = `${options.keyPrefix}consent:version`;
     this.#channel = `${options.keyPrefix}consent`;
     this.#onError = options.onError ?? (() => undefined);
+    this.#timeoutMs = options.commandTimeoutMs ?? 1_000;
   }
 
   /** Subscribes, then loads the hash: records written meanwhile are in the load or in a message. */
@@ -102,19 +107,23 @@ export class RedisConsentStore implements ConsentStore {
     return result.changed || existed;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;
     }
-    await this.#subscriber.close().catch(() => undefined);
+    this.#subscriber.destroy();
+    return Promise.resolve();
   }
 
   async #write(user: string, value: string, record: ConsentRecord | null): Promise<{ version: number; changed: boolean }> {
-    const reply = await this.#client.eval(WRITE, {
-      keys: [this.#hash, this.#versionKey],
-      arguments: [user, value, this.#channel, JSON.stringify({ u: user, r: record })],
-    });
+    const reply = await withTimeout(
+      this.#client.eval(WRITE, {
+        keys: [this.#hash, this.#versionKey],
+        arguments: [user, value, this.#channel, JSON.stringify({ u: user, r: record })],
+      }),
+      this.#timeoutMs,
+    );
     const [version, changed] = Array.isArray(reply) ? (reply as unknown[]) : [];
     return { version: Number(version), changed: Number(changed) === 1 };
   }
@@ -195,6 +204,19 @@ export class RedisConsentStore implements ConsentStore {
     this.#floor = Math.max(this.#floor, version);
     this.#seen = Math.max(this.#seen, version);
   }
+}
+
+/**
+ * node-redis queues commands while it reconnects: without a bound, an API call would hang until
+ * Redis is back. A write that times out may still be applied later; if so its published change
+ * reaches every instance like any other.
+ */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not confirm the write within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 function parseChange(text: string): { user: string; record: ConsentRecord | null } | null {

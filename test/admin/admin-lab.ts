@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { startAdmin, type AdminListener, type ReloadResult } from '../../src/admin/admin-server.ts';
 import { buildController } from '../../src/call/build-controller.ts';
 import { EmbeddedGuard } from '../../src/front/embedded/embedded-guard.ts';
+import { callsByState } from '../../src/metrics/call-states.ts';
 import { GuardMetrics } from '../../src/metrics/guard-metrics.ts';
 import { loadProfile } from '../../src/profile/load-profile.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
@@ -93,7 +94,7 @@ export async function startLab(t: Test, options: LabOptions): Promise<Lab> {
   const { logger, logs } = memoryLogger();
   const calls = new MemoryCallStore();
   const consent = options.consent ?? new MemoryConsentStore();
-  const metrics = new GuardMetrics({ countCalls: () => countByPhase(calls), defaultMetrics: false });
+  const metrics = new GuardMetrics({ countCalls: () => callsByState(calls.all()), defaultMetrics: false });
   const controllerFor = (p: Profile) => buildController(p, { env: PSEUDONYM_ENV, store: calls, consent: consent.overlay });
   const guard = await EmbeddedGuard.start({ profile, controller: controllerFor(profile), logger, observer: metrics });
   let stopped: Promise<void> | null = null;
@@ -166,16 +167,6 @@ export async function startLab(t: Test, options: LabOptions): Promise<Lab> {
       return atCallee;
     },
   };
-}
-
-function countByPhase(store: MemoryCallStore): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const call of store.all()) {
-    const phases = call.hops.map((hop) => hop.phase);
-    const state = phases.includes('confirmed') ? 'confirmed' : phases.includes('early') ? 'early' : 'ended';
-    counts[state] = (counts[state] ?? 0) + 1;
-  }
-  return counts;
 }
 
 /** True when the weather channel reached the callee (consent let it through). */

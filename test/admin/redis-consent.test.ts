@@ -12,7 +12,7 @@ const PREFIX = 'dcg-test:';
 const CALLEE_PATH = `/consent/${encodeURIComponent(CALLEE)}`;
 
 /** A private redis-server on a loopback port, nothing saved; resolves once it accepts connections. */
-async function startRedis(t: Test): Promise<void> {
+async function startRedis(t: Test): Promise<{ kill(): void }> {
   const child = spawn('redis-server', ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
   t.teardown(() => {
     child.kill('SIGKILL');
@@ -27,7 +27,7 @@ async function startRedis(t: Test): Promise<void> {
       socket.on('error', () => resolve(false));
     });
     if (up) {
-      return;
+      return { kill: () => child.kill('SIGKILL') };
     }
     if (Date.now() > deadline) {
       throw new Error('redis-server did not start');
@@ -40,10 +40,10 @@ async function openStore(t: Test): Promise<{ store: RedisConsentStore; client: R
   const client = createClient({ url: `redis://127.0.0.1:${REDIS_PORT}/0` });
   client.on('error', () => undefined);
   await client.connect();
-  const store = await RedisConsentStore.open({ client, keyPrefix: PREFIX });
+  const store = await RedisConsentStore.open({ client, keyPrefix: PREFIX, commandTimeoutMs: 300 });
   t.teardown(async () => {
     await store.close();
-    await client.close();
+    client.destroy();
   });
   return { store, client };
 }
@@ -92,4 +92,18 @@ t.test('a change whose message was missed is recovered from the gap in versions'
   t.ok(await until(() => b.store.get('sip:next@ims.example.net') !== undefined), 'the next change arrives');
   t.ok(await until(() => b.store.get('sip:missed@ims.example.net') !== undefined), 'and its version gap made B reload the missed one');
   t.equal(b.store.overlay.size, 2);
+});
+
+t.test('Redis gone: a PUT is 503 and changes nothing; the records held stay in force', { skip }, async (t) => {
+  const redis = await startRedis(t);
+  const a = await openStore(t);
+  const lab = await startLab(t, { port: 17320, consent: a.store });
+  t.equal((await lab.http('PUT', CALLEE_PATH, { body: JSON.stringify({ deny: ['weather-as'] }) })).status, 200);
+  redis.kill();
+  const res = await lab.http('PUT', CALLEE_PATH, { body: JSON.stringify({ allow: ['weather-as'] }) });
+  t.equal(res.status, 503);
+  t.match(res.json.error, /consent store unavailable/);
+  t.equal((await lab.http('DELETE', CALLEE_PATH)).status, 503);
+  t.same((await lab.http('GET', CALLEE_PATH)).json.deny, ['weather-as'], 'the record held in memory');
+  t.notOk(weatherPassed(await lab.asCall('redis-down')), 'and in force');
 });
