@@ -47,6 +47,8 @@ export async function startAdmin(options: AdminOptions): Promise<AdminListener> 
       send(res, errorReply(500, 'internal error'));
     });
   });
+  // Probes, a scraper and an operator's tool: a few connections are plenty.
+  server.maxConnections = 64;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(new AdminListenError(options.settings, error)));
     server.listen({ host: options.settings.host, port: options.settings.port, exclusive: true }, () => resolve());
@@ -67,10 +69,11 @@ async function handle(options: AdminOptions, req: IncomingMessage, res: ServerRe
   }
   const { route, params } = found;
   const method = req.method ?? 'GET';
-  const handler = route.methods[method];
+  // HEAD is GET without the body (node:http leaves it out): what `wget --spider` probes with.
+  const handler = route.methods[method === 'HEAD' ? 'GET' : method];
   if (handler === undefined) {
     drainBody(req);
-    const allow = Object.keys(route.methods).join(', ');
+    const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
     send(res, errorReply(405, `${method} is not allowed here (allowed: ${allow})`, {}, { Allow: allow }));
     return;
   }

@@ -25,9 +25,12 @@ t.test('routes: 404 for unknown paths, 405 with Allow, 413 over the body limit, 
   t.match(missing.headers.get('content-type'), /application\/json/);
   const wrong = await lab.http('POST', '/healthz');
   t.equal(wrong.status, 405);
-  t.equal(wrong.headers.get('allow'), 'GET');
+  t.equal(wrong.headers.get('allow'), 'GET, HEAD');
   const consentWrong = await lab.http('POST', `/consent/${encodeURIComponent(CALLEE)}`);
-  t.equal(consentWrong.headers.get('allow'), 'GET, PUT, DELETE');
+  t.equal(consentWrong.headers.get('allow'), 'GET, HEAD, PUT, DELETE');
+  const head = await lab.http('HEAD', '/readyz', { token: null });
+  t.equal(head.status, 200, 'HEAD probes like GET');
+  t.equal(head.text, '', 'without a body');
   const big = await lab.http('PUT', `/consent/${encodeURIComponent(CALLEE)}`, { body: JSON.stringify({ allow: ['core'], pad: 'x'.repeat(70_000) }) });
   t.equal(big.status, 413);
   t.match(big.json.error, /over 65536 bytes/);
