@@ -1,3 +1,4 @@
+import type { ConsentOverlay } from '../policy/consent.ts';
 import { VerdictEngine } from '../policy/verdict-engine.ts';
 import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
 import { Pseudonymizer } from '../privacy/pseudonymizer.ts';
@@ -25,6 +26,8 @@ export interface ControllerOptions {
    * `state.store: redis`, the buckets every instance shares (src/state/open-state.ts).
    */
   readonly limiter?: RateBuckets;
+  /** Consent records made through the admin API (the consent store's overlay): outlive reloads. */
+  readonly consent?: ConsentOverlay;
 }
 
 /**
@@ -37,7 +40,7 @@ export function buildController(profile: Profile, options: ControllerOptions): C
   return new CallController({
     profile,
     peers: new PeerDirectory(profile.peers),
-    engine: new VerdictEngine(profile),
+    engine: new VerdictEngine(profile, options.consent ?? null),
     store: options.store ?? new MemoryCallStore(),
     ids: options.ids ?? new RandomIdSource(),
     self: new GuardSelf(profile),

@@ -14,6 +14,7 @@ import { AuditIdentities } from '../log/audit-identities.ts';
 import { logDecision } from '../log/decision-log.ts';
 import { logGuardResponse, type GuardResponseCause } from '../log/guard-response-log.ts';
 import type { Logger } from '../log/logger.ts';
+import type { GuardObserver } from '../metrics/guard-observer.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import { tagOf } from '../sip/dialog-tags.ts';
 import { getHeader } from '../sip/sip-headers.ts';
@@ -37,6 +38,8 @@ export interface GuardRuntimeOptions {
    * same in every instance and across restarts. Absent: one made at start (this process only).
    */
   readonly auditKey?: Buffer | null;
+  /** Told of every decision, handling time and runtime refusal (the metrics); absent: nobody. */
+  readonly observer?: GuardObserver;
 }
 
 export type Forwarded = Extract<ControllerOutcome, { kind: 'forward' }>;
@@ -88,6 +91,7 @@ export class GuardRuntime<Txn> {
   readonly #sweeper: NodeJS.Timeout;
   readonly #auditKey: Buffer;
   #audit: AuditIdentities;
+  readonly #observer: GuardObserver | null;
 
   constructor(options: GuardRuntimeOptions, port: FrontEndPort<Txn>) {
     this.#controller = options.controller;
@@ -96,6 +100,8 @@ export class GuardRuntime<Txn> {
     this.#auditKey = options.auditKey ?? randomBytes(32);
     this.#audit = new AuditIdentities(options.profile, this.#auditKey);
     this.#port = port;
+    this.#observer = options.observer ?? null;
+    this.#observer?.profile(options.profile);
     this.queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000);
     this.#sweeper.unref();
@@ -106,12 +112,18 @@ export class GuardRuntime<Txn> {
     return this.#profile;
   }
 
+  /** True once `stop` began: new dialogs get 503 (readiness reports not ready). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   /** A reloaded profile: its controller decides new messages; calls in progress keep their state (same store). */
   reload(controller: CallController, profile: Profile): void {
     this.#controller = controller;
     this.#profile = profile;
     this.#audit = new AuditIdentities(profile, this.#auditKey);
     this.queue.replace(controller, profile.limits.fairShare);
+    this.#observer?.profile(profile);
   }
 
   /** True for a request that opens a dialog or stands alone (no To tag). */
@@ -137,11 +149,13 @@ export class GuardRuntime<Txn> {
     const refusal = this.#refusalWhileDraining(req);
     if (refusal !== null) {
       this.#answer(txn, refusal, 'draining');
+      this.#observer?.refused('draining');
       return DONE;
     }
     const inbound: InboundRequest<Txn> = { request: req, source, txn };
     const dialogCreating = this.#isDialogCreating(req);
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((settle) => {
+      const resolve = this.#timed('request', req.method, settle);
       const then = (outcome: ControllerOutcome): Promise<void> | void => {
         // Should it throw or reject, the queue hands that to `fail`, which settles.
         const tail = this.#dispatch(outcome, inbound, dialogCreating);
@@ -158,6 +172,7 @@ export class GuardRuntime<Txn> {
       };
       if (!this.queue.request(req, source, then, fail)) {
         this.#answer(txn, this.queue.busy(req), 'queue-full');
+        this.#observer?.refused('queue-full');
         resolve();
       }
     });
@@ -175,9 +190,11 @@ export class GuardRuntime<Txn> {
    * forwards it (null: the controller's state moves on, nothing is sent). Settles once acted on.
    */
   response(res: SipResponse, from: Inbound, onBehalfOf: Inbound, txn: Txn | null): Promise<void> {
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((settle) => {
+      const resolve = this.#timed('response', cseqMethodOf(res), settle);
       const then = (outcome: ControllerOutcome): void => {
         try {
+          this.#observer?.decision(outcome, 'response');
           if (LOCAL_RESPONSES.has(res)) {
             const relayed = outcome.kind === 'forward' ? (outcome.message as SipResponse) : null;
             logGuardResponse(this.#logger, res, res.status === 408 ? 'timeout' : 'unreachable', relayed);
@@ -226,6 +243,7 @@ export class GuardRuntime<Txn> {
     if (inbound.request.method !== 'ACK' || outcome.kind !== 'forward') {
       logDecision(this.#logger, outcome, { inbound: inbound.request, dialogCreating }, this.#audit);
     }
+    this.#observer?.decision(outcome, 'request');
     switch (outcome.kind) {
       case 'reply':
         this.#answer(inbound.txn, outcome.response);
@@ -235,6 +253,23 @@ export class GuardRuntime<Txn> {
       case 'forward':
         return this.#port.forward(outcome, inbound);
     }
+  }
+
+  /** `settle`, reporting the time since now to the observer on its first call; `settle` itself without one. */
+  #timed(inbound: 'request' | 'response', method: string, settle: () => void): () => void {
+    const observer = this.#observer;
+    if (observer === null) {
+      return settle;
+    }
+    const started = performance.now();
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        observer.handled(inbound, method, performance.now() - started);
+      }
+      settle();
+    };
   }
 
   /** `cause`: the runtime itself answers (draining, queue full, failure): an audit line says so. */
@@ -257,4 +292,9 @@ export class GuardRuntime<Txn> {
       (error: unknown) => this.#logger.error({ err: error }, 'expiry sweep failed'),
     );
   }
+}
+
+/** The method a response answers (its CSeq), for the handling-time histogram. */
+function cseqMethodOf(res: SipResponse): string {
+  return (getHeader(res, 'CSeq') ?? '').trim().split(/\s+/)[1] ?? '';
 }

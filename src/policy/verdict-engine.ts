@@ -6,7 +6,7 @@ import { readSdpOrNull } from '../sdp/read-sdp.ts';
 import { keepSdpLines, refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
 import { answerRefusingDc, type RefusingAnswerContext } from '../sdp/refusing-answer.ts';
 import type { Actor } from './actor.ts';
-import { BOOTSTRAP_CONSENT_APP, ConsentBook } from './consent.ts';
+import { BOOTSTRAP_CONSENT_APP, ConsentBook, type ConsentOverlay } from './consent.ts';
 import type { Reason } from './reason.ts';
 import { withMode, type PolicyOutcome } from './monitor-mode.ts';
 import type { DcOwner, MediaOwner, Verdict } from './verdict.ts';
@@ -78,9 +78,10 @@ export class VerdictEngine {
   readonly #guard: Profile['guard'];
   readonly #consent: ConsentBook;
 
-  constructor(profile: Profile) {
+  /** `consentOverlay`: the admin API's consent records, which replace the profile's per user. */
+  constructor(profile: Profile, consentOverlay: ConsentOverlay | null = null) {
     this.#guard = profile.guard;
-    this.#consent = new ConsentBook(profile.consent);
+    this.#consent = new ConsentBook(profile.consent, consentOverlay);
   }
 
   decide(facts: VerdictFacts): Verdict {

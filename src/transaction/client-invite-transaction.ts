@@ -158,6 +158,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     switch (this.state) {
       case 'calling':
         this.transition('terminated');
+        this.ctx.timedOut('B');
         this.notify('onTimeout', () => this.user.onTimeout());
         return;
       case 'proceeding':

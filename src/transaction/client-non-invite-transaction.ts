@@ -112,6 +112,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
       case 'trying':
       case 'proceeding':
         this.transition('terminated');
+        this.ctx.timedOut('F');
         this.notify('onTimeout', () => this.user.onTimeout());
         return;
       case 'completed':

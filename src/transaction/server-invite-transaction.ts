@@ -210,6 +210,7 @@ export class ServerInviteTransaction extends ServerTransactionBase<ServerInviteS
     switch (this.state) {
       case 'completed':
         this.transition('terminated');
+        this.ctx.timedOut('H');
         this.ctx.report('ack-timeout', `no ACK for ${this.last?.status ?? '?'} in ${this.id} (Timer H)`);
         return;
       case 'proceeding':

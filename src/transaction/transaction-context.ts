@@ -14,6 +14,8 @@ export interface TransactionContext {
   send(message: SipMessage, to: Endpoint, connectionId: string | null): Promise<void>;
   /** Reports to the layer's onError (illegal moves, late responses, errors thrown by the TU). */
   report(kind: string, detail: string): void;
+  /** A timer ended the transaction without its answer (B, F: no final response; H: no ACK). */
+  timedOut(timer: 'B' | 'F' | 'H'): void;
   /** Called once when a transaction reaches Terminated: the layer forgets it. */
   terminated(txn: { readonly id: string }): void;
 }

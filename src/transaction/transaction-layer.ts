@@ -42,6 +42,8 @@ export interface TransactionLayerOptions {
    * instead), `internal-error`.
    */
   readonly onError?: (event: { kind: string; detail: string }) => void;
+  /** Each transaction a timer ended (Timer B, F or H), for the metrics. */
+  readonly onTimeout?: (timer: 'B' | 'F' | 'H') => void;
 }
 
 type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
@@ -72,6 +74,7 @@ export class TransactionLayer {
       scheduler: options.scheduler ?? realScheduler,
       send: (message, to, connectionId) => this.transport.send(message, to, connectionId),
       report: (kind, detail) => this.report(kind, detail),
+      timedOut: (timer) => options.onTimeout?.(timer),
       terminated: (txn) => this.forget(txn),
     };
     transport.onMessage((inbound) => this.receive(inbound));

@@ -121,6 +121,11 @@ export class DrachtioGuard {
     this.#runtime.reload(controller, profile);
   }
 
+  /** True once `stop` began (the admin listener's readiness). */
+  get draining(): boolean {
+    return this.#runtime.draining;
+  }
+
   /** What the front end holds of drachtio-server's state (dialogs, 2xx awaiting ACK, INVITEs in progress) and requests in flight. */
   get tracked(): { dialogs: number; acks: number; invites: number; pending: number } {
     return { ...this.#book.size, pending: this.#pending };

@@ -82,6 +82,7 @@ export class EmbeddedGuard implements TransactionUser {
       });
     this.#transactions = new TransactionLayer(this.#transport, this, {
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+      onTimeout: (timer) => options.observer?.transactionTimeout(timer),
       onError: (event) => {
         if (event.kind === 'wrong-source-response') {
           // A response on a transaction it does not face: refused like any wrong-peer message, and said so.
@@ -110,6 +111,11 @@ export class EmbeddedGuard implements TransactionUser {
     // Its peers (and their certificate names) answer for made-up responses from now on.
     this.#runtime.reload(controller, profile);
     this.#admitted = admissionOf(profile);
+  }
+
+  /** True once `stop` began (the admin listener's readiness). */
+  get draining(): boolean {
+    return this.#runtime.draining;
   }
 
   get endpoints(): readonly Endpoint[] {
