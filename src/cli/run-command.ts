@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildController } from '../call/build-controller.ts';
-import { PeerLimiter } from '../call/peer-limiter.ts';
+import { startAdmin, type AdminListener, type ReloadResult } from '../admin/admin-server.ts';
 import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/drachtio/drachtio-connection.ts';
 import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
@@ -11,10 +11,9 @@ import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import { ProfileSource } from '../profile/profile-source.ts';
 import type { Profile } from '../profile/profile-types.ts';
-import { openState } from '../state/open-state.ts';
-import { redactedUrl } from '../state/redis-connection.ts';
 import { TlsSettingsError } from '../transport/tls-context.ts';
 import type { CliIo } from './cli-io.ts';
+import { openServices } from './guard-services.ts';
 import { watchParent } from './parent-watch.ts';
 import { keysNeedingRestart, reloadedProfile } from './restart-keys.ts';
 
@@ -25,6 +24,7 @@ const DEFAULT_PROFILE = 'sip-profiles/default.yaml';
 interface RunningFrontEnd {
   replaceController(controller: ReturnType<typeof buildController>, profile: Profile): void;
   stop(): Promise<void>;
+  readonly draining: boolean;
 }
 
 /**
@@ -82,34 +82,75 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     io.stderr((error as Error).message);
     return 2;
   }
-  // One store and one set of rate-limit buckets for the process: a reload changes the rates,
-  // not the counts. Redis not answering does not stop the start (src/state/open-state.ts).
-  const state = await openState(profile.state, { env: io.env, localBuckets: new PeerLimiter(Date.now) });
-  const { store, limiter } = state;
-  if (!state.connected) {
-    logger.warn(
-      { url: redactedUrl(profile.state.url), fail: profile.guard.fail },
-      'state store unreachable at start: serving with the store down (guard.fail) until Redis answers',
-    );
-  }
-  let guard: RunningFrontEnd;
+  // One store, one set of rate buckets and one consent store for the process: a reload changes
+  // the rules, not the counts. Redis not answering does not stop the start (open-state.ts).
+  const services = await openServices(profile, io.env, logger);
+  const { store, limiter } = services.state;
+  const consent = services.consent.overlay;
+  let guard: RunningFrontEnd | null = null;
+  let admin: AdminListener | null = null;
+  let running = profile;
+  let stop: (signal: string) => void = () => {};
+
+  /** SIGHUP and POST /reload: a bad profile is refused with its errors, the running one stays. */
+  const reload = (): ReloadResult => {
+    try {
+      const loaded = loadProfile(file);
+      const restart = keysNeedingRestart(running, loaded);
+      // The sockets, TLS files, store and admin listener stay as started (the Via and Contact
+      // the guard writes keep naming the sockets it really has).
+      const next = reloadedProfile(running, loaded);
+      guard?.replaceController(buildController(next, { env: io.env, store, limiter, consent }), next);
+      running = next;
+      logger.info({ profile: file, mode: next.guard.mode }, 'profile reloaded');
+      if (restart.length > 0) {
+        logger.warn({ profile: file, keys: restart }, 'profile keys changed that only a restart puts in force; the running values stay');
+      }
+      return { ok: true };
+    } catch (error) {
+      const reason = (error as Error).message;
+      logger.error({ profile: file, reason }, 'profile refused; the running profile stays in force');
+      return { ok: false, errors: reason.split('\n') };
+    }
+  };
+
   try {
-    const controller = buildController(profile, { env: io.env, store, limiter });
+    const controller = buildController(profile, { env: io.env, store, limiter, consent });
     // The audit trail's user pseudonyms under the operator's key: the same in every instance.
     const auditKey = resolvePseudonymKey(profile, io.env);
+    const observer = services.metrics;
     guard =
       connection === null
-        ? await EmbeddedGuard.start({ profile, controller, logger, auditKey })
-        : await DrachtioGuard.start({ profile, controller, logger, connection, auditKey });
+        ? await EmbeddedGuard.start({ profile, controller, logger, auditKey, observer })
+        : await DrachtioGuard.start({ profile, controller, logger, connection, auditKey, observer });
+    if (profile.admin !== null) {
+      admin = await startAdmin({
+        settings: profile.admin,
+        env: io.env,
+        logger,
+        metrics: services.metrics,
+        isDraining: () => guard?.draining ?? false,
+        storeReachable: () => services.state.reachable(),
+        reload,
+        drain: () => stop('POST /drain'),
+        consent: services.consent,
+        profile: () => running,
+      });
+    }
   } catch (error) {
     // A sip.tls file that cannot be used names its key: point at the profile line that holds it.
     const line = error instanceof TlsSettingsError ? lineOfKey(file, error.path) : 0;
     const where = error instanceof TlsSettingsError ? (line > 0 ? `${file}:${line}: ` : `${file}: `) : '';
     io.stderr(`dc-guard run: ${where}${(error as Error).message}`);
-    await state.close();
+    await guard?.stop();
+    await services.close();
     return 2;
   }
-  logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id), pid: process.pid }, 'guard started');
+  const started = guard;
+  logger.info(
+    { profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id), pid: process.pid, admin: admin?.address ?? null },
+    'guard started',
+  );
   const byCertificate = profile.peers.filter((p) => p.certificateSans.length > 0).map((p) => p.id);
   if (connection !== null && (profile.sip.tls !== null || byCertificate.length > 0)) {
     // drachtio-srf hands the guard no certificate of the sender (see README, TLS on drachtio).
@@ -119,35 +160,19 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     );
   }
 
-  let running = profile;
-  process.on('SIGHUP', () => {
-    try {
-      const loaded = loadProfile(file);
-      const restart = keysNeedingRestart(running, loaded);
-      // The sockets, TLS files, store and admin listener stay as started (the Via and Contact
-      // the guard writes keep naming the sockets it really has).
-      const next = reloadedProfile(running, loaded);
-      guard.replaceController(buildController(next, { env: io.env, store, limiter }), next);
-      running = next;
-      logger.info({ profile: file, mode: next.guard.mode }, 'profile reloaded');
-      if (restart.length > 0) {
-        logger.warn({ profile: file, keys: restart }, 'profile keys changed that only a restart puts in force; the running values stay');
-      }
-    } catch (error) {
-      logger.error({ profile: file, reason: (error as Error).message }, 'profile refused; the running profile stays in force');
-    }
-  });
+  process.on('SIGHUP', () => void reload());
   return new Promise<number>((done) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    stop = (signal: string): void => {
       if (stopping) {
         return;
       }
       stopping = true;
       logger.info({ signal }, 'draining');
-      guard
+      started
         .stop()
-        .then(() => state.close())
+        .then(() => admin?.close())
+        .then(() => services.close())
         .then(
           () => {
             logger.info({ signal }, 'stopped');

@@ -30,6 +30,13 @@ export class LocalCallCopy {
     return this.#calls.get(id)?.call;
   }
 
+  /** Every call held (metrics: this instance's calls by state). */
+  *calls(): IterableIterator<CallState> {
+    for (const entry of this.#calls.values()) {
+      yield entry.call;
+    }
+  }
+
   lookup(key: string): LegAddress | undefined {
     const leg = this.#keys.get(key);
     return leg !== undefined && this.#calls.has(leg.callStateId) ? leg : undefined;

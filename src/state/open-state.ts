@@ -4,10 +4,11 @@
  * (`store: redis`). Opened once per process: a profile reload keeps it.
  */
 import type { Peer, StateSettings } from '../profile/profile-types.ts';
+import type { CallState } from './call-state.ts';
 import type { CallStore } from './call-store.ts';
 import { MemoryCallStore } from './memory-call-store.ts';
 import { RedisCallStore } from './redis-call-store.ts';
-import { connectRedis, openRedisClient, RedisCommands } from './redis-connection.ts';
+import { connectRedis, openRedisClient, RedisCommands, type RedisClient } from './redis-connection.ts';
 import { RedisRateBuckets } from './redis-rate-buckets.ts';
 import type { StoreObserver } from './store-unavailable-error.ts';
 
@@ -24,6 +25,10 @@ export interface OpenedState {
   readonly connected: boolean;
   /** False while a shared store cannot be reached (for /readyz). */
   reachable(): boolean;
+  /** The calls this process holds: all of them (memory), or its copies of the shared ones (redis). */
+  calls(): Iterable<CallState>;
+  /** The Redis client (redis only): other shared records (consent) use the same connection settings. */
+  readonly client: RedisClient | null;
   close(): Promise<void>;
 }
 
@@ -45,7 +50,8 @@ export interface OpenStateOptions {
  */
 export async function openState(settings: StateSettings, options: OpenStateOptions): Promise<OpenedState> {
   if (settings.store === 'memory') {
-    return { store: new MemoryCallStore(), limiter: options.localBuckets, connected: true, reachable: () => true, close: () => Promise.resolve() };
+    const store = new MemoryCallStore();
+    return { store, limiter: options.localBuckets, connected: true, reachable: () => true, calls: () => store.all(), client: null, close: () => Promise.resolve() };
   }
   const client = openRedisClient(settings, options.env);
   const commands = new RedisCommands(client, settings.commandTimeoutMs, options.observer);
@@ -56,6 +62,8 @@ export async function openState(settings: StateSettings, options: OpenStateOptio
     limiter: new RedisRateBuckets(commands, settings.keyPrefix, options.localBuckets),
     connected,
     reachable: () => store.reachable(),
+    calls: () => store.localCalls(),
+    client,
     close: () => store.close(),
   };
 }

@@ -137,6 +137,11 @@ export class RedisCallStore implements CallStore {
     return Promise.resolve(0);
   }
 
+  /** The calls this instance holds a copy of: the ones it last wrote or read (metrics). */
+  localCalls(): IterableIterator<CallState> {
+    return this.#local.calls();
+  }
+
   /** Calls in the local copy (tests, metrics). */
   get localSize(): number {
     return this.#local.size;

@@ -64,6 +64,7 @@ export class RedisConsentStore implements ConsentStore {
   /** Highest version seen on the channel or loaded: the next one must be this + 1, else something was missed (-1: nothing loaded yet). */
   #seen = -1;
   #timer: NodeJS.Timeout | null = null;
+  #closed = false;
   #reloading: Promise<void> | null = null;
 
   private constructor(options: RedisConsentStoreOptions) {
@@ -79,15 +80,33 @@ export class RedisConsentStore implements ConsentStore {
   /** Subscribes, then loads the hash: records written meanwhile are in the load or in a message. */
   static async open(options: RedisConsentStoreOptions): Promise<RedisConsentStore> {
     const store = new RedisConsentStore(options);
-    store.#subscriber.on('error', (error) => store.#onError(error));
-    await store.#subscriber.connect();
-    await store.#subscriber.subscribe(store.#channel, (message) => store.#onMessage(message));
-    await store.#reload();
-    // Every reconnect after the first: messages sent while it was away are lost (pub/sub is at most once).
-    store.#subscriber.on('ready', () => store.#reloadInBackground());
-    store.#timer = setInterval(() => store.#reloadInBackground(), options.resyncIntervalMs ?? 60_000);
-    store.#timer.unref();
+    await store.#start(options);
     return store;
+  }
+
+  /**
+   * The store at once, its records loaded when Redis answers: a guard started while Redis is
+   * away serves on the profile's records (API writes answer 503) and takes the API's as soon as
+   * Redis is back, with no restart.
+   */
+  static connecting(options: RedisConsentStoreOptions): RedisConsentStore {
+    const store = new RedisConsentStore(options);
+    store.#start(options).catch((error: unknown) => store.#onError(error));
+    return store;
+  }
+
+  async #start(options: RedisConsentStoreOptions): Promise<void> {
+    this.#subscriber.on('error', (error) => this.#onError(error));
+    await this.#subscriber.connect();
+    await this.#subscriber.subscribe(this.#channel, (message) => this.#onMessage(message));
+    await this.#reload();
+    if (this.#closed) {
+      return;
+    }
+    // Every reconnect after the first: messages sent while it was away are lost (pub/sub is at most once).
+    this.#subscriber.on('ready', () => this.#reloadInBackground());
+    this.#timer = setInterval(() => this.#reloadInBackground(), options.resyncIntervalMs ?? 60_000);
+    this.#timer.unref();
   }
 
   get(user: string): ConsentRecord | undefined {
@@ -108,6 +127,7 @@ export class RedisConsentStore implements ConsentStore {
   }
 
   close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;

@@ -9,7 +9,7 @@ import { memoryLogger } from '../helpers/guard-harness.ts';
 import { labProfile } from '../helpers/profile-fixture.ts';
 import { BOOTSTRAP, offer } from '../helpers/sdp-builder.ts';
 import { dialogRequest } from '../helpers/sip-peer.ts';
-import { CALLEE, labYaml, startLab, TOKEN, weatherPassed } from './admin-lab.ts';
+import { CALLEE, labYaml, startLab, TOKEN, weatherPassed } from '../helpers/admin-lab.ts';
 
 /** The value of one series in the exposition text, or null when it is absent. */
 function sample(text: string, series: string): number | null {

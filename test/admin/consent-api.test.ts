@@ -1,7 +1,7 @@
 /** The consent API round trip against a real embedded guard: the next INVITE's DC is decided by what was PUT, DELETE falls back to the profile, reloads keep API records. */
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
-import { CALLEE, labYaml, startLab, weatherPassed } from './admin-lab.ts';
+import { CALLEE, labYaml, startLab, weatherPassed } from '../helpers/admin-lab.ts';
 
 const CALLEE_PATH = `/consent/${encodeURIComponent(CALLEE)}`;
 

@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import { createClient } from 'redis';
 import t, { type Test } from 'tap';
 import { RedisConsentStore } from '../../src/state/redis-consent-store.ts';
-import { CALLEE, startLab, weatherPassed } from './admin-lab.ts';
+import { CALLEE, startLab, weatherPassed } from '../helpers/admin-lab.ts';
 
 const skip = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not installed';
 const REDIS_PORT = 17390;

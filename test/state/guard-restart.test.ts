@@ -12,7 +12,7 @@ import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
 import { REDIS_SKIP, RedisServer } from '../helpers/redis-server.ts';
 import { offer, WEATHER } from '../helpers/sdp-builder.ts';
 import { dialogRequest, inDialog } from '../helpers/sip-peer.ts';
-import { answer, answererDialog, callerDialog, sharedProfile, startPeers, type LabOptions } from './shared-guard-lab.ts';
+import { answer, answererDialog, callerDialog, sharedProfile, startPeers, type LabOptions } from '../helpers/shared-guard-lab.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dc-guard.js');
 const GUARD_IP = '127.0.0.10';

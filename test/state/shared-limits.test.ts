@@ -7,7 +7,7 @@ import { getHeader } from '../../src/sip/sip-headers.ts';
 import { REDIS_SKIP, RedisServer } from '../helpers/redis-server.ts';
 import { offer, WEATHER } from '../helpers/sdp-builder.ts';
 import { dialogRequest, type SipPeer } from '../helpers/sip-peer.ts';
-import { decisionsWith, startPeers, startSharedGuard, type LabOptions, type SharedGuard } from './shared-guard-lab.ts';
+import { decisionsWith, startPeers, startSharedGuard, type LabOptions, type SharedGuard } from '../helpers/shared-guard-lab.ts';
 
 /** Sends an INVITE of `from` to `guard` and says whether it was refused for a limit (503) or went on to the callee. */
 let calls = 0;

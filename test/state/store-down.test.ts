@@ -9,7 +9,7 @@ import type { SipResponse } from '../../src/sip/sip-message.ts';
 import { REDIS_SKIP, RedisServer } from '../helpers/redis-server.ts';
 import { BOOTSTRAP, offer, WEATHER } from '../helpers/sdp-builder.ts';
 import { dialogRequest, inDialog, type SipPeer } from '../helpers/sip-peer.ts';
-import { answer, callerDialog, decisionsWith, startPeers, startSharedGuard, type Dialog, type LabOptions, type SharedGuard } from './shared-guard-lab.ts';
+import { answer, callerDialog, decisionsWith, startPeers, startSharedGuard, type Dialog, type LabOptions, type SharedGuard } from '../helpers/shared-guard-lab.ts';
 
 const WEATHER_2 = { stream: 1004, sub: 'x-app', label: 'weather-2', app: 'com.example.weather' };
 

@@ -10,7 +10,7 @@ import { serializeSipMessage } from '../../src/sip/sip-serializer.ts';
 import { REDIS_SKIP, RedisServer } from '../helpers/redis-server.ts';
 import { ADS, BOOTSTRAP, offer } from '../helpers/sdp-builder.ts';
 import { dialogRequest, inDialog } from '../helpers/sip-peer.ts';
-import { answer, answererDialog, callerDialog, decisionsWith, SERVICE, startPeers, startSharedGuard, type LabOptions } from './shared-guard-lab.ts';
+import { answer, answererDialog, callerDialog, decisionsWith, SERVICE, startPeers, startSharedGuard, type LabOptions } from '../helpers/shared-guard-lab.ts';
 
 const A = '127.0.0.10';
 const B = '127.0.0.11';

@@ -14,10 +14,10 @@ import { parseProfile } from '../../src/profile/load-profile.ts';
 import { openState, type OpenedState } from '../../src/state/open-state.ts';
 import { getHeader } from '../../src/sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
-import { memoryLogger } from '../helpers/guard-harness.ts';
-import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
-import type { inDialog} from '../helpers/sip-peer.ts';
-import { addrUri, SipPeer } from '../helpers/sip-peer.ts';
+import { memoryLogger } from './guard-harness.ts';
+import { PSEUDONYM_ENV } from './profile-fixture.ts';
+import type { inDialog} from './sip-peer.ts';
+import { addrUri, SipPeer } from './sip-peer.ts';
 
 /** The dispatcher's address every instance writes in Via, Contact and its Route entries. */
 export const SERVICE = '127.0.0.20';

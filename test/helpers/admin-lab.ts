@@ -19,10 +19,10 @@ import { MemoryCallStore } from '../../src/state/memory-call-store.ts';
 import { MemoryConsentStore } from '../../src/state/memory-consent-store.ts';
 import { getHeader } from '../../src/sip/sip-headers.ts';
 import type { SipRequest } from '../../src/sip/sip-message.ts';
-import { memoryLogger } from '../helpers/guard-harness.ts';
-import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
-import { offer, WEATHER } from '../helpers/sdp-builder.ts';
-import { dialogRequest, SipPeer } from '../helpers/sip-peer.ts';
+import { memoryLogger } from './guard-harness.ts';
+import { PSEUDONYM_ENV } from './profile-fixture.ts';
+import { offer, WEATHER } from './sdp-builder.ts';
+import { dialogRequest, SipPeer } from './sip-peer.ts';
 
 export const GUARD_IP = '127.0.0.10';
 export const TOKEN = 's3cret-admin-token';
