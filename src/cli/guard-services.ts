@@ -29,6 +29,10 @@ export async function openServices(profile: Profile, env: Readonly<Record<string
     env,
     localBuckets: new PeerLimiter(Date.now),
     observer: (op, ms, failed) => metrics.storeOperation(op, ms, failed),
+    onReachability: (reachable) =>
+      reachable
+        ? logger.info({ url: redactedUrl(profile.state.url) }, 'state store back: calls changed meanwhile written back, shared state in use again')
+        : logger.warn({ url: redactedUrl(profile.state.url), fail: profile.guard.fail }, 'state store unreachable: serving from this instance\'s copies under guard.fail'),
   });
   if (!state.connected) {
     logger.warn(

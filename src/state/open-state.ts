@@ -39,6 +39,8 @@ export interface OpenStateOptions {
   readonly observer?: StoreObserver;
   /** How long to wait for Redis at start before going on without it. */
   readonly connectWaitMs?: number;
+  /** Told when the shared store goes away and when it is back (the process logs it). */
+  readonly onReachability?: (reachable: boolean) => void;
   /** Tests: shorter call lifetimes. */
   readonly idleMs?: { readonly early: number; readonly confirmed: number };
 }
@@ -55,7 +57,11 @@ export async function openState(settings: StateSettings, options: OpenStateOptio
   }
   const client = openRedisClient(settings, options.env);
   const commands = new RedisCommands(client, settings.commandTimeoutMs, options.observer);
-  const store = new RedisCallStore(commands, { keyPrefix: settings.keyPrefix, ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }) });
+  const store = new RedisCallStore(commands, {
+    keyPrefix: settings.keyPrefix,
+    ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+    ...(options.onReachability === undefined ? {} : { onReachability: options.onReachability }),
+  });
   const connected = await connectRedis(client, options.connectWaitMs ?? Math.max(2_000, settings.commandTimeoutMs));
   return {
     store,

@@ -25,6 +25,8 @@ export interface RedisCallStoreOptions {
   /** How often to try Redis again after a failure while its connection stays up. */
   readonly retryMs?: number;
   readonly now?: () => number;
+  /** Told once each time the store leaves Redis (false) and once it is back on it (true): for the log. */
+  readonly onReachability?: (reachable: boolean) => void;
 }
 
 const DEFAULT_LOCAL_COPY = 10_000;
@@ -40,6 +42,7 @@ export class RedisCallStore implements CallStore {
   /** A command failed, or the connection dropped: on the local copy until a write-back succeeds. */
   #away = false;
   #recovering: Promise<void> | null = null;
+  readonly #onReachability: (reachable: boolean) => void;
   #retry: NodeJS.Timeout | null = null;
 
   constructor(redis: RedisCommands, options: RedisCallStoreOptions) {
@@ -49,7 +52,10 @@ export class RedisCallStore implements CallStore {
     this.#local = new LocalCallCopy(options.localCopy ?? DEFAULT_LOCAL_COPY);
     this.#retryMs = options.retryMs ?? 500;
     this.#now = options.now ?? Date.now;
+    this.#onReachability = options.onReachability ?? (() => undefined);
     redis.client.on('ready', () => void this.#recover());
+    // A dropped connection is the store gone even before a command fails on it (the log says so once).
+    redis.client.on('reconnecting', () => this.#goAway());
   }
 
   reachable(): boolean {
@@ -179,6 +185,9 @@ export class RedisCallStore implements CallStore {
   }
 
   #goAway(): void {
+    if (!this.#away) {
+      this.#onReachability(false);
+    }
     this.#away = true;
     if (this.#retry === null && this.#recovering === null) {
       this.#retry = setTimeout(() => {
@@ -198,6 +207,7 @@ export class RedisCallStore implements CallStore {
       () => {
         this.#away = false;
         this.#recovering = null;
+        this.#onReachability(true);
       },
       () => {
         this.#recovering = null;

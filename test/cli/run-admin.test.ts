@@ -120,6 +120,10 @@ t.test('with state.store redis: a consent record made through one guard process 
     return false;
   };
   t.ok(await notReady(), 'not ready with Redis gone');
+  t.ok(await second.seen("state store unreachable: serving from this instance's copies under guard.fail"), 'and says so in its log');
+  await redis.start();
+  t.ok(await second.seen('state store back: calls changed meanwhile written back, shared state in use again'), 'and when it is back');
+  t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready again with no restart');
   second.child.kill('SIGTERM');
   t.equal(await second.exited, 0);
 });
