@@ -6,6 +6,7 @@ import { parseProfile } from '../../src/profile/load-profile.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
 import { MemoryCallStore } from '../../src/state/memory-call-store.ts';
 import type { GuardClock } from './flow-suite.ts';
+import { corePeerYaml, weatherAsYaml } from './lab-peers.ts';
 import { PSEUDONYM_ENV } from './profile-fixture.ts';
 
 export interface RunningGuard {
@@ -68,20 +69,5 @@ sip:
   listen: ["udp:${opts.guardIp}:${opts.port}", "tcp:${opts.guardIp}:${opts.port}"]
   next_hop: "sip:127.0.0.2:${opts.calleePort}${opts.calleeTransport === 'tcp' ? ';transport=tcp' : ''}"
 peers:
-  - id: core
-    trusted: true
-    match: { source: ["127.0.0.1/32", "127.0.0.2/32"] }
-  - id: weather-as
-    trusted: false
-    uri: "sip:127.0.0.3:${opts.asPort ?? 5060}"
-    match: { source: ["127.0.0.3/32"] }
-    identity: pseudonym
-    grants:
-      bootstrap: false
-      apps: ["com.example.weather"]
-      max_channels: 4
-      max_bandwidth_kbps: 256
-      modify: own
-      terminate: false
-`;
+${corePeerYaml()}${weatherAsYaml(opts.asPort ?? 5060)}`;
 }

@@ -15,6 +15,7 @@ import { openState, type OpenedState } from '../../src/state/open-state.ts';
 import { getHeader } from '../../src/sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { memoryLogger } from './guard-harness.ts';
+import { corePeerYaml, gamesAsYaml, weatherAsYaml } from './lab-peers.ts';
 import { PSEUDONYM_ENV } from './profile-fixture.ts';
 import type { inDialog} from './sip-peer.ts';
 import { addrUri, SipPeer } from './sip-peer.ts';
@@ -61,33 +62,7 @@ state:
   key_prefix: "${o.keyPrefix}"
   command_timeout_ms: 300
 peers:
-  - id: core
-    trusted: true
-    match: { source: ["127.0.0.1/32", "127.0.0.2/32"] }
-  - id: weather-as
-    trusted: false
-    uri: "sip:127.0.0.3:${o.asPort}"
-    match: { source: ["127.0.0.3/32"] }
-    identity: pseudonym
-    grants:
-      bootstrap: false
-      apps: ["com.example.weather"]
-      max_channels: 4
-      max_bandwidth_kbps: 256
-      modify: own
-      terminate: false
-${o.weatherExtra ?? ''}
-  - id: games-as
-    trusted: false
-    uri: "sip:127.0.0.4:${o.gamesPort ?? o.asPort + 1}"
-    match: { source: ["127.0.0.4/32"] }
-    identity: anonymous
-    grants:
-      apps: ["*"]
-      modify: any
-      terminate: true
-${o.gamesExtra ?? ''}
-`;
+${corePeerYaml()}${weatherAsYaml(o.asPort, o.weatherExtra === undefined ? '' : `${o.weatherExtra}\n`)}${gamesAsYaml(o.gamesPort ?? o.asPort + 1, o.gamesExtra === undefined ? '' : `${o.gamesExtra}\n`)}`;
 }
 
 /** One guard on `ip` with its own connection to the lab's Redis, as a separate instance would have. */
