@@ -11,11 +11,14 @@ import type { ControllerOutcome } from '../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.ts';
 import { logDecision } from '../log/decision-log.ts';
 import type { Logger } from '../log/logger.ts';
+import { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
+import { GuardSelf } from '../routing/guard-self.ts';
 import { tagOf } from '../sip/dialog-tags.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { ControllerQueue } from './controller-queue.ts';
+import { isSelfProbe, selfProbeAnswer } from './self-probe.ts';
 
 /** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
@@ -70,6 +73,8 @@ export class GuardRuntime<Txn> {
   #controller: CallController;
   #profile: Profile;
   #draining = false;
+  /** Who the guard is and who its peers are, for the OPTIONS probes it answers itself. */
+  #probed: { readonly self: GuardSelf; readonly peers: PeerDirectory };
   readonly #logger: Logger;
   readonly #port: FrontEndPort<Txn>;
   readonly #sweeper: NodeJS.Timeout;
@@ -79,6 +84,7 @@ export class GuardRuntime<Txn> {
     this.#profile = options.profile;
     this.#logger = options.logger;
     this.#port = port;
+    this.#probed = probedBy(options.profile);
     this.queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000);
     this.#sweeper.unref();
@@ -93,6 +99,7 @@ export class GuardRuntime<Txn> {
   reload(controller: CallController, profile: Profile): void {
     this.#controller = controller;
     this.#profile = profile;
+    this.#probed = probedBy(profile);
     this.queue.replace(controller, profile.limits.fairShare);
   }
 
@@ -110,12 +117,32 @@ export class GuardRuntime<Txn> {
   }
 
   /**
+   * An OPTIONS addressed to the guard itself (src/front/self-probe.ts), from a source the
+   * controller would hear: answered here, 200 or 503 while draining; otherwise null. A source
+   * the profile refuses is left to the controller, which refuses it as it refuses anything else.
+   */
+  #selfProbeAnswer(req: SipRequest, source: Inbound): SipResponse | null {
+    if (!isSelfProbe(req, this.#probed.self)) {
+      return null;
+    }
+    if (this.#probed.peers.bySource(source) === undefined && this.#profile.guard.unknownPeers === 'reject') {
+      return null;
+    }
+    return selfProbeAnswer(req, this.#draining);
+  }
+
+  /**
    * A request from `source`: 503 while draining a dialog-creating one, 503 when its sender is
    * over its queue (an ACK, or a request on `txn` null, is then lost like on a busy link); else
    * the controller's decision, logged once, answered, dropped or forwarded through the port.
    * Settles once the decision is made and acted on (a failure is logged and answered 500).
    */
   request(req: SipRequest, source: Inbound, txn: Txn | null): Promise<void> {
+    const probeAnswer = this.#selfProbeAnswer(req, source);
+    if (probeAnswer !== null) {
+      this.#answer(txn, probeAnswer);
+      return DONE;
+    }
     const refusal = this.#refusalWhileDraining(req);
     if (refusal !== null) {
       this.#answer(txn, refusal);
@@ -231,4 +258,8 @@ export class GuardRuntime<Txn> {
       (error: unknown) => this.#logger.error({ err: error }, 'expiry sweep failed'),
     );
   }
+}
+
+function probedBy(profile: Profile): { readonly self: GuardSelf; readonly peers: PeerDirectory } {
+  return { self: new GuardSelf(profile), peers: new PeerDirectory(profile.peers) };
 }
