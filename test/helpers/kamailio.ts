@@ -88,7 +88,12 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<RunningD
 function prepare(opts: DispatcherOptions): { dir: string; args: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'dcg-kamailio-'));
   const list = join(dir, 'dispatcher.list');
-  writeFileSync(list, opts.guards.map((uri) => `1 ${uri} 9 0\n`).join(''));
+  // Set 1 from the core-side socket, set 2 (same guards, same order) from the AS-side one.
+  const entries = [
+    ...opts.guards.map((uri) => `1 ${uri} 9 0 socket=${opts.coreListen}\n`),
+    ...opts.guards.map((uri) => `2 ${uri} 9 0 socket=${opts.asListen}\n`),
+  ];
+  writeFileSync(list, entries.join(''));
   const args = [
     '-f',
     DISPATCHER_CFG,
