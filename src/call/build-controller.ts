@@ -9,10 +9,11 @@ import { MemoryCallStore } from '../state/memory-call-store.ts';
 import { CallController } from './call-controller.ts';
 import { RandomIdSource, type IdSource } from './id-source.ts';
 import type { LegMatching } from './leg-matching.ts';
-import { PeerLimiter } from './peer-limiter.ts';
+import { PeerLimiter, type RateBuckets } from './peer-limiter.ts';
 
 export interface ControllerOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The process's store (src/state/open-state.ts picks it from `profile.state`); a fresh memory store when unset. */
   readonly store?: CallStore;
   readonly ids?: IdSource;
   readonly now?: () => number;
@@ -20,9 +21,10 @@ export interface ControllerOptions {
   readonly matching?: LegMatching;
   /**
    * The rate-limit buckets, when they must outlive this controller: a reloaded profile gets the
-   * running guard's, so a peer's bucket does not fill up again on every SIGHUP.
+   * running guard's, so a peer's bucket does not fill up again on every SIGHUP. With
+   * `state.store: redis`, the buckets every instance shares (src/state/open-state.ts).
    */
-  readonly limiter?: PeerLimiter;
+  readonly limiter?: RateBuckets;
 }
 
 /**

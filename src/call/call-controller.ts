@@ -5,13 +5,15 @@ import type { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import type { GuardSelf } from '../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
+import { CONFIRMED_IDLE_MS, EARLY_IDLE_MS } from '../state/call-lifetime.ts';
 import type { CallStore } from '../state/call-store.ts';
+import { StoreUnavailableError } from '../state/store-unavailable-error.ts';
 import { CallRepository } from './call-repository.ts';
 import { lookupOf, step } from './call-step.ts';
 import type { ControllerOutcome } from './controller-outcome.ts';
 import type { IdSource } from './id-source.ts';
 import { STRICT_MATCHING, type LegMatching, type Located } from './leg-matching.ts';
-import type { PeerLimiter } from './peer-limiter.ts';
+import type { RateBuckets } from './peer-limiter.ts';
 import { dropOutcome, stepContextOf, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 import { initialDestination } from './step-initial.ts';
 
@@ -32,16 +34,13 @@ export interface CallControllerDeps {
   readonly ids: IdSource;
   readonly self: GuardSelf;
   readonly pseudonymizer: Pseudonymizer | null;
-  readonly limiter: PeerLimiter;
+  readonly limiter: RateBuckets;
   readonly now: () => number;
   /** What to do with identifiers that name no leg: the server drops the message (leg-matching.ts). */
   readonly matching?: LegMatching;
 }
 
-/** An INVITE unanswered this long is gone (RFC 3261 Timer C is "greater than 3 minutes"). */
-export const EARLY_IDLE_MS = 200_000;
-/** A confirmed call silent this long is treated as lost: IMS session timers refresh far more often. */
-export const CONFIRMED_IDLE_MS = 4 * 3_600_000;
+export { CONFIRMED_IDLE_MS, EARLY_IDLE_MS };
 /** A step redone this often on a call others keep changing fails closed: the message is dropped. */
 const MAX_ATTEMPTS = 4;
 
@@ -62,7 +61,8 @@ export class CallController {
     this.#d = deps;
     const matching = deps.matching ?? STRICT_MATCHING;
     this.#repository = new CallRepository(deps.store, matching);
-    this.#tokenAvailable = (peer) => deps.limiter.hasToken(peer);
+    // In-memory buckets answer at once; shared ones are read before the step (#facts).
+    this.#tokenAvailable = (peer) => deps.limiter.hasToken(peer) === true;
     this.#ctx = stepContextOf({
       profile: deps.profile,
       peers: deps.peers,
@@ -101,37 +101,65 @@ export class CallController {
     const sender = senderOf(this.#d.peers.bySource(source), source);
     const { lookup, route } = lookupOf(this.#ctx, msg, sender);
     let result: StepResult | null = null;
+    let reason = 'the call kept changing under this message';
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const located = lookup === null ? null : await this.#repository.locate(lookup.key, lookup.accepts);
-      const gathered = this.#facts(msg, sender, located, route);
-      const facts = gathered instanceof Promise ? await gathered : gathered;
-      result = step(this.#ctx, located, msg, sender, facts);
-      if (await this.#repository.commit(located?.call ?? null, result.next, result.index)) {
-        if (result.charge !== null) {
-          this.#d.limiter.take(result.charge);
+      try {
+        const located = lookup === null ? null : await this.#repository.locate(lookup.key, lookup.accepts);
+        const gathered = this.#facts(msg, sender, located, route);
+        const facts = gathered instanceof Promise ? await gathered : gathered;
+        result = step(this.#ctx, located, msg, sender, facts);
+        if (!(await this.#repository.commit(located?.call ?? null, result.next, result.index))) {
+          continue;
         }
-        return result.outcome;
+      } catch (error) {
+        // The shared store failed under this message: it now answers from its local copy, and
+        // the step is done again, told the store is down.
+        if (!(error instanceof StoreUnavailableError)) {
+          throw error;
+        }
+        reason = error.message;
+        continue;
       }
+      if (result.charge !== null) {
+        await this.#d.limiter.take(result.charge);
+      }
+      return result.outcome;
     }
-    return dropOutcome(result?.outcome.report ?? { call: null, from: sender.label, initiator: null, message: 'unknown' }, [
-      { code: 'state.unavailable', detail: 'the call kept changing under this message' },
-    ]);
+    return dropOutcome(result?.outcome.report ?? { call: null, from: sender.label, initiator: null, message: 'unknown' }, [{ code: 'state.unavailable', detail: reason }]);
   }
 
-  /** What the step reads besides the call; it waits on the store only when a peer's call count is needed. */
+  /**
+   * What the step reads besides the call. It waits on the store only when a peer's call count
+   * is needed (a new call) or the sender's rate bucket is a shared one (a limited peer's request).
+   */
   #facts(msg: SipMessage, sender: Sender, located: Located | null, route: StepFacts['route']): StepFacts | Promise<StepFacts> {
     const now = this.#d.now();
-    const tokenAvailable = this.#tokenAvailable;
+    const storeDown = !this.#repository.reachable();
+    const limited = msg.kind === 'request' && sender.peer !== undefined && sender.peer.limits.requestsPerSecond !== null ? sender.peer : null;
+    const token = limited === null ? true : this.#d.limiter.hasToken(limited);
+    if (token instanceof Promise) {
+      return token.then((available) => this.#countFacts(msg, sender, located, route, { now, storeDown, tokenAvailable: (p) => p.id === limited?.id && available }));
+    }
+    return this.#countFacts(msg, sender, located, route, { now, storeDown, tokenAvailable: this.#tokenAvailable });
+  }
+
+  #countFacts(
+    msg: SipMessage,
+    sender: Sender,
+    located: Located | null,
+    route: StepFacts['route'],
+    base: Pick<StepFacts, 'now' | 'storeDown' | 'tokenAvailable'>,
+  ): StepFacts | Promise<StepFacts> {
     if (route === undefined || !route.ok || msg.kind !== 'request') {
-      return route === undefined ? { now, liveCalls: NO_COUNTS, tokenAvailable } : { now, liveCalls: NO_COUNTS, tokenAvailable, route };
+      return route === undefined ? { ...base, liveCalls: NO_COUNTS } : { ...base, liveCalls: NO_COUNTS, route };
     }
     // A new call counts against its sender and the peer it goes to: read both counts now.
     const destination = initialDestination(this.#ctx, route, located);
     const counted = [sender.peer, destination.peer].filter((p) => p?.limits.concurrentCalls != null).map((p) => p?.id ?? '');
     if (counted.length === 0) {
-      return { now, liveCalls: NO_COUNTS, tokenAvailable, route, destination };
+      return { ...base, liveCalls: NO_COUNTS, route, destination };
     }
-    return this.#repository.liveCalls(counted).then((liveCalls) => ({ now, liveCalls, tokenAvailable, route, destination }));
+    return this.#repository.liveCalls(counted).then((liveCalls) => ({ ...base, liveCalls, route, destination }));
   }
 }
 

@@ -28,12 +28,14 @@ export class CallRepository {
     return call === undefined || call.hops[address.hop] === undefined ? null : { call, hop: address.hop, side: address.side };
   }
 
-  async liveCalls(peerIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
-    const counts = new Map<string, number>();
-    for (const id of new Set(peerIds)) {
-      counts.set(id, await this.#store.liveCallsOf(id));
-    }
-    return counts;
+  /** Live calls of each peer, in one round trip of a shared store. */
+  liveCalls(peerIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    return this.#store.liveCallsOfPeers([...new Set(peerIds)]);
+  }
+
+  /** False while a shared store cannot be reached: the step is told (`guard.fail` decides). */
+  reachable(): boolean {
+    return this.#store.reachable?.() ?? true;
   }
 
   /**
@@ -48,13 +50,11 @@ export class CallRepository {
       await this.#store.delete(next.id);
       return true;
     }
-    if (!(await this.#store.put(next))) {
-      return false;
-    }
-    for (const entry of index) {
-      await this.#store.index(entry.key, { callStateId: next.id, hop: entry.hop, side: entry.side });
-    }
-    return true;
+    // The call and the keys of its legs in one write: no instance ever finds a key without its call.
+    return this.#store.put(
+      next,
+      index.map((entry) => ({ key: entry.key, leg: { callStateId: next.id, hop: entry.hop, side: entry.side } })),
+    );
   }
 
   expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number> {

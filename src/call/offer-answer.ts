@@ -18,6 +18,14 @@ import type { CallDraft } from './call-draft.ts';
 import { commitOwnership } from './dc-ownership.ts';
 import type { StepContext } from './step-context.ts';
 
+/** Where an offer stands: its method, whether it creates the dialog, what it is compared with, and whether the state store is down. */
+export interface OfferContext {
+  readonly method: string;
+  readonly initial: boolean;
+  readonly baseline: string | null;
+  readonly storeDown: boolean;
+}
+
 /** The offer an answer answers: what the guard sent, and the DCs it would create. */
 export type AnsweredOffer = Pick<SentOffer, 'sdp' | 'created' | 'openedMedia'>;
 
@@ -42,7 +50,7 @@ export function policeOffer(
   call: CallDraft,
   initiator: Actor,
   msg: SipMessage,
-  offer: { readonly method: string; readonly initial: boolean; readonly baseline: string | null },
+  offer: OfferContext,
 ): PolicedOffer | null {
   const verdicts: Verdict[] = [];
   let wouldHave: WouldHave | null = null;
@@ -142,7 +150,7 @@ function decideOffer(
   call: CallDraft,
   initiator: Actor,
   body: string,
-  offer: { readonly method: string; readonly initial: boolean; readonly baseline: string | null },
+  offer: OfferContext,
 ): Verdict {
   let sdp: SdpView;
   try {
@@ -161,5 +169,6 @@ function decideOffer(
     owners: call.owners,
     mediaOwners: call.mediaOwners,
     servedUsers: call.servedUsers,
+    storeDown: offer.storeDown,
   });
 }

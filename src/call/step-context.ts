@@ -57,6 +57,8 @@ export interface StepFacts {
   readonly route?: RouteDecision;
   /** Dialog-creating requests: where it goes on and the peer there, as the controller worked it out to read that peer's call count. */
   readonly destination?: InitialDestination;
+  /** The shared state store cannot be reached: the call was read from this instance's copy, and `guard.fail` decides (src/policy/store-down.ts). */
+  readonly storeDown?: boolean;
 }
 
 /** A key of the store that finds a leg of the call (call-store.ts). */

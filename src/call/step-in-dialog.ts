@@ -7,6 +7,7 @@ import { ACCEPTED_BODY_TYPES } from '../policy/body-admission.ts';
 import { initiatorOf } from '../policy/initiator.ts';
 import { wrongPeer } from '../policy/leg-ownership.ts';
 import { admitRate } from '../policy/peer-limits.ts';
+import { admitInDialogWhileStoreDown, storeDownReason } from '../policy/store-down.ts';
 import type { Reason } from '../policy/reason.ts';
 import type { Sender } from '../policy/sender.ts';
 import { actorOfPeer } from '../policy/sender.ts';
@@ -60,6 +61,17 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
     return refuse({ ...rate.refusal, report: reportAs, toTag: localTag });
   }
   const charge = rate.charge;
+  const relaysHangUp = req.method === 'BYE' && relaysPartnerBye(located.call, located.hop, hopState[side].peerId);
+  const guard = ctx.profile.guard;
+  const storeDown = facts.storeDown === true;
+  const down = admitInDialogWhileStoreDown({ storeDown, fail: guard.fail, mode: guard.mode, senderTrusted: sender.actor.trusted, method: req.method, relaysHangUp });
+  if (down !== null) {
+    return refuse({ ...down, reasons: [...reasons, ...down.reasons], report: reportAs, toTag: localTag }, charge);
+  }
+  const downReason = storeDownReason({ storeDown, fail: guard.fail, mode: guard.mode });
+  if (downReason !== null) {
+    reasons.push(downReason);
+  }
   const toState = hopState[otherSide(side)];
   // An ACK cannot be refused (RFC 3261 17.1.1.3): the shield deals with it as it goes.
   const unmet = toState.trusted || req.method === 'ACK' ? null : unmetCriticalPrivacy(req, toState.peerId ?? 'unknown');
@@ -74,7 +86,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
   let verdict: Verdict | null = null;
   // An AS relaying a hang-up from the other side of the call (a BYE the guard handed it, or
   // whose other hop has already ended) is not ending anybody's dialog on its own account.
-  if (req.method === 'BYE' && !relaysPartnerBye(located.call, located.hop, hopState[side].peerId)) {
+  if (req.method === 'BYE' && !relaysHangUp) {
     verdict = ctx.engine.decide({ kind: 'terminate', initiator });
   } else if (req.method === 'REFER') {
     verdict = ctx.engine.decide({ kind: 'transfer', initiator });
@@ -119,7 +131,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
     // The baseline is what the guard itself forwarded toward this leg (or, when the AS relays
     // an offer the guard handed it on the partner hop, that offer): never the peer's own last SDP.
     const baseline = partnerOfferFor(call, located.hop, from.peerId, req.method) ?? lastSent(to);
-    const policed = policeOffer(ctx, call, initiator, out, { method: req.method, initial: false, baseline });
+    const policed = policeOffer(ctx, call, initiator, out, { method: req.method, initial: false, baseline, storeDown: facts.storeDown === true });
     if (policed !== null) {
       verdict = policed.verdict;
       wouldHave = policed.wouldHave;

@@ -5,6 +5,7 @@
 import { ACCEPTED_BODY_TYPES } from '../policy/body-admission.ts';
 import { initiatorOf } from '../policy/initiator.ts';
 import { admitConcurrentCalls, admitRate } from '../policy/peer-limits.ts';
+import { storeDownReason } from '../policy/store-down.ts';
 import type { Reason } from '../policy/reason.ts';
 import { admitRoute, admitRouteToken } from '../policy/route-admission.ts';
 import type { Sender } from '../policy/sender.ts';
@@ -104,8 +105,12 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
     }
     reasons.push(...admitted.reasons);
   }
+  const downReason = storeDownReason({ storeDown: facts.storeDown === true, fail: ctx.profile.guard.fail, mode: ctx.profile.guard.mode });
+  if (downReason !== null) {
+    reasons.push(downReason);
+  }
   const baseline = linkedHop === null ? null : partnerOffer(call, linkedHop, 'downstream', req.method);
-  const policed = policeOffer(ctx, call, initiator, out, { method: req.method, initial: true, baseline });
+  const policed = policeOffer(ctx, call, initiator, out, { method: req.method, initial: true, baseline, storeDown: facts.storeDown === true });
   const verdict = policed?.verdict ?? null;
   if (verdict !== null) {
     reasons.push(...verdict.reasons);

@@ -98,7 +98,7 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
   } else if (isSdpBody(out)) {
     // An offer in a response to an offerless INVITE: the answer comes in the ACK (RFC 3264 4).
     const baseline = hop.phase === 'early' ? partnerSdpSentTo(call, located.hop, leg.peerId) : lastSent(hop[txn.inboundSide]);
-    const policed = policeOffer(ctx, call, answerer, out, { method: cseq.method, initial: hop.phase === 'early', baseline });
+    const policed = policeOffer(ctx, call, answerer, out, { method: cseq.method, initial: hop.phase === 'early', baseline, storeDown: facts.storeDown === true });
     if (policed !== null) {
       if (policed.verdict.applied.action === 'reject') {
         // A response cannot be refused: its offer goes on with every DC m-line refused.

@@ -5,13 +5,18 @@ import { PeerLimiter } from '../call/peer-limiter.ts';
 import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/drachtio/drachtio-connection.ts';
 import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
+import { logLevelOf } from '../log/log-level.ts';
 import { createLogger } from '../log/logger.ts';
+import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import { ProfileSource } from '../profile/profile-source.ts';
 import type { Profile } from '../profile/profile-types.ts';
-import { MemoryCallStore } from '../state/memory-call-store.ts';
+import { openState } from '../state/open-state.ts';
+import { redactedUrl } from '../state/redis-connection.ts';
 import { TlsSettingsError } from '../transport/tls-context.ts';
 import type { CliIo } from './cli-io.ts';
+import { watchParent } from './parent-watch.ts';
+import { keysNeedingRestart, reloadedProfile } from './restart-keys.ts';
 
 const USAGE = 'usage: dc-guard run [--profile FILE] [--transport embedded|drachtio]';
 const DEFAULT_PROFILE = 'sip-profiles/default.yaml';
@@ -64,7 +69,12 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     connection = settings.connection;
   }
   const file = resolve(io.cwd, profileArg);
-  const logger = createLogger({ level: io.env.LOG_LEVEL ?? 'info' });
+  const level = logLevelOf(io.env.LOG_LEVEL);
+  if (!level.ok) {
+    io.stderr(`dc-guard run: ${level.reason}`);
+    return 2;
+  }
+  const logger = createLogger({ level: level.level });
   let profile: Profile;
   try {
     profile = loadProfile(file);
@@ -72,24 +82,34 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     io.stderr((error as Error).message);
     return 2;
   }
-  const store = new MemoryCallStore();
-  // One set of rate-limit buckets for the process: a reload changes the rates, not the counts.
-  const limiter = new PeerLimiter(Date.now);
+  // One store and one set of rate-limit buckets for the process: a reload changes the rates,
+  // not the counts. Redis not answering does not stop the start (src/state/open-state.ts).
+  const state = await openState(profile.state, { env: io.env, localBuckets: new PeerLimiter(Date.now) });
+  const { store, limiter } = state;
+  if (!state.connected) {
+    logger.warn(
+      { url: redactedUrl(profile.state.url), fail: profile.guard.fail },
+      'state store unreachable at start: serving with the store down (guard.fail) until Redis answers',
+    );
+  }
   let guard: RunningFrontEnd;
   try {
     const controller = buildController(profile, { env: io.env, store, limiter });
+    // The audit trail's user pseudonyms under the operator's key: the same in every instance.
+    const auditKey = resolvePseudonymKey(profile, io.env);
     guard =
       connection === null
-        ? await EmbeddedGuard.start({ profile, controller, logger })
-        : await DrachtioGuard.start({ profile, controller, logger, connection });
+        ? await EmbeddedGuard.start({ profile, controller, logger, auditKey })
+        : await DrachtioGuard.start({ profile, controller, logger, connection, auditKey });
   } catch (error) {
     // A sip.tls file that cannot be used names its key: point at the profile line that holds it.
     const line = error instanceof TlsSettingsError ? lineOfKey(file, error.path) : 0;
     const where = error instanceof TlsSettingsError ? (line > 0 ? `${file}:${line}: ` : `${file}: `) : '';
     io.stderr(`dc-guard run: ${where}${(error as Error).message}`);
+    await state.close();
     return 2;
   }
-  logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id) }, 'guard started');
+  logger.info({ profile: file, mode: profile.guard.mode, transport, peers: profile.peers.map((p) => p.id), pid: process.pid }, 'guard started');
   const byCertificate = profile.peers.filter((p) => p.certificateSans.length > 0).map((p) => p.id);
   if (connection !== null && (profile.sip.tls !== null || byCertificate.length > 0)) {
     // drachtio-srf hands the guard no certificate of the sender (see README, TLS on drachtio).
@@ -99,28 +119,52 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     );
   }
 
+  let running = profile;
   process.on('SIGHUP', () => {
     try {
-      const next = loadProfile(file);
+      const loaded = loadProfile(file);
+      const restart = keysNeedingRestart(running, loaded);
+      // The sockets, TLS files, store and admin listener stay as started (the Via and Contact
+      // the guard writes keep naming the sockets it really has).
+      const next = reloadedProfile(running, loaded);
       guard.replaceController(buildController(next, { env: io.env, store, limiter }), next);
+      running = next;
       logger.info({ profile: file, mode: next.guard.mode }, 'profile reloaded');
+      if (restart.length > 0) {
+        logger.warn({ profile: file, keys: restart }, 'profile keys changed that only a restart puts in force; the running values stay');
+      }
     } catch (error) {
       logger.error({ profile: file, reason: (error as Error).message }, 'profile refused; the running profile stays in force');
     }
   });
   return new Promise<number>((done) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
       logger.info({ signal }, 'draining');
-      guard.stop().then(
-        () => done(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'stop failed');
-          done(1);
-        },
-      );
+      guard
+        .stop()
+        .then(() => state.close())
+        .then(
+          () => {
+            logger.info({ signal }, 'stopped');
+            done(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'stop failed');
+            done(1);
+          },
+        );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    watchParent(io.env, () => {
+      logger.warn({}, 'npm, which started the guard, is gone (it does not pass SIGHUP on): stopping; reload with kill -HUP <pid> or POST /reload');
+      stop('parent-gone');
+    });
   });
 }
 

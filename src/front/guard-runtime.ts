@@ -6,10 +6,13 @@
  * to its end) and stopping, the decision log, and what is done with each outcome of the
  * controller. A front end keeps only what its SIP stack imposes, behind a FrontEndPort.
  */
+import { randomBytes } from 'node:crypto';
 import type { CallController, Inbound } from '../call/call-controller.ts';
 import type { ControllerOutcome } from '../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.ts';
+import { AuditIdentities } from '../log/audit-identities.ts';
 import { logDecision } from '../log/decision-log.ts';
+import { logGuardResponse, type GuardResponseCause } from '../log/guard-response-log.ts';
 import type { Logger } from '../log/logger.ts';
 import { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
@@ -32,6 +35,11 @@ export interface GuardRuntimeOptions {
   readonly logger: Logger;
   /** How often abandoned calls are swept; default 30 s. Tests make it short. */
   readonly sweepIntervalMs?: number;
+  /**
+   * The key of the audit trail's user pseudonyms: the operator's pseudonym key, so they read the
+   * same in every instance and across restarts. Absent: one made at start (this process only).
+   */
+  readonly auditKey?: Buffer | null;
 }
 
 export type Forwarded = Extract<ControllerOutcome, { kind: 'forward' }>;
@@ -41,8 +49,13 @@ export type Forwarded = Extract<ControllerOutcome, { kind: 'forward' }>;
  * answered (503, 408): fed through the controller like a downstream response, so state ends cleanly.
  */
 export function localResponse(req: SipRequest, status: number): SipResponse {
-  return responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
+  const res = responseOnLeg(echoHeaders(req), status, reasonPhrase(status), 'dcg-local', []);
+  LOCAL_RESPONSES.add(res);
+  return res;
 }
+
+/** Responses the guard made up for a request it forwarded: each is an audit line of its own. */
+const LOCAL_RESPONSES = new WeakSet<SipResponse>();
 
 /** A request from the network as the runtime hands it back to its front end. */
 export interface InboundRequest<Txn> {
@@ -78,11 +91,15 @@ export class GuardRuntime<Txn> {
   readonly #logger: Logger;
   readonly #port: FrontEndPort<Txn>;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #auditKey: Buffer;
+  #audit: AuditIdentities;
 
   constructor(options: GuardRuntimeOptions, port: FrontEndPort<Txn>) {
     this.#controller = options.controller;
     this.#profile = options.profile;
     this.#logger = options.logger;
+    this.#auditKey = options.auditKey ?? randomBytes(32);
+    this.#audit = new AuditIdentities(options.profile, this.#auditKey);
     this.#port = port;
     this.#probed = probedBy(options.profile);
     this.queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
@@ -100,6 +117,7 @@ export class GuardRuntime<Txn> {
     this.#controller = controller;
     this.#profile = profile;
     this.#probed = probedBy(profile);
+    this.#audit = new AuditIdentities(profile, this.#auditKey);
     this.queue.replace(controller, profile.limits.fairShare);
   }
 
@@ -140,12 +158,13 @@ export class GuardRuntime<Txn> {
   request(req: SipRequest, source: Inbound, txn: Txn | null): Promise<void> {
     const probeAnswer = this.#selfProbeAnswer(req, source);
     if (probeAnswer !== null) {
+      // Not logged: a dispatcher probes every guard every second or two.
       this.#answer(txn, probeAnswer);
       return DONE;
     }
     const refusal = this.#refusalWhileDraining(req);
     if (refusal !== null) {
-      this.#answer(txn, refusal);
+      this.#answer(txn, refusal, 'draining');
       return DONE;
     }
     const inbound: InboundRequest<Txn> = { request: req, source, txn };
@@ -166,7 +185,7 @@ export class GuardRuntime<Txn> {
         this.fail(req, txn, error);
       };
       if (!this.queue.request(req, source, then, fail)) {
-        this.#answer(txn, this.queue.busy(req));
+        this.#answer(txn, this.queue.busy(req), 'queue-full');
         resolve();
       }
     });
@@ -175,7 +194,7 @@ export class GuardRuntime<Txn> {
   /** A request its front end failed to handle: logged, and answered 500 where it is answered at all. */
   fail(req: SipRequest, txn: Txn | null, error: unknown): void {
     this.#logger.error({ err: error, method: req.method }, 'request handling failed');
-    this.#answer(txn, responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []));
+    this.#answer(txn, responseOnLeg(echoHeaders(req), 500, reasonPhrase(500), 'dcg-error', []), 'failure');
   }
 
   /**
@@ -187,8 +206,12 @@ export class GuardRuntime<Txn> {
     return new Promise<void>((resolve) => {
       const then = (outcome: ControllerOutcome): void => {
         try {
+          if (LOCAL_RESPONSES.has(res)) {
+            const relayed = outcome.kind === 'forward' ? (outcome.message as SipResponse) : null;
+            logGuardResponse(this.#logger, res, res.status === 408 ? 'timeout' : 'unreachable', relayed);
+          }
           if (outcome.report.reasons.length > 0) {
-            logDecision(this.#logger, outcome, false);
+            logDecision(this.#logger, outcome, { inbound: res, dialogCreating: false }, this.#audit);
           }
           if (outcome.kind === 'forward' && txn !== null) {
             this.#port.relay(txn, outcome.message as SipResponse);
@@ -229,7 +252,7 @@ export class GuardRuntime<Txn> {
   /** One decision log line per request decision (none for an ACK that goes on), then the port acts on it. */
   #dispatch(outcome: ControllerOutcome, inbound: InboundRequest<Txn>, dialogCreating: boolean): Promise<void> | void {
     if (inbound.request.method !== 'ACK' || outcome.kind !== 'forward') {
-      logDecision(this.#logger, outcome, dialogCreating);
+      logDecision(this.#logger, outcome, { inbound: inbound.request, dialogCreating }, this.#audit);
     }
     switch (outcome.kind) {
       case 'reply':
@@ -242,7 +265,11 @@ export class GuardRuntime<Txn> {
     }
   }
 
-  #answer(txn: Txn | null, response: SipResponse): void {
+  /** `cause`: the runtime itself answers (draining, queue full, failure): an audit line says so. */
+  #answer(txn: Txn | null, response: SipResponse, cause?: GuardResponseCause): void {
+    if (cause !== undefined) {
+      logGuardResponse(this.#logger, response, cause);
+    }
     if (txn !== null) {
       this.#port.answer(txn, response);
     }

@@ -1,23 +1,37 @@
 import type { ControllerOutcome } from '../call/controller-outcome.ts';
+import { getHeader } from '../sip/sip-headers.ts';
+import type { SipMessage } from '../sip/sip-message.ts';
+import type { AuditIdentities } from './audit-identities.ts';
 import type { Logger } from './logger.ts';
 
 /**
- * One line per decision that matters to an operator: every dialog-creating request, every
- * rejection, every message whose verdict carries a reason, and every relayed CANCEL, BYE,
- * re-INVITE, UPDATE and REFER. Plain relays of in-dialog
- * traffic go to debug, so the log stays one line per call decision at 1,000 calls/s.
- */
-/**
- * In-dialog requests that end or change someone's call, or cancel it: each relay of one is a
- * decision an operator must be able to find afterwards, even when nothing was refused.
+ * The audit trail: one line per decision that matters to an operator — every dialog-creating
+ * request, every rejection, every message whose verdict carries a reason, and every relayed
+ * CANCEL, BYE, re-INVITE, UPDATE and REFER (each ends or changes someone's call, so it must be
+ * findable afterwards even when nothing was refused). Plain relays of in-dialog traffic go to
+ * debug, so the log stays one line per call decision at 1,000 calls/s.
  */
 const BYPASS_RELEVANT = new Set(['CANCEL', 'BYE', 'INVITE', 'UPDATE', 'REFER']);
 
-export function logDecision(logger: Logger, outcome: ControllerOutcome, dialogCreating: boolean): void {
+/** What the decision was about: the message as it came in, and who sent it. */
+export interface DecidedMessage {
+  readonly inbound: SipMessage;
+  readonly dialogCreating: boolean;
+}
+
+export function logDecision(logger: Logger, outcome: ControllerOutcome, decided: DecidedMessage, identities: AuditIdentities): void {
   const { report } = outcome;
+  const relevant = report.action === 'reject' || report.reasons.length > 0 || report.wouldHave !== null;
+  const level = relevant || decided.dialogCreating || BYPASS_RELEVANT.has(report.message) ? 'info' : 'debug';
+  if (!logger.isLevelEnabled(level)) {
+    return;
+  }
   const to = outcome.kind === 'drop' ? null : (outcome.to.peerId ?? outcome.to.uri);
+  const inCallId = getHeader(decided.inbound, 'Call-ID') ?? null;
   const fields = {
     call: report.call,
+    // Both legs' Call-IDs, so a capture (sngrep, Homer) of either side finds this line.
+    callIds: { in: inCallId, out: outcome.kind === 'forward' ? (getHeader(outcome.message, 'Call-ID') ?? null) : inCallId },
     from: report.from,
     initiator: report.initiator,
     to,
@@ -25,11 +39,10 @@ export function logDecision(logger: Logger, outcome: ControllerOutcome, dialogCr
     action: report.action,
     status: outcome.kind === 'reply' ? outcome.response.status : null,
     reasons: report.reasons,
+    users: identities.usersOf(decided.inbound, report.from, outcome),
     ...(report.wouldHave === null ? {} : { monitor: report.wouldHave }),
   };
-  if (report.action === 'reject' || report.reasons.length > 0 || report.wouldHave !== null) {
-    logger.info(fields, 'decision');
-  } else if (dialogCreating || BYPASS_RELEVANT.has(report.message)) {
+  if (level === 'info') {
     logger.info(fields, 'decision');
   } else {
     logger.debug(fields, 'relay');

@@ -25,6 +25,8 @@ export interface OfferFacts {
   readonly mediaOwners: readonly MediaOwner[];
   /** Served users whose consent applies (P-Served-User from a trusted peer, else both parties). */
   readonly servedUsers: readonly string[];
+  /** The shared state store cannot be reached: under `guard.fail: closed` no DC is added. */
+  readonly storeDown?: boolean;
 }
 
 /** A body that claimed to be SDP but could not be read. */
@@ -107,6 +109,10 @@ export class VerdictEngine {
   #decideOffer(facts: OfferFacts): Outcome {
     const { initiator, sdp } = facts;
     const diff = diffDcOffers(facts.baseline, sdp);
+    if (facts.storeDown === true && this.#guard.fail === 'closed' && (diff.added.length > 0 || diff.openedMedia.length > 0)) {
+      const violations = initiator.trusted ? [] : this.#modifyViolations(facts, diff);
+      return violations.length > 0 ? reject(403, violations) : refuseAdditions(sdp, diff);
+    }
     if (initiator.trusted) {
       return { ...forward([], sdp.raw), created: createdBy(initiator.id, diff.added), openedMedia: openedBy(initiator.id, diff.openedMedia) };
     }
@@ -326,6 +332,23 @@ function alignmentReasons(aligned: ReturnType<typeof alignAnswer>): Reason[] {
     reasons.push({ code: 'dc.answer-app-changed', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
   }
   return reasons;
+}
+
+/**
+ * `guard.fail: closed` with the state store down: a DC added now could not be recorded as its
+ * initiator's where every instance sees it, so every new DC m-line is refused (port 0) and
+ * every new channel removed; the rest of the offer goes on.
+ */
+function refuseAdditions(sdp: SdpView, diff: DcDiff): Outcome {
+  const detail = 'state store unreachable (guard.fail closed): no DC is added';
+  const opened = new Set(diff.openedMedia);
+  const channels = diff.added.filter((a) => !opened.has(a.mediaIndex));
+  const reasons: Reason[] = [
+    ...diff.openedMedia.map((mediaIndex): Reason => ({ code: 'state.unavailable', mediaIndex, detail })),
+    ...channels.map((a): Reason => ({ code: 'state.unavailable', mediaIndex: a.mediaIndex, streamId: a.streamId, detail })),
+  ];
+  const stripped = applyDcEdits(sdp, { refuseMedia: [...opened], removeChannels: channels.map((a) => ({ mediaIndex: a.mediaIndex, streamId: a.streamId })) });
+  return forward(reasons, stripped);
 }
 
 function forward(reasons: readonly Reason[], sdp: string | null): Outcome {

@@ -7,27 +7,44 @@ export interface LegAddress {
   readonly side: LegSide;
 }
 
+/** A store key that finds a leg, written with the call that has the leg. */
+export interface IndexedLeg {
+  readonly key: string;
+  readonly leg: LegAddress;
+}
+
 /**
- * Call state behind an interface: in memory for one instance now, shared (Redis) later. Only
- * src/call/call-repository.ts reads and writes it.
+ * Call state behind an interface: in memory for one instance (memory-call-store.ts), or in
+ * Redis shared by several (redis-call-store.ts). Only src/call/call-repository.ts reads and
+ * writes it.
  * Keys: `leg:<Call-ID>:<guard's tag>` for every leg, `early:<Call-ID>:<peer's From tag>` for an
  * upstream leg before it is confirmed (CANCEL, retransmissions), `token:<route token>`.
+ * A shared store's methods reject with StoreUnavailableError when it does not answer.
  */
 export interface CallStore {
   get(id: string): Promise<CallState | undefined>;
   /**
    * Compare-and-set: writes `call` only when the stored version is `call.version - 1` (absent
-   * counts as 0). False when another write came first: the caller reads again and redoes its step.
+   * counts as 0), with the keys in `index` naming its legs, in one atomic write. False when
+   * another write came first: the caller reads again and redoes its step.
    */
-  put(call: CallState): Promise<boolean>;
+  put(call: CallState, index?: readonly IndexedLeg[]): Promise<boolean>;
   delete(id: string): Promise<void>;
   index(key: string, leg: LegAddress): Promise<void>;
   lookup(key: string): Promise<LegAddress | undefined>;
   /** Number of live calls that have a leg facing this peer (for `limits.concurrent_calls`). */
   liveCallsOf(peerId: string): Promise<number>;
+  /** The same for several peers, in one round trip of a shared store. */
+  liveCallsOfPeers(peerIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
   /**
    * Removes calls abandoned without a BYE: not updated since `early` (no dialog confirmed) or
    * `confirmed` (a confirmed dialog). Returns how many went.
    */
   expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number>;
+  /**
+   * False while a shared store cannot be reached: reads and writes then go to the instance's
+   * local copy, and steps are told (`guard.fail` decides). A memory store has no such method.
+   */
+  reachable?(): boolean;
+  close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
+import { livePeersOf } from './call-lifetime.ts';
 import type { CallState } from './call-state.ts';
-import type { CallStore, LegAddress } from './call-store.ts';
+import type { CallStore, IndexedLeg, LegAddress } from './call-store.ts';
 
 export interface MemoryCallStoreOptions {
   /**
@@ -29,12 +30,15 @@ export class MemoryCallStore implements CallStore {
     return Promise.resolve(this.#calls.get(id));
   }
 
-  put(call: CallState): Promise<boolean> {
+  put(call: CallState, index: readonly IndexedLeg[] = []): Promise<boolean> {
     if ((this.#calls.get(call.id)?.version ?? 0) !== call.version - 1) {
       return Promise.resolve(false);
     }
     this.#calls.set(call.id, this.#freeze ? deepFreeze(call) : call);
-    this.#count(call.id, peersOf(call));
+    this.#count(call.id, livePeersOf(call));
+    for (const entry of index) {
+      this.#index(entry.key, entry.leg);
+    }
     return Promise.resolve(true);
   }
 
@@ -49,6 +53,11 @@ export class MemoryCallStore implements CallStore {
   }
 
   index(key: string, leg: LegAddress): Promise<void> {
+    this.#index(key, leg);
+    return Promise.resolve();
+  }
+
+  #index(key: string, leg: LegAddress): void {
     this.#keys.set(key, leg);
     let keys = this.#keysOf.get(leg.callStateId);
     if (keys === undefined) {
@@ -56,7 +65,6 @@ export class MemoryCallStore implements CallStore {
       this.#keysOf.set(leg.callStateId, keys);
     }
     keys.add(key);
-    return Promise.resolve();
   }
 
   lookup(key: string): Promise<LegAddress | undefined> {
@@ -65,6 +73,10 @@ export class MemoryCallStore implements CallStore {
 
   liveCallsOf(peerId: string): Promise<number> {
     return Promise.resolve(this.#liveCalls.get(peerId) ?? 0);
+  }
+
+  liveCallsOfPeers(peerIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    return Promise.resolve(new Map(peerIds.map((id) => [id, this.#liveCalls.get(id) ?? 0])));
   }
 
   async expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number> {
@@ -108,22 +120,6 @@ export class MemoryCallStore implements CallStore {
       this.#peersOf.set(callId, peers);
     }
   }
-}
-
-/** Peers with a leg in a hop that has not ended. */
-function peersOf(call: CallState): Set<string> {
-  const peers = new Set<string>();
-  for (const hop of call.hops) {
-    if (hop.phase === 'ended') {
-      continue;
-    }
-    for (const leg of [hop.upstream, hop.downstream]) {
-      if (leg.peerId !== null) {
-        peers.add(leg.peerId);
-      }
-    }
-  }
-  return peers;
 }
 
 function deepFreeze<T>(value: T): T {

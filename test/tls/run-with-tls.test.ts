@@ -28,7 +28,7 @@ t.test('the example profile validates, and run stops at its missing certificate 
   t.equal(await validate.exit, 0, `validate passes: ${validate.out.stderr}`);
   const started = run(['run', '--profile', EXAMPLE]);
   t.equal(await started.exit, 2, 'run exits 2');
-  t.match(started.out.stderr, `${EXAMPLE}:41: sip.tls.certificate (/etc/dc-guard/tls/guard.pem): cannot read it (no such file)`, 'file:line of the key: reason');
+  t.match(started.out.stderr, `${EXAMPLE}:42: sip.tls.certificate (/etc/dc-guard/tls/guard.pem): cannot read it (no such file)`, 'file:line of the key: reason');
 });
 
 t.test('run with good TLS files listens on its tls entry', async (t) => {
