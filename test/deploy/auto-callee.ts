@@ -53,6 +53,15 @@ export class AutoCallee {
     this.#socket.send(encodeSipMessage(msg), to.port, to.address);
   }
 
+  /** Waits for a response `match` accepts (received already or arriving); false after `ms`. */
+  async until(match: (res: SipResponse) => boolean, ms = 20_000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (!this.responses.some(match) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.responses.some(match);
+  }
+
   close(): void {
     this.#socket.close();
   }
