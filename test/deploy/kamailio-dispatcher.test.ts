@@ -212,9 +212,9 @@ t.test('two guards behind Kamailio\'s dispatcher: one is killed under load, call
     'all of them by the survivor',
   );
   t.match(kamailio.output(), /failing over[\s\S]*failover to guard sip:127\.0\.0\.53/, 'an INVITE sent to the dead guard failed over to the live one');
-  // Out of the rotation either way: marked down by the failover itself, or by the pings.
+  // Only the pings take a guard out of the rotation (a failover does not), from both sides.
   const victimUri = `sip:${victimIp?.replace(/\./g, '\\.')}:${SIP_PORT}`;
-  t.ok(await kamailio.waitFor(new RegExp(`guard down: ${victimUri}|guard ${victimUri} failed`), 30_000), 'the dead guard is marked down');
+  t.ok(await kamailio.waitFor(new RegExp(`guard down: ${victimUri}`), 30_000, 2), "the dead guard is marked down by Kamailio's pings");
   const during = await load;
   t.comment(`load across the kill: ${/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(during.output)?.[1] ?? '?'} successful, ${/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(during.output)?.[1] ?? '?'} failed (a call in flight on the killed guard may fail)`);
 
