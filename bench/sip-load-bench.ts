@@ -8,6 +8,9 @@
  * - `full-drachtio`: the same through the drachtio front end (`dc-guard run --transport
  *   drachtio`) of a drachtio-server this benchmark starts from DRACHTIO_BIN, as the tests do
  *   (test/helpers/drachtio-server.ts); reported in the same table as `full`;
+ * - `full-redis` and `kamailio-2` (bench/scale-out-paths.ts): the full path with the calls in
+ *   Redis, and through two such guards behind Kamailio's dispatcher; in the default paths when
+ *   redis-server (and Kamailio) are installed; reported in the same table as `full`;
  * - `trusted`: a trusted-to-trusted call through a guard in this process with its log off (the
  *   easy path, for comparison). For each rate it places CALLS calls and reads sipp's own statistics; the highest
  * rate with zero failed calls is reported with the INVITE-to-200 median and p99, the guard's CPU
@@ -25,24 +28,32 @@
  * floor of the warm-up; lower it only for a quick check that the benchmark works).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openSync, writeFileSync } from 'node:fs';
 import { buildController } from '../src/call/build-controller.ts';
 import { EmbeddedGuard } from '../src/front/embedded/embedded-guard.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { parseProfile } from '../src/profile/load-profile.ts';
 import { DRACHTIO_BIN, DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../test/helpers/drachtio-server.ts';
-import { PROBE_FILE_ENV, type GuardProbeSnapshot } from './guard-probe-preload.ts';
+import { PROBE_FILE_ENV } from './guard-probe-preload.ts';
+import { childProbe, inProcessProbe, NOT_MEASURED, type GuardProbe, type Measured } from './guard-probes.ts';
+import { fullPathProfile, KAMAILIO_AS, kamailioPathMissing, POOL_GUARDS, RedisServer, redisPathMissing, startPoolDispatcher } from './scale-out-paths.ts';
 
 const SCENARIOS = resolve(import.meta.dirname, '../test/sipp/scenarios');
 const CALLS = Number(process.env.CALLS ?? 20_000);
 const WARM_UP_CALLS = Number(process.env.WARM_UP_CALLS ?? 3_000);
 const RATES = (process.env.RATES ?? '250,500,1000,1250,1500').split(',').map(Number);
-const PATHS = (process.env.BENCH_PATHS ?? (DRACHTIO_BIN === '' ? 'full,trusted' : 'full,full-drachtio,trusted')).split(',');
+const DEFAULT_PATHS = [
+  'full',
+  ...(DRACHTIO_BIN === '' ? [] : ['full-drachtio']),
+  ...(redisPathMissing() === null ? ['full-redis'] : []),
+  ...(kamailioPathMissing() === null ? ['kamailio-2'] : []),
+  'trusted',
+];
+const PATHS = (process.env.BENCH_PATHS ?? DEFAULT_PATHS.join(',')).split(',');
 const GUARD = { ip: '127.0.0.20', port: 25060 };
 /** The full path's guard, a process of its own. */
 const RUN_GUARD = { ip: '127.0.0.21', port: 25070 };
@@ -62,156 +73,14 @@ interface CallPath {
 const TRUSTED_PATH: CallPath = { uac: 'uac-trusted-bootstrap-expect-200.xml', uas: 'uas-expect-bootstrap-untouched.xml', from: UAC };
 const FULL_PATH: CallPath = { uac: 'uac-as-full-policy-expect-200.xml', uas: 'uas-expect-ads-stripped.xml', from: AS };
 
-type Measured = Pick<
-  RunResult,
-  'guardCpuPercent' | 'guardCpuMsPerCall' | 'guardPeakRssMb' | 'guardPeakHeapMb' | 'loopDelayP50Ms' | 'loopDelayP99Ms' | 'loopDelayMaxMs' | 'stackCpuPercent' | 'stackCpuMsPerCall'
->;
-const NOT_MEASURED: Measured = {
-  guardCpuPercent: null,
-  guardCpuMsPerCall: null,
-  guardPeakRssMb: null,
-  guardPeakHeapMb: null,
-  loopDelayP50Ms: null,
-  loopDelayP99Ms: null,
-  loopDelayMaxMs: null,
-  stackCpuPercent: null,
-  stackCpuMsPerCall: null,
-};
-
-/** How the guard's CPU, memory and event-loop delay are read during a run: in this process, or for a child. */
-interface GuardProbe {
-  start(): Promise<void>;
-  stop(wallMs: number, calls: number): Promise<Measured>;
-}
-
-function inProcessProbe(): GuardProbe {
-  let cpuBefore = process.cpuUsage();
-  let peakRss = 0;
-  let peakHeap = 0;
-  let sampler: NodeJS.Timeout | undefined;
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  return {
-    start() {
-      cpuBefore = process.cpuUsage();
-      peakRss = process.memoryUsage().rss;
-      peakHeap = process.memoryUsage().heapUsed;
-      sampler = setInterval(() => {
-        const usage = process.memoryUsage();
-        peakRss = Math.max(peakRss, usage.rss);
-        peakHeap = Math.max(peakHeap, usage.heapUsed);
-      }, 100);
-      loop.reset();
-      loop.enable();
-      return Promise.resolve();
-    },
-    stop(wallMs, calls) {
-      clearInterval(sampler);
-      loop.disable();
-      const cpu = process.cpuUsage(cpuBefore);
-      const cpuMs = (cpu.user + cpu.system) / 1000;
-      return Promise.resolve({
-        ...NOT_MEASURED,
-        guardCpuPercent: (cpuMs / wallMs) * 100,
-        guardCpuMsPerCall: cpuMs / calls,
-        guardPeakRssMb: peakRss / 2 ** 20,
-        guardPeakHeapMb: peakHeap / 2 ** 20,
-        loopDelayP50Ms: loop.percentile(50) / 1e6,
-        loopDelayP99Ms: loop.percentile(99) / 1e6,
-        loopDelayMaxMs: loop.max / 1e6,
-      });
-    },
-  };
-}
-
-/** CPU ticks (user + system, USER_HZ 100 on Linux) and RSS (MB) of another process, from /proc. */
-function procStat(pid: number): { ticks: () => number; rssMb: () => number } {
-  return {
-    ticks: () => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return Number(fields[11]) + Number(fields[12]);
-    },
-    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
-  };
-}
-
-/**
- * A guard child started with bench/guard-probe-preload.ts: SIGUSR2 before the run opens a window,
- * SIGUSR2 after it has the preload write the window's CPU time and event-loop delay to
- * `probeFile`; peak RSS is sampled from /proc. `stack`, if given, is drachtio-server's pid: its
- * CPU is read from /proc over the same run.
- */
-function childProbe(pid: number, probeFile: string, stack: number | null): GuardProbe {
-  const guard = procStat(pid);
-  const stackStat = stack === null ? null : procStat(stack);
-  let peak = 0;
-  let stackBefore = 0;
-  let sampler: NodeJS.Timeout | undefined;
-  return {
-    async start() {
-      await snapshot(pid, probeFile);
-      stackBefore = stackStat?.ticks() ?? 0;
-      peak = guard.rssMb();
-      sampler = setInterval(() => (peak = Math.max(peak, guard.rssMb())), 100);
-    },
-    async stop(wallMs, calls) {
-      clearInterval(sampler);
-      const stackMs = stackStat === null ? null : (stackStat.ticks() - stackBefore) * 10;
-      const window = await snapshot(pid, probeFile);
-      return {
-        guardCpuPercent: (window.cpuMs / window.wallMs) * 100,
-        guardCpuMsPerCall: window.cpuMs / calls,
-        guardPeakRssMb: peak,
-        guardPeakHeapMb: null,
-        loopDelayP50Ms: window.loopDelay.p50Ms,
-        loopDelayP99Ms: window.loopDelay.p99Ms,
-        loopDelayMaxMs: window.loopDelay.maxMs,
-        stackCpuPercent: stackMs === null ? null : (stackMs / wallMs) * 100,
-        stackCpuMsPerCall: stackMs === null ? null : stackMs / calls,
-      };
-    },
-  };
-}
-
-/** Asks the preload in `pid` for a snapshot (SIGUSR2) and waits until it is in the file. */
-async function snapshot(pid: number, file: string): Promise<GuardProbeSnapshot> {
-  const read = (): GuardProbeSnapshot | null => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GuardProbeSnapshot) : null);
-  const before = read()?.seq ?? 0;
-  process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const now = read();
-    if (now !== null && now.seq > before && now.reason === 'SIGUSR2') {
-      return now;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`the guard (pid ${pid}) wrote no probe snapshot to ${file}: was it started with bench/guard-probe-preload.ts?`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-interface RunResult {
+interface RunResult extends Measured {
   readonly rate: number;
   readonly successful: number;
   readonly failed: number;
   readonly medianMs: number;
   readonly p99Ms: number;
-  readonly guardCpuPercent: number | null;
-  /** The guard's CPU time (user + system, all its threads) over the run, per call placed. */
-  readonly guardCpuMsPerCall: number | null;
-  readonly guardPeakRssMb: number | null;
-  readonly guardPeakHeapMb: number | null;
-  /**
-   * The guard's event-loop delay (monitorEventLoopDelay at 1 ms resolution, so an idle loop reads
-   * about 1 ms): how long a message could wait for the guard's one thread.
-   */
-  readonly loopDelayP50Ms: number | null;
-  readonly loopDelayP99Ms: number | null;
-  readonly loopDelayMaxMs: number | null;
-  /** drachtio-server's CPU over the run (`full-drachtio` only): the SIP stack's share of the work. */
-  readonly stackCpuPercent: number | null;
-  readonly stackCpuMsPerCall: number | null;
 }
+
 
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
   const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1'];
@@ -301,7 +170,7 @@ interface Row {
 }
 
 /** Baseline, warm-up and measured run per rate; a long-running guard is measured in steady state. */
-async function measure(name: string, path: CallPath, guardAt: { ip: string; port: number }, probe: GuardProbe): Promise<Row[]> {
+async function measure(name: string, path: CallPath, guardAt: { ip: string; port: number }, probe: GuardProbe | null): Promise<Row[]> {
   const rows: Row[] = [];
   for (const rate of RATES) {
     const baseline = await run(rate, `${UAS.ip}:${UAS.port}`, { ...path, uas: path === FULL_PATH ? TRUSTED_PATH.uas : path.uas, uac: path === FULL_PATH ? TRUSTED_PATH.uac : path.uac }, null);
@@ -343,6 +212,9 @@ interface RunFrontEnd {
   readonly sip: { readonly ip: string; readonly port: number };
   readonly transport: 'embedded' | 'drachtio';
   readonly env: Readonly<Record<string, string>>;
+  /** `state.store: redis` at this URL; absent: calls in memory. */
+  readonly redisUrl?: string;
+  readonly behindKamailio?: boolean;
 }
 
 interface RunningGuard {
@@ -360,20 +232,7 @@ async function startRunGuard(front: RunFrontEnd): Promise<RunningGuard> {
   const file = join(dir, 'profile.yaml');
   writeFileSync(
     file,
-    `
-guard: { mode: enforce, on_unauthorized_dc: strip }
-sip:
-  listen: ["udp:${front.sip.ip}:${front.sip.port}"]
-  next_hop: "sip:${UAS.ip}:${UAS.port}"
-peers:
-  - { id: core, trusted: true, match: { source: ["127.0.0.1/32", "127.0.0.2/32"] } }
-  - id: weather-as
-    trusted: false
-    uri: "sip:${AS.ip}:${AS.port}"
-    match: { source: ["${AS.ip}/32"] }
-    identity: anonymous
-    grants: { bootstrap: true, apps: ["com.example.weather"], max_channels: 8, max_bandwidth_kbps: 512, modify: own, terminate: true }
-`,
+    fullPathProfile({ sip: front.sip, uas: UAS, as: AS, redisUrl: front.redisUrl ?? null, behindKamailio: front.behindKamailio ?? false }),
   );
   const root = resolve(import.meta.dirname, '..');
   const log = join(dir, 'guard.log');
@@ -442,6 +301,32 @@ async function measureFull(front: RunFrontEnd, stackPid: number | null): Promise
   }
 }
 
+/** Two full-path guards on one Redis behind Kamailio; the guards' CPU is not read (two processes). */
+async function measurePool(): Promise<Row[]> {
+  const missing = kamailioPathMissing();
+  if (missing !== null) {
+    throw new Error(`BENCH_PATHS has kamailio-2, but ${missing}`);
+  }
+  const redis = await RedisServer.start();
+  const guards: RunningGuard[] = [];
+  try {
+    for (const [i, sip] of POOL_GUARDS.entries()) {
+      guards.push(await startRunGuard({ name: `kamailio-2 guard ${i + 1}`, sip, transport: 'embedded', env: {}, redisUrl: redis.url, behindKamailio: true }));
+    }
+    const dispatcher = await startPoolDispatcher();
+    try {
+      return await measure('kamailio-2', FULL_PATH, KAMAILIO_AS, null);
+    } finally {
+      await dispatcher.stop();
+    }
+  } finally {
+    for (const guard of guards) {
+      await guard.stop();
+    }
+    await redis.stop();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${CALLS} calls per run, ${new Date().toISOString()}`);
   const fullRows: Row[] = [];
@@ -461,9 +346,24 @@ async function main(): Promise<void> {
       await server?.stop();
     }
   }
+  if (PATHS.includes('full-redis')) {
+    const missing = redisPathMissing();
+    if (missing !== null) {
+      throw new Error(`BENCH_PATHS has full-redis, but ${missing}`);
+    }
+    const redis = await RedisServer.start();
+    try {
+      fullRows.push(...(await measureFull({ name: 'full-redis', sip: RUN_GUARD, transport: 'embedded', env: {}, redisUrl: redis.url }, null)));
+    } finally {
+      await redis.stop();
+    }
+  }
+  if (PATHS.includes('kamailio-2')) {
+    fullRows.push(...(await measurePool()));
+  }
   if (fullRows.length > 0) {
     report(
-      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end; full-drachtio: drachtio front end, SIP stack in drachtio-server)',
+      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end, calls in memory; full-drachtio: drachtio front end, SIP stack in drachtio-server; full-redis: calls in Redis; kamailio-2: two guards on one Redis behind Kamailio\'s dispatcher, their CPU not read)',
       fullRows,
     );
   }

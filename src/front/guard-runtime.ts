@@ -15,11 +15,14 @@ import { logDecision } from '../log/decision-log.ts';
 import { logGuardResponse, type GuardResponseCause } from '../log/guard-response-log.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GuardObserver } from '../metrics/guard-observer.ts';
+import { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
+import { GuardSelf } from '../routing/guard-self.ts';
 import { tagOf } from '../sip/dialog-tags.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { ControllerQueue } from './controller-queue.ts';
+import { isSelfProbe, selfProbeAnswer } from './self-probe.ts';
 
 /** Methods that open a dialog or stand alone: refused while draining, so calls in progress can finish. */
 const DIALOG_CREATING = new Set(['INVITE', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'REGISTER', 'PUBLISH', 'REFER', 'NOTIFY']);
@@ -86,6 +89,8 @@ export class GuardRuntime<Txn> {
   #controller: CallController;
   #profile: Profile;
   #draining = false;
+  /** Who the guard is and who its peers are, for the OPTIONS probes it answers itself. */
+  #probed: { readonly self: GuardSelf; readonly peers: PeerDirectory };
   readonly #logger: Logger;
   readonly #port: FrontEndPort<Txn>;
   readonly #sweeper: NodeJS.Timeout;
@@ -102,6 +107,7 @@ export class GuardRuntime<Txn> {
     this.#port = port;
     this.#observer = options.observer ?? null;
     this.#observer?.profile(options.profile);
+    this.#probed = probedBy(options.profile);
     this.queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000);
     this.#sweeper.unref();
@@ -121,6 +127,7 @@ export class GuardRuntime<Txn> {
   reload(controller: CallController, profile: Profile): void {
     this.#controller = controller;
     this.#profile = profile;
+    this.#probed = probedBy(profile);
     this.#audit = new AuditIdentities(profile, this.#auditKey);
     this.queue.replace(controller, profile.limits.fairShare);
     this.#observer?.profile(profile);
@@ -140,12 +147,33 @@ export class GuardRuntime<Txn> {
   }
 
   /**
+   * An OPTIONS addressed to the guard itself (src/front/self-probe.ts), from a source the
+   * controller would hear: answered here, 200 or 503 while draining; otherwise null. A source
+   * the profile refuses is left to the controller, which refuses it as it refuses anything else.
+   */
+  #selfProbeAnswer(req: SipRequest, source: Inbound): SipResponse | null {
+    if (!isSelfProbe(req, this.#probed.self)) {
+      return null;
+    }
+    if (this.#probed.peers.bySource(source) === undefined && this.#profile.guard.unknownPeers === 'reject') {
+      return null;
+    }
+    return selfProbeAnswer(req, this.#draining);
+  }
+
+  /**
    * A request from `source`: 503 while draining a dialog-creating one, 503 when its sender is
    * over its queue (an ACK, or a request on `txn` null, is then lost like on a busy link); else
    * the controller's decision, logged once, answered, dropped or forwarded through the port.
    * Settles once the decision is made and acted on (a failure is logged and answered 500).
    */
   request(req: SipRequest, source: Inbound, txn: Txn | null): Promise<void> {
+    const probeAnswer = this.#selfProbeAnswer(req, source);
+    if (probeAnswer !== null) {
+      // Not logged: a dispatcher probes every guard every second or two.
+      this.#answer(txn, probeAnswer);
+      return DONE;
+    }
     const refusal = this.#refusalWhileDraining(req);
     if (refusal !== null) {
       this.#answer(txn, refusal, 'draining');
@@ -297,4 +325,8 @@ export class GuardRuntime<Txn> {
 /** The method a response answers (its CSeq), for the handling-time histogram. */
 function cseqMethodOf(res: SipResponse): string {
   return (getHeader(res, 'CSeq') ?? '').trim().split(/\s+/)[1] ?? '';
+}
+
+function probedBy(profile: Profile): { readonly self: GuardSelf; readonly peers: PeerDirectory } {
+  return { self: new GuardSelf(profile), peers: new PeerDirectory(profile.peers) };
 }

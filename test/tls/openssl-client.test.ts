@@ -1,7 +1,8 @@
 /**
  * The guard's TLS listener against a client nobody here wrote: `openssl s_client`. It checks
  * the guard's certificate against the CA and the name guard.test, presents (or not) a client
- * certificate, and sends an OPTIONS with Max-Forwards: 0. The guard answers that 483 only to
+ * certificate, and sends a MESSAGE with Max-Forwards: 0 (not an OPTIONS: one with no hop left
+ * is a probe the guard answers itself, src/front/self-probe.ts). The guard answers it 483 only to
  * a peer it recognised (an unknown sender gets 403 first), so a 483 proves both the mutual
  * handshake and that the certificate made the sender as1. Refused handshakes get no SIP at all.
  */
@@ -27,13 +28,13 @@ async function guardFor(tt: Test, opts: TlsLabOptions = {}): Promise<TlsGuard> {
 }
 
 const OPTIONS = [
-  'OPTIONS sip:ims.example.net SIP/2.0',
+  'MESSAGE sip:ims.example.net SIP/2.0',
   'Via: SIP/2.0/TLS as1.test:5061;branch=z9hG4bK-s-client-1',
   'Max-Forwards: 0',
   'From: <sip:as1@as1.test>;tag=s1',
   'To: <sip:ims.example.net>',
   'Call-ID: s-client-1',
-  'CSeq: 1 OPTIONS',
+  'CSeq: 1 MESSAGE',
   'Content-Length: 0',
   '',
   '',
