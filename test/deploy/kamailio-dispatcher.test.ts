@@ -16,8 +16,8 @@ import { kamailioDispatcherMissing, startDispatcher } from '../helpers/kamailio.
 import { REDIS_SKIP, RedisServer } from '../helpers/redis-server.ts';
 import { addrUri, cseqMethod, SipPeer, tagOfHeader } from '../helpers/sip-peer.ts';
 import { runSipp, SIPP_AVAILABLE } from '../helpers/sipp.ts';
-import { AutoCallee } from './auto-callee.ts';
-import { startGuardProcess, type GuardProcess } from './guard-process.ts';
+import { AutoCallee } from '../helpers/auto-callee.ts';
+import { startGuardProcess, type GuardProcess } from '../helpers/guard-process.ts';
 
 const KAM_CORE = '127.0.0.50';
 const KAM_AS = '127.0.0.51';

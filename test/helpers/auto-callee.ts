@@ -8,7 +8,7 @@ import { getHeader, getHeaderValues } from '../../src/sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
 import { encodeSipMessage } from '../../src/sip/sip-serializer.ts';
-import { viaTarget } from '../helpers/sip-peer.ts';
+import { viaTarget } from './sip-peer.ts';
 
 export const AUDIO_ANSWER = 'v=0\r\no=callee 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
