@@ -115,6 +115,12 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
   const headers = endToEndHeaders(out.headers);
   if ((cseq.method === 'INVITE' || cseq.method === 'UPDATE' || cseq.method === 'SUBSCRIBE') && res.status > 100 && res.status < 300) {
     headers.unshift({ name: 'Contact', value: ctx.self.contact() });
+    if (cseq.method !== 'UPDATE' && tagOf(txn.echo.find((h) => h.name === 'To')?.value) === null) {
+      // RFC 3261 12.1.1: a response that makes the dialog carries the request's Record-Route,
+      // so the peer's in-dialog requests go back through the proxies that asked to stay in
+      // the path (a dispatcher in front of several guards among them).
+      headers.unshift(...back.routeSet.map((value) => ({ name: 'Record-Route', value })));
+    }
   }
   // A reason phrase is free text (a name, a number): toward an untrusted peer, the standard one.
   const relayed = responseOnLeg(txn.echo, res.status, back.trusted ? res.reason : reasonPhrase(res.status), back.localTag, headers, out.body);
