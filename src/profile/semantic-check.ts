@@ -22,6 +22,7 @@ export function semanticProblems(raw: RawProfile, source: ProfileSource): Profil
   };
 
   checkListen(raw.sip?.listen ?? [], source, report);
+  checkSelfAddress(raw, report);
   for (const key of ['next_hop', 'public_uri'] as const) {
     const uri = raw.sip?.[key];
     const problem = typeof uri === 'string' ? sipUriProblem(uri) : undefined;
@@ -64,6 +65,21 @@ export function semanticProblems(raw: RawProfile, source: ProfileSource): Profil
 }
 
 type Report = (path: ProfilePath, reason: string) => void;
+
+/**
+ * Without `sip.public_uri` the guard names itself (Via, Contact, Record-Route) by its first
+ * listen entry: a wildcard address there would tell every peer to send to `0.0.0.0`.
+ */
+function checkSelfAddress(raw: RawProfile, report: Report): void {
+  const first = raw.sip?.listen?.[0];
+  if (first === undefined || (raw.sip?.public_uri ?? null) !== null) {
+    return;
+  }
+  const parsed = parseListenSpec(first);
+  if (parsed.ok && /^(0\.0\.0\.0|::|0:0:0:0:0:0:0:0)$/.test(parsed.spec.host)) {
+    report(['sip', 'listen', 0], `listens on every address (${parsed.spec.host}), which names no address a peer can reach: set sip.public_uri to the guard's own`);
+  }
+}
 
 function checkListen(listen: readonly string[], source: ProfileSource, report: Report): void {
   const seen = new Map<string, number>();

@@ -576,3 +576,13 @@ t.test('state, admin and audit: defaults filled in, admin parsed, credentials in
   t.throws(() => parseProfile('peers: []\nstate: { store: etcd }\n', 'ops.yaml'), /^ops\.yaml:2: state\.store: must be one of memory, redis/);
   t.end();
 });
+
+t.test('a wildcard first listen address needs sip.public_uri: the guard would otherwise name itself 0.0.0.0', (t) => {
+  t.throws(
+    () => parseProfile('sip:\n  listen: ["udp:0.0.0.0:5060"]\npeers: []\n', 'wild.yaml'),
+    /^wild\.yaml:2: sip\.listen\[0\]: listens on every address \(0\.0\.0\.0\), which names no address a peer can reach: set sip\.public_uri/,
+  );
+  t.throws(() => parseProfile('sip:\n  listen: ["tcp:[::]:5060"]\npeers: []\n', 'wild.yaml'), /sip\.listen\[0\]: listens on every address \(::\)/);
+  t.equal(parseProfile('sip:\n  listen: ["udp:0.0.0.0:5060"]\n  public_uri: "sip:192.0.2.10:5060"\npeers: []\n', 'ok.yaml').sip.publicUri, 'sip:192.0.2.10:5060');
+  t.end();
+});
