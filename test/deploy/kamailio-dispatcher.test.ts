@@ -103,10 +103,10 @@ function request(from: { ip: string; port: number }, method: string, uri: string
 }
 
 /** An INVITE through Kamailio from `peer` and its final answer, ACKed (2xx) through Kamailio too. */
-async function call(peer: SipPeer, kamailio: string, callId: string, fromUser: string): Promise<SipResponse> {
+async function call(peer: SipPeer, kamailio: string, callId: string, fromUser: string, callee = 'bob'): Promise<SipResponse> {
   const fromTag = tagFor(callId);
-  const d = { from: `<sip:${fromUser}>;tag=${fromTag}`, to: '<sip:bob@ims.example.net>', callId, cseq: 1, branch: `z9hG4bK-${tagFor(callId)}` };
-  peer.send(request(peer, 'INVITE', 'sip:bob@ims.example.net', d, AUDIO_OFFER), { address: kamailio, port: SIP_PORT });
+  const d = { from: `<sip:${fromUser}>;tag=${fromTag}`, to: `<sip:${callee}@ims.example.net>`, callId, cseq: 1, branch: `z9hG4bK-${tagFor(callId)}` };
+  peer.send(request(peer, 'INVITE', `sip:${callee}@ims.example.net`, d, AUDIO_OFFER), { address: kamailio, port: SIP_PORT });
   const final = await peer.next<SipResponse>((m) => sameCall(callId)(m) && m.kind === 'response' && m.status >= 200 && cseqMethod(m) === 'INVITE', 40_000);
   if (final.status < 300) {
     const ack = request(peer, 'ACK', addrUri(getHeader(final, 'Contact')), { ...d, to: getHeader(final, 'To') ?? '', branch: `z9hG4bK-ack-${tagFor(callId)}` });
@@ -174,6 +174,14 @@ t.test('two guards behind Kamailio\'s dispatcher: one is killed under load, call
   );
 
   // Load through the core side; the first guard dies under it.
+  // A 503 the callee gives, relayed by a guard, is the caller's answer: Kamailio must not fail it
+  // over to the other guard, which would set the call up a second time.
+  const busyFrom = callee.requests.length;
+  const busy = await call(caller, KAM_CORE, 'busy-1@core.example', '+15550001111@ims.example.net', 'busy');
+  // RFC 3261 16.7 step 6: a proxy forwards a 503 as 500 (the 503 is about the next hop, not the caller's).
+  t.equal(busy.status, 500, "the callee's 503 reaches the caller as Kamailio's 500");
+  t.equal(callee.requests.slice(busyFrom).filter((r) => r.method === 'INVITE').length, 1, 'and the callee saw the INVITE once: no failover of a relayed 503');
+
   const [victimIp, survivorIp] = GUARD_IPS;
   const victim = guards[0];
   const loadStart = callee.requests.length;

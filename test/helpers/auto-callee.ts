@@ -1,6 +1,6 @@
 /**
  * The core's callee for deployment tests: a UAS on UDP that answers every INVITE 200 (audio
- * answer), every BYE 200, and records each request, so many calls can end on it while a test
+ * answer) but one to `sip:busy@…`, which gets 503 (a callee's own 503 the guards relay), every BYE 200, and records each request, so many calls can end on it while a test
  * reads the dialogs it needs.
  */
 import { createSocket, type Socket } from 'node:dgram';
@@ -35,7 +35,9 @@ export class AutoCallee {
         return;
       }
       this.requests.push(msg);
-      if (msg.method === 'INVITE') {
+      if (msg.method === 'INVITE' && /<sip:busy@/.test(getHeader(msg, 'To') ?? '')) {
+        this.#reply(msg, 503, 'Service Unavailable', [], '');
+      } else if (msg.method === 'INVITE') {
         this.#reply(msg, 200, 'OK', [{ name: 'Contact', value: `<sip:callee@${ip}:${port}>` }, { name: 'Content-Type', value: 'application/sdp' }], AUDIO_ANSWER);
       } else if (msg.method !== 'ACK') {
         this.#reply(msg, 200, 'OK', [], '');
