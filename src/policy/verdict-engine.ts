@@ -4,69 +4,15 @@ import { diffDcOffers } from '../sdp/dc-diff.ts';
 import { alignAnswer, applyDcEdits } from '../sdp/dc-rewrite.ts';
 import { readSdpOrNull } from '../sdp/read-sdp.ts';
 import { keepSdpLines, refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
-import { answerRefusingDc, type RefusingAnswerContext } from '../sdp/refusing-answer.ts';
+import { answerRefusingDc } from '../sdp/refusing-answer.ts';
 import type { Actor } from './actor.ts';
 import { BOOTSTRAP_CONSENT_APP, ConsentBook, type ConsentOverlay } from './consent.ts';
 import type { Reason } from './reason.ts';
 import { withMode, type PolicyOutcome } from './monitor-mode.ts';
 import type { DcOwner, MediaOwner, Verdict } from './verdict.ts';
 
-/** An SDP offer in a request (INVITE, re-INVITE, UPDATE) or in a reliable 18x/2xx to a late-offer INVITE. */
-export interface OfferFacts {
-  readonly kind: 'offer';
-  readonly method: string;
-  /** True for a dialog-creating INVITE; false for re-INVITE/UPDATE. */
-  readonly initial: boolean;
-  readonly initiator: Actor;
-  readonly sdp: SdpView;
-  /** What the initiator's side had before: its previous SDP in this dialog, or the offer the guard handed it. */
-  readonly baseline: SdpView | null;
-  readonly owners: readonly DcOwner[];
-  readonly mediaOwners: readonly MediaOwner[];
-  /** Served users whose consent applies (P-Served-User from a trusted peer, else both parties). */
-  readonly servedUsers: readonly string[];
-  /** The shared state store cannot be reached: under `guard.fail: closed` no DC is added. */
-  readonly storeDown?: boolean;
-}
-
-/** A body that claimed to be SDP but could not be read. */
-export interface UnreadableSdpFacts {
-  readonly kind: 'unreadable-sdp';
-  readonly initiator: Actor;
-  readonly raw: string;
-  readonly detail: string;
-}
-
-/** An SDP answer (18x/2xx, ACK, PRACK) to an offer the guard forwarded. */
-export interface AnswerFacts {
-  readonly kind: 'answer';
-  /** Null when the guard forwarded an offer it could not read (a trusted peer's, or under fail-open). */
-  readonly forwardedOffer: SdpView | null;
-  /** Null when the answer could not be read (`unreadable` says why). */
-  readonly answer: SdpView | null;
-  readonly answerRaw: string;
-  readonly unreadable?: string;
-  /** Who answered: an untrusted answerer's answer the guard cannot verify does not pass under fail-closed. */
-  readonly answerer: Actor;
-  /** Where an answer the guard writes on the answerer's behalf says it comes from. */
-  readonly origin: RefusingAnswerContext;
-  /** What the guard last sent this answerer on the call's other hop: an AS may be relaying it. */
-  readonly relayed?: SdpView | null;
-}
-
-/** BYE: ending somebody's dialog. */
-export interface TerminateFacts {
-  readonly kind: 'terminate';
-  readonly initiator: Actor;
-}
-
-/** REFER: handing the call to someone else, as strong as changing every DC of it. */
-export interface TransferFacts {
-  readonly kind: 'transfer';
-  readonly initiator: Actor;
-}
-
-export type VerdictFacts = OfferFacts | UnreadableSdpFacts | AnswerFacts | TerminateFacts | TransferFacts;
+export type { AnswerFacts, OfferFacts, TerminateFacts, TransferFacts, UnreadableSdpFacts, VerdictFacts } from './verdict-facts.ts';
+import type { AnswerFacts, OfferFacts, UnreadableSdpFacts, VerdictFacts } from './verdict-facts.ts';
 
 type Outcome = PolicyOutcome;
 
