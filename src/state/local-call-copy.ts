@@ -12,6 +12,8 @@ interface Entry {
   readonly call: CallState;
   /** Changed while Redis was away: Redis does not have this version. */
   readonly dirty: boolean;
+  /** The version Redis was last seen holding (0: none), what a write-back may replace. */
+  readonly base: number;
 }
 
 export class LocalCallCopy {
@@ -88,10 +90,10 @@ export class LocalCallCopy {
   }
 
   /** Calls changed while Redis was away, with every key of their legs. */
-  changed(): { readonly call: CallState; readonly index: readonly IndexedLeg[] }[] {
+  changed(): { readonly call: CallState; readonly base: number; readonly index: readonly IndexedLeg[] }[] {
     return [...this.#calls.values()]
       .filter((e) => e.dirty)
-      .map(({ call }) => ({ call, index: [...(this.#keysOf.get(call.id) ?? [])].flatMap((key) => this.#legEntry(key)) }));
+      .map(({ call, base }) => ({ call, base, index: [...(this.#keysOf.get(call.id) ?? [])].flatMap((key) => this.#legEntry(key)) }));
   }
 
   #legEntry(key: string): IndexedLeg[] {
@@ -107,7 +109,7 @@ export class LocalCallCopy {
   writtenBack(id: string, version: number): void {
     const held = this.#calls.get(id);
     if (held !== undefined && held.call.version === version) {
-      this.#calls.set(id, { ...held, dirty: false });
+      this.#calls.set(id, { ...held, dirty: false, base: version });
     }
   }
 
@@ -132,7 +134,8 @@ export class LocalCallCopy {
   #set(call: CallState, index: readonly IndexedLeg[], dirty: boolean): void {
     const held = this.#calls.get(call.id);
     this.#calls.delete(call.id);
-    this.#calls.set(call.id, { call, dirty: dirty || (held?.dirty ?? false) });
+    const base = !dirty ? call.version : held === undefined ? 0 : held.dirty ? held.base : held.call.version;
+    this.#calls.set(call.id, { call, dirty: dirty || (held?.dirty ?? false), base });
     for (const entry of index) {
       this.rememberLeg(entry);
     }

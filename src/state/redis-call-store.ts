@@ -216,9 +216,9 @@ export class RedisCallStore implements CallStore {
       if (changed.length === 0 && ended.length === 0) {
         return;
       }
-      for (const { call, index } of changed) {
-        // '*': only over an older version; a call another instance changed since is theirs.
-        await this.#write(call, index, '*');
+      for (const { call, index, base } of changed) {
+        // Only over the version this instance last saw in Redis: a call another instance changed or ended since is theirs.
+        await this.#write(call, index, `*${base}`);
         this.#local.writtenBack(call.id, call.version);
       }
       for (const id of ended) {
@@ -246,7 +246,7 @@ export class RedisCallStore implements CallStore {
   }
 
   async #delete(id: string): Promise<void> {
-    await this.#redis.eval('delete', DELETE_CALL, [this.#callKey(id), this.#key('legs:', id), this.#key('peers:', id)], [`${this.#prefix}live:`, id]);
+    await this.#redis.eval('delete', DELETE_CALL, [this.#callKey(id), this.#key('legs:', id), this.#key('peers:', id)], [`${this.#prefix}live:`, id, String(this.#idle.confirmed)]);
   }
 
   #callKey(id: string): string {
