@@ -105,11 +105,20 @@ export class LocalCallCopy {
     return [...this.#ended];
   }
 
-  /** Redis has `version` of a call changed while it was away (a later local change stays marked). */
-  writtenBack(id: string, version: number): void {
+  /**
+   * The write-back of `version` of a call changed while Redis was away: `written`, Redis has it
+   * (a later local change stays marked, now over it); refused, Redis has another instance's
+   * newer state, which wins over this copy's.
+   */
+  writtenBack(id: string, version: number, written: boolean): void {
     const held = this.#calls.get(id);
-    if (held !== undefined && held.call.version === version) {
-      this.#calls.set(id, { ...held, dirty: false, base: version });
+    if (held === undefined) {
+      return;
+    }
+    if (!written) {
+      this.#calls.set(id, { ...held, dirty: false });
+    } else if (held.call.version >= version) {
+      this.#calls.set(id, { ...held, dirty: held.call.version !== version, base: version });
     }
   }
 

@@ -128,6 +128,36 @@ t.test('write-back after a one-instance outage', { skip: REDIS_SKIP }, async (t)
     t.equal((await two.get('branched'))?.hops[0]?.id, 'two', "instance two's change stands");
   });
 
+  t.test('a peer that keeps changing its own call during the write-back does not keep the instance off Redis', async (t) => {
+    let version = 1;
+    t.ok(await one.put(call('churn', version, 'up')));
+    relay.cut();
+    for (let waited = 0; one.reachable() && waited < 2_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    t.notOk(one.reachable(), 'instance one has lost Redis');
+    // Many calls changed during the outage make each write-back round long enough to change one call again in it.
+    for (let i = 0; i < 50; i += 1) {
+      t.ok(await one.put(call(`still-${i}`, 1, 'up')));
+    }
+    relay.mend();
+    // What an AS's stream of in-dialog requests on its own call does: a change every turn of the event loop.
+    const deadline = Date.now() + 3_000;
+    while (!one.reachable() && Date.now() < deadline) {
+      try {
+        if (await one.put(call('churn', version + 1, 'changed'))) {
+          version += 1;
+        }
+      } catch {
+        // refused while the write-back finishes: the request is retransmitted
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    t.ok(one.reachable(), 'back on Redis, and so out of store-down for every other call, despite the churn');
+    t.equal((await two.get('churn'))?.version, version, 'with the last change of the churned call written back');
+    t.equal((await two.get('still-49'))?.version, 1, 'and the other calls');
+  });
+
   t.test('Redis lost everything (restarted empty): the local changes are written back', async (t) => {
     t.ok(await one.put(call('lost', 1, 'up')));
     await outage(async () => {
