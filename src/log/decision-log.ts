@@ -1,6 +1,7 @@
 import type { ControllerOutcome } from '../call/controller-outcome.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipMessage } from '../sip/sip-message.ts';
+import { parseUri } from '../sip/sip-uri.ts';
 import type { AuditIdentities } from './audit-identities.ts';
 import type { Logger } from './logger.ts';
 
@@ -19,6 +20,18 @@ export interface DecidedMessage {
   readonly dialogCreating: boolean;
 }
 
+/**
+ * Where a message went that no peer has: the host and port of its URI, never the URI itself,
+ * whose user part can be a served user (`sip:+15551234@...`).
+ */
+function addressOf(uri: string): string {
+  const parsed = parseUri(uri);
+  if (parsed === null || parsed.host === '') {
+    return 'unknown';
+  }
+  return parsed.port === null ? parsed.host : `${parsed.host}:${parsed.port}`;
+}
+
 export function logDecision(logger: Logger, outcome: ControllerOutcome, decided: DecidedMessage, identities: AuditIdentities): void {
   const { report } = outcome;
   const relevant = report.action === 'reject' || report.reasons.length > 0 || report.wouldHave !== null;
@@ -26,7 +39,7 @@ export function logDecision(logger: Logger, outcome: ControllerOutcome, decided:
   if (!logger.isLevelEnabled(level)) {
     return;
   }
-  const to = outcome.kind === 'drop' ? null : (outcome.to.peerId ?? outcome.to.uri);
+  const to = outcome.kind === 'drop' ? null : (outcome.to.peerId ?? addressOf(outcome.to.uri));
   const inCallId = getHeader(decided.inbound, 'Call-ID') ?? null;
   const fields = {
     call: report.call,

@@ -12,6 +12,8 @@ interface Entry {
   readonly call: CallState;
   /** Changed while Redis was away: Redis does not have this version. */
   readonly dirty: boolean;
+  /** The version Redis was last seen holding (0: none), what a write-back may replace. */
+  readonly base: number;
 }
 
 export class LocalCallCopy {
@@ -88,10 +90,10 @@ export class LocalCallCopy {
   }
 
   /** Calls changed while Redis was away, with every key of their legs. */
-  changed(): { readonly call: CallState; readonly index: readonly IndexedLeg[] }[] {
+  changed(): { readonly call: CallState; readonly base: number; readonly index: readonly IndexedLeg[] }[] {
     return [...this.#calls.values()]
       .filter((e) => e.dirty)
-      .map(({ call }) => ({ call, index: [...(this.#keysOf.get(call.id) ?? [])].flatMap((key) => this.#legEntry(key)) }));
+      .map(({ call, base }) => ({ call, base, index: [...(this.#keysOf.get(call.id) ?? [])].flatMap((key) => this.#legEntry(key)) }));
   }
 
   #legEntry(key: string): IndexedLeg[] {
@@ -103,11 +105,20 @@ export class LocalCallCopy {
     return [...this.#ended];
   }
 
-  /** Redis has `version` of a call changed while it was away (a later local change stays marked). */
-  writtenBack(id: string, version: number): void {
+  /**
+   * The write-back of `version` of a call changed while Redis was away: `written`, Redis has it
+   * (a later local change stays marked, now over it); refused, Redis has another instance's
+   * newer state, which wins over this copy's.
+   */
+  writtenBack(id: string, version: number, written: boolean): void {
     const held = this.#calls.get(id);
-    if (held !== undefined && held.call.version === version) {
+    if (held === undefined) {
+      return;
+    }
+    if (!written) {
       this.#calls.set(id, { ...held, dirty: false });
+    } else if (held.call.version >= version) {
+      this.#calls.set(id, { ...held, dirty: held.call.version !== version, base: version });
     }
   }
 
@@ -132,7 +143,8 @@ export class LocalCallCopy {
   #set(call: CallState, index: readonly IndexedLeg[], dirty: boolean): void {
     const held = this.#calls.get(call.id);
     this.#calls.delete(call.id);
-    this.#calls.set(call.id, { call, dirty: dirty || (held?.dirty ?? false) });
+    const base = !dirty ? call.version : held === undefined ? 0 : held.dirty ? held.base : held.call.version;
+    this.#calls.set(call.id, { call, dirty: dirty || (held?.dirty ?? false), base });
     for (const entry of index) {
       this.rememberLeg(entry);
     }

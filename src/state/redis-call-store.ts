@@ -15,6 +15,7 @@ import type { CallStore, IndexedLeg, LegAddress } from './call-store.ts';
 import { LocalCallCopy } from './local-call-copy.ts';
 import type { RedisCommands } from './redis-connection.ts';
 import { DELETE_CALL, INDEX_LEG, LIVE_CALLS, PUT_CALL } from './redis-scripts.ts';
+import { StoreUnavailableError } from './store-unavailable-error.ts';
 
 export interface RedisCallStoreOptions {
   readonly keyPrefix: string;
@@ -43,6 +44,8 @@ export class RedisCallStore implements CallStore {
   #away = false;
   #recovering: Promise<void> | null = null;
   readonly #onReachability: (reachable: boolean) => void;
+  /** The last write-back round: local writes are refused (retransmitted later) so that it is the last. */
+  #frozen = false;
   #retry: NodeJS.Timeout | null = null;
 
   constructor(redis: RedisCommands, options: RedisCallStoreOptions) {
@@ -77,6 +80,7 @@ export class RedisCallStore implements CallStore {
 
   async put(call: CallState, index: readonly IndexedLeg[] = []): Promise<boolean> {
     if (!this.#useRedis()) {
+      this.#refuseWhileFrozen('put');
       return this.#local.put(call, index);
     }
     const written = await this.#call(() => this.#write(call, index, String(call.version - 1)));
@@ -88,6 +92,7 @@ export class RedisCallStore implements CallStore {
 
   async delete(id: string): Promise<void> {
     if (!this.#useRedis()) {
+      this.#refuseWhileFrozen('delete');
       this.#local.forget(id, true);
       return;
     }
@@ -217,26 +222,46 @@ export class RedisCallStore implements CallStore {
     return this.#recovering;
   }
 
+  #refuseWhileFrozen(op: string): void {
+    if (this.#frozen) {
+      throw new StoreUnavailableError(op, 'finishing the write-back to Redis');
+    }
+  }
+
   async #writeBack(): Promise<void> {
     await this.#redis.send('ping', ['PING']);
-    // Messages go on meanwhile (on the local copy): a call they change is written in the next round.
-    for (let round = 0; round < WRITE_BACK_ROUNDS; round += 1) {
+    try {
+      await this.#writeBackRounds();
+      // Back on Redis in the same turn the local copy thaws: no local write can fall in between.
+      this.#away = false;
+    } finally {
+      this.#frozen = false;
+    }
+  }
+
+  async #writeBackRounds(): Promise<void> {
+    // Messages go on meanwhile (on the local copy): a call they change is written in the next
+    // round. The last round refuses them, so a peer that keeps changing its own call cannot keep
+    // this instance (and everybody's calls) off Redis.
+    for (let round = 0; ; round += 1) {
+      this.#frozen = round >= WRITE_BACK_ROUNDS - 1;
       const changed = this.#local.changed();
       const ended = this.#local.ended();
       if (changed.length === 0 && ended.length === 0) {
         return;
       }
-      for (const { call, index } of changed) {
-        // '*': only over an older version; a call another instance changed since is theirs.
-        await this.#write(call, index, '*');
-        this.#local.writtenBack(call.id, call.version);
+      for (const { call, index, base } of changed) {
+        // Only over the version this instance last saw in Redis: a call another instance changed or ended since is theirs.
+        this.#local.writtenBack(call.id, call.version, await this.#write(call, index, `*${base}`));
       }
       for (const id of ended) {
         await this.#delete(id);
         this.#local.deletedBack(id);
       }
+      if (this.#frozen) {
+        return;
+      }
     }
-    throw new Error('calls kept changing during the write-back');
   }
 
   async #write(call: CallState, index: readonly IndexedLeg[], expected: string): Promise<boolean> {
@@ -256,7 +281,7 @@ export class RedisCallStore implements CallStore {
   }
 
   async #delete(id: string): Promise<void> {
-    await this.#redis.eval('delete', DELETE_CALL, [this.#callKey(id), this.#key('legs:', id), this.#key('peers:', id)], [`${this.#prefix}live:`, id]);
+    await this.#redis.eval('delete', DELETE_CALL, [this.#callKey(id), this.#key('legs:', id), this.#key('peers:', id)], [`${this.#prefix}live:`, id, String(this.#idle.confirmed)]);
   }
 
   #callKey(id: string): string {

@@ -29,15 +29,17 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
 /**
  * KEYS: call, legs, peers, then the new index keys. ARGV: the version the stored one must be
- * ('*': any older one, for writing back what was changed while Redis was away), the new
+ * ('*<v>', writing back what was changed while Redis was away: v, the version this instance
+ * last saw there, or none at all, Redis having lost it; never over another instance's newer
+ * branch of the call, nor over a call ended meanwhile, whose key is kept as a tombstone), the new
  * version, JSON, TTL ms, live-set prefix, call id, the number n of index keys, their n leg
  * addresses, then the call's live peers. 1 written, 0 refused.
  */
 export const PUT_CALL = script(`
+if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 0 end
 local stored = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-local version = tonumber(ARGV[2])
-if ARGV[1] == '*' then
-  if stored >= version then return 0 end
+if string.sub(ARGV[1], 1, 1) == '*' then
+  if stored ~= 0 and stored ~= tonumber(string.sub(ARGV[1], 2)) then return 0 end
 elseif stored ~= tonumber(ARGV[1]) then
   return 0
 end
@@ -72,11 +74,16 @@ redis.call('PEXPIRE', KEYS[3], ttl)
 return 1
 `);
 
-/** KEYS: call, legs, peers. ARGV: live-set prefix, call id. */
+/**
+ * KEYS: call, legs, peers. ARGV: live-set prefix, call id, tombstone TTL ms. The call's key stays
+ * as { ended } for as long as an instance cut off from Redis may hold a copy to write back.
+ */
 export const DELETE_CALL = script(`
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', key) end
 for _, peer in ipairs(redis.call('SMEMBERS', KEYS[3])) do redis.call('ZREM', ARGV[1] .. peer, ARGV[2]) end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[1], 'ended', '1')
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
 `);
 
