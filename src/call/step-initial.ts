@@ -5,7 +5,7 @@
 import { ACCEPTED_BODY_TYPES } from '../policy/body-admission.ts';
 import { initiatorOf } from '../policy/initiator.ts';
 import { admitConcurrentCalls, admitRate } from '../policy/peer-limits.ts';
-import { storeDownReason } from '../policy/store-down.ts';
+import { admitNewCallWhileStoreDown, storeDownReason } from '../policy/store-down.ts';
 import type { Reason } from '../policy/reason.ts';
 import { admitRoute, admitRouteToken } from '../policy/route-admission.ts';
 import type { Sender } from '../policy/sender.ts';
@@ -75,7 +75,9 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
   const reasons: Reason[] = [...initiated.reasons];
   // The controller worked it out already to read the peer's call count; a step run alone works it out here.
   const dest = facts.destination ?? initialDestination(ctx, route, linkedHop === null ? null : issuer);
-  const busy = admitConcurrentCalls([sender.peer, dest.peer], facts.liveCalls);
+  const busy =
+    admitNewCallWhileStoreDown({ storeDown: facts.storeDown === true, fail: ctx.profile.guard.fail, mode: ctx.profile.guard.mode, peer: sender.peer, returning: linkedHop !== null }) ??
+    admitConcurrentCalls([sender.peer, dest.peer], facts.liveCalls);
   if (busy !== null) {
     return refuse({ ...busy, report }, charge);
   }

@@ -6,7 +6,7 @@
  * no DC is added by anyone (verdict-engine.ts). Under `open`, or in monitor mode, everything
  * proceeds. Either way the decision carries a `state.unavailable` reason, so it is logged.
  */
-import type { FailMode, GuardMode } from '../profile/profile-types.ts';
+import type { FailMode, GuardMode, Peer } from '../profile/profile-types.ts';
 import type { PolicyRefusal } from './policy-refusal.ts';
 import type { Reason } from './reason.ts';
 
@@ -42,4 +42,24 @@ export function admitInDialogWhileStoreDown(facts: StoreDownFacts): PolicyRefusa
     return null;
   }
   return { status: 503, reasons: [reason], headers: [{ name: 'Retry-After', value: '5' }] };
+}
+
+/**
+ * A new call an untrusted peer with a `concurrent_calls` cap starts while the store is down:
+ * each instance then counts only the calls it holds itself, so over N instances the peer could
+ * have N times its cap up. Under `guard.fail: closed` its new calls wait (503, Retry-After);
+ * a route-back into a call already up (`returning`) is no new call, and the core's calls go on.
+ */
+export function admitNewCallWhileStoreDown(
+  facts: Pick<StoreDownFacts, 'storeDown' | 'fail' | 'mode'> & { readonly peer: Peer | undefined; readonly returning: boolean },
+): PolicyRefusal | null {
+  const { peer } = facts;
+  if (!facts.storeDown || facts.fail === 'open' || facts.mode === 'monitor' || facts.returning) {
+    return null;
+  }
+  if (peer === undefined || peer.trusted || peer.limits.concurrentCalls === null) {
+    return null;
+  }
+  const detail = 'state store unreachable (guard.fail closed): the calls of a peer with concurrent_calls cannot be counted';
+  return { status: 503, reasons: [{ code: 'state.unavailable', peer: peer.id, detail }], headers: [{ name: 'Retry-After', value: '5' }] };
 }

@@ -96,3 +96,25 @@ t.test('fail open, store down: everything proceeds, marked state.unavailable', a
   const call = down(new StepWorld(OPEN), coreInvite({ body: offer({ channels: [BOOTSTRAP] }) }), CORE);
   t.match(sent(call.outcome).body, /m=application 52718 /, "the core's DC is not refused");
 });
+
+t.test('store down: a new call of an untrusted peer with concurrent_calls waits under fail closed (each instance would count only its own); without the cap, under fail open, or from the core it goes on', async (t) => {
+  const capped = (fail: 'closed' | 'open'): Profile =>
+    parseProfile(
+      labProfileYaml({
+        weatherGrants: `      bootstrap: false
+      apps: ["com.example.weather"]
+      modify: own
+      terminate: false
+    limits: { concurrent_calls: 5 }`,
+      }).replace('fail: closed', `fail: ${fail}`),
+      `capped-${fail}.yaml`,
+    );
+  const fromAs = coreInvite({ body: offer({ channels: [] }), via: '127.0.0.3' });
+  const refused = down(new StepWorld(capped('closed')), fromAs, WEATHER_AS);
+  t.equal(refused.outcome.report.status, 503, 'the capped AS waits');
+  t.same(codes(refused.outcome.report.reasons), ['state.unavailable']);
+  t.ok(refused.outcome.kind === 'reply' && header(refused.outcome.response, 'Retry-After') !== undefined, 'with Retry-After');
+  t.equal(down(new StepWorld(capped('open')), fromAs, WEATHER_AS).outcome.kind, 'forward', 'fail open: it goes on');
+  t.equal(down(new StepWorld(CLOSED), fromAs, WEATHER_AS).outcome.kind, 'forward', 'no cap: nothing to count, it goes on');
+  t.equal(down(new StepWorld(capped('closed')), coreInvite({ body: offer({ channels: [] }) }), CORE).outcome.kind, 'forward', "the core's call goes on");
+});
