@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
+import { logsOf } from '../helpers/child-logs.ts';
 import { REDIS_SKIP, RedisServer } from '../helpers/redis-server.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dc-guard.js');
@@ -28,19 +29,9 @@ function runGuard(text: string): { child: ChildProcess; file: string; exited: Pr
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'info', RUN_ADMIN_TOKEN: TOKEN },
   });
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  const seen = async (msg: string): Promise<boolean> => {
-    const end = Date.now() + 20_000;
-    while (Date.now() < end) {
-      if (out.includes(`"msg":"${msg}"`)) {
-        return true;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return false;
-  };
+  const { seen: line } = logsOf(child);
+  const seen = async (msg: string): Promise<boolean> => (await line(msg)) !== undefined;
   return { child, file, exited, seen };
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
+import { logsOf } from '../helpers/child-logs.ts';
 import { dialogRequest, SipPeer } from '../helpers/sip-peer.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -22,33 +23,6 @@ function profileFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'dcg-ops-')), 'guard.yaml');
   writeFileSync(file, text);
   return file;
-}
-
-/** The JSON lines a child writes on stdout, and a wait for one of them. */
-function logsOf(child: ChildProcess): { lines: Record<string, unknown>[]; seen: (msg: string) => Promise<Record<string, unknown> | undefined> } {
-  const lines: Record<string, unknown>[] = [];
-  let rest = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString()).split('\n');
-    rest = parts.pop() ?? '';
-    for (const line of parts) {
-      if (line.startsWith('{')) {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-    }
-  });
-  const seen = async (msg: string): Promise<Record<string, unknown> | undefined> => {
-    const end = Date.now() + 20_000;
-    while (Date.now() < end) {
-      const found = lines.find((l) => l.msg === msg);
-      if (found !== undefined) {
-        return found;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return undefined;
-  };
-  return { lines, seen };
 }
 
 const alive = (pid: number): boolean => {

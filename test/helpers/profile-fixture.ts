@@ -1,3 +1,4 @@
+import { gamesAsYaml } from './lab-peers.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
 
@@ -32,16 +33,7 @@ ${
       modify: own
       terminate: false`
 }
-  - id: games-as
-    trusted: false
-    uri: "sip:127.0.0.4:5060"
-    match: { source: ["127.0.0.4/32"] }
-    identity: anonymous
-    grants:
-      apps: ["*"]
-      modify: any
-      terminate: true
-consent:
+${gamesAsYaml(5060)}consent:
 ${overrides.consent ?? '  default: allow'}
 `;
 }
