@@ -73,21 +73,30 @@ export class VerdictEngine {
 
     const refusedMedia = new Set<number>();
     const reasons: Reason[] = [];
+    // `max_bandwidth_kbps` holds for the call: the DC m-lines this peer has open, and those it
+    // opens now in offer order, together (two lines at the cap each are twice the cap).
+    let bandwidth = ownedBandwidth(facts, new Set(diff.openedMedia));
+    const cap = initiator.grants.maxBandwidthKbps;
     for (const mediaIndex of diff.openedMedia) {
       const media = sdp.dcMedia.find((m) => m.index === mediaIndex);
-      const cap = initiator.grants.maxBandwidthKbps;
-      if (media !== undefined && cap !== null && (media.bandwidthKbps === null || media.bandwidthKbps > cap)) {
+      if (media === undefined) {
+        continue;
+      }
+      if (cap !== null && (media.bandwidthKbps === null || bandwidth + media.bandwidthKbps > cap)) {
         refusedMedia.add(mediaIndex);
-        reasons.push({
-          code: 'dc.cap-bandwidth',
-          peer: initiator.id,
-          mediaIndex,
-          detail: media.bandwidthKbps === null ? `no b=AS; cap is ${cap} kbps` : `b=AS:${media.bandwidthKbps} over cap ${cap}`,
-        });
-      } else if (media !== undefined && media.channels.length === 0 && !initiator.grants.apps.includes('*')) {
+        const detail =
+          media.bandwidthKbps === null
+            ? `no b=AS; cap is ${cap} kbps`
+            : bandwidth === 0
+              ? `b=AS:${media.bandwidthKbps} over cap ${cap}`
+              : `b=AS:${media.bandwidthKbps} on top of the ${bandwidth} kbps this peer has open in the call is over cap ${cap}`;
+        reasons.push({ code: 'dc.cap-bandwidth', peer: initiator.id, mediaIndex, detail });
+      } else if (media.channels.length === 0 && !initiator.grants.apps.includes('*')) {
         // An SCTP association with no dcmap lets channels be opened in band (DCEP), out of the guard's sight.
         refusedMedia.add(mediaIndex);
         reasons.push({ code: 'dc.app-not-granted', peer: initiator.id, mediaIndex, appId: null, detail: 'DC m-line without a=dcmap' });
+      } else {
+        bandwidth += media.bandwidthKbps ?? 0;
       }
     }
 
@@ -156,6 +165,7 @@ export class VerdictEngine {
         });
       }
     }
+    const ownedNow = diff.bandwidthRaised.length === 0 ? 0 : ownedBandwidth(facts, new Set());
     for (const raised of diff.bandwidthRaised) {
       const owner = facts.mediaOwners.find((m) => m.mediaIndex === raised.mediaIndex)?.owner;
       const cap = initiator.grants.maxBandwidthKbps;
@@ -163,6 +173,9 @@ export class VerdictEngine {
         violations.push({ code: 'dialog.modify-not-granted', peer: initiator.id, mediaIndex: raised.mediaIndex, detail: `raises b=AS of a DC m-line opened by ${owner ?? 'the dialog parties'}` });
       } else if (cap !== null && (raised.after === null || raised.after > cap)) {
         violations.push({ code: 'dc.cap-bandwidth', peer: initiator.id, mediaIndex: raised.mediaIndex, detail: `b=AS:${raised.after ?? 'unlimited'} over cap ${cap}` });
+      } else if (cap !== null && owner === initiator.id && ownedNow > cap) {
+        const total = ownedNow;
+        violations.push({ code: 'dc.cap-bandwidth', peer: initiator.id, mediaIndex: raised.mediaIndex, detail: `b=AS:${raised.after} brings this peer's DC m-lines in the call to ${total} kbps, over cap ${cap}` });
       }
     }
     return violations;
@@ -296,6 +309,21 @@ function refuseAdditions(sdp: SdpView, diff: DcDiff): Outcome {
   ];
   const stripped = applyDcEdits(sdp, { refuseMedia: [...opened], removeChannels: channels.map((a) => ({ mediaIndex: a.mediaIndex, streamId: a.streamId })) });
   return forward(reasons, stripped);
+}
+
+/**
+ * The `b=AS` of the DC m-lines `facts.initiator` opened and keeps open in this offer (port not
+ * 0), as the offer writes them now, but for `except` (the ones it opens now: counted one by one).
+ */
+function ownedBandwidth(facts: OfferFacts, except: ReadonlySet<number>): number {
+  let total = 0;
+  for (const media of facts.sdp.dcMedia) {
+    const owner = facts.mediaOwners.find((m) => m.mediaIndex === media.index)?.owner;
+    if (owner === facts.initiator.id && media.port !== 0 && !except.has(media.index)) {
+      total += media.bandwidthKbps ?? 0;
+    }
+  }
+  return total;
 }
 
 function forward(reasons: readonly Reason[], sdp: string | null): Outcome {

@@ -271,3 +271,59 @@ t.test('REFER needs modify: any from an untrusted initiator', async (t) => {
   t.equal(engine.decide({ kind: 'transfer', initiator: actor(profile, 'games-as') }).action, 'forward');
   t.equal(engine.decide({ kind: 'transfer', initiator: actor(profile, 'core') }).action, 'forward');
 });
+
+t.test('max_bandwidth_kbps holds for the call: the DC m-lines an AS opens add up, with the ones it has open already (TS 26.114: bandwidth across all DCs)', async (t) => {
+  const profile = labProfile({ weatherGrants: '      apps: ["*"]\n      modify: own\n      max_bandwidth_kbps: 256' });
+  const engine = new VerdictEngine(profile);
+  const base = readSdp(offer({ channels: [BOOTSTRAP] }));
+  const A = { stream: 1000, sub: 'x', app: 'a' };
+  const B = { stream: 1002, sub: 'x', app: 'b' };
+  // Two lines of 200 kbps, each under the cap: together over it. The second is refused.
+  const two = engine.decide(
+    offerFacts(profile, 'weather-as', offer({ channels: [BOOTSTRAP], extraDc: [{ port: 52720, bandwidth: 200, channels: [A] }, { port: 52722, bandwidth: 200, channels: [B] }] }), { baseline: base }),
+  );
+  t.same(codes(two), ['dc.cap-bandwidth']);
+  t.equal(two.reasons[0]?.mediaIndex, 3, 'the line that goes over');
+  t.same(two.openedMedia, [{ mediaIndex: 2, owner: 'weather-as' }], 'the first fits and is opened');
+  t.equal(readSdp(two.sdp ?? '').dcMedia[2]?.port, 0);
+
+  // A re-offer that opens a new line beside one of 200 the AS has open.
+  const opened = readSdp(offer({ channels: [BOOTSTRAP], extraDc: [{ port: 52720, bandwidth: 200, channels: [A] }] }));
+  const mediaOwners = [{ mediaIndex: 2, owner: 'weather-as' }];
+  const owners: DcOwner[] = [{ mediaIndex: 2, streamId: 1000, owner: 'weather-as' }];
+  const more = engine.decide(
+    offerFacts(profile, 'weather-as', offer({ channels: [BOOTSTRAP], version: 2, extraDc: [{ port: 52720, bandwidth: 200, channels: [A] }, { port: 52722, bandwidth: 100, channels: [B] }] }), {
+      baseline: opened,
+      owners,
+      mediaOwners,
+      initial: false,
+    }),
+  );
+  t.same(codes(more), ['dc.cap-bandwidth'], 'a new line on top of what it has open');
+  t.match(more.reasons[0]?.detail, /on top of the 200 kbps/);
+
+  // Raising its own line within the cap, while another of its lines holds the rest: refused (403).
+  const both = readSdp(offer({ channels: [BOOTSTRAP], extraDc: [{ port: 52720, bandwidth: 100, channels: [A] }, { port: 52722, bandwidth: 100, channels: [B] }] }));
+  const raised = engine.decide(
+    offerFacts(profile, 'weather-as', offer({ channels: [BOOTSTRAP], version: 2, extraDc: [{ port: 52720, bandwidth: 200, channels: [A] }, { port: 52722, bandwidth: 100, channels: [B] }] }), {
+      baseline: both,
+      owners: [...owners, { mediaIndex: 3, streamId: 1002, owner: 'weather-as' }],
+      mediaOwners: [...mediaOwners, { mediaIndex: 3, owner: 'weather-as' }],
+      initial: false,
+    }),
+  );
+  t.equal(raised.action, 'reject');
+  t.same(codes(raised), ['dc.cap-bandwidth']);
+  t.match(raised.reasons[0]?.detail, /300 kbps, over cap 256/);
+
+  // One line of 200 on its own stays within the cap.
+  const alone = engine.decide(
+    offerFacts(profile, 'weather-as', offer({ channels: [BOOTSTRAP], version: 2, extraDc: [{ port: 52720, bandwidth: 200, channels: [A] }] }), {
+      baseline: opened,
+      owners,
+      mediaOwners,
+      initial: false,
+    }),
+  );
+  t.same(codes(alone), [], 'one line of 200 is within 256');
+});
