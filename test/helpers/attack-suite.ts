@@ -407,6 +407,17 @@ export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, op
     l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
   });
 
+  t.test('splitting its bandwidth over several DC m-lines does not lift the cap: they add up in the call', { skip }, async (t) => {
+    const l = await lab(t);
+    // Two m-lines of 200 kbps, each under the 256 kbps cap, 400 together.
+    const split = offer({ channels: [WEATHER], extraDc: [{ port: 52720, bandwidth: 200, channels: [{ ...WEATHER, stream: 1002, label: 'weather-2' }] }] });
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'split-bw', body: split }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    const ports = readSdp(atCallee.body).dcMedia.map((m) => m.port);
+    t.strictSame(ports, [52718, 0], 'the first DC m-line fits and passes, the one that goes over reaches the callee refused');
+    l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
+  });
+
   t.test('a binary part crosses between trusted peers byte for byte; toward the AS it is removed', { skip }, async (t) => {
     const l = await lab(t);
     const sdp = offer({ channels: [BOOTSTRAP] });
