@@ -4,6 +4,7 @@ import { diffDcOffers } from '../sdp/dc-diff.ts';
 import { alignAnswer, applyDcEdits } from '../sdp/dc-rewrite.ts';
 import { readSdpOrNull } from '../sdp/read-sdp.ts';
 import { keepSdpLines, refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
+import { everyMediaRefused } from '../sdp/sdp-raw-lines.ts';
 import { answerRefusingDc } from '../sdp/refusing-answer.ts';
 import type { Actor } from './actor.ts';
 import { BOOTSTRAP_CONSENT_APP, ConsentBook, type ConsentOverlay } from './consent.ts';
@@ -139,6 +140,11 @@ export class VerdictEngine {
     const stripped = applyDcEdits(sdp, { refuseMedia: [...refusedMedia], removeChannels: refusedChannels });
     if (!facts.initial && created.length === 0 && onlyDcAdditions(diff) && sameNonDcContent(facts.baseline, sdp)) {
       // TS 24.186 9.3.2.2: a re-offer whose only change is a refused DC is answered 488.
+      return reject(488, reasons);
+    }
+    if (everyMediaRefused(stripped)) {
+      // A standalone DC offer (TS 23.228 AG: DC m-lines only) with every line refused: an offer
+      // with nothing left in it would only make the far end answer it; the offerer gets 488.
       return reject(488, reasons);
     }
     return { ...forward(reasons, stripped), created, openedMedia };

@@ -59,3 +59,22 @@ export function findOriginLine(raw: string): { start: number; textEnd: number; l
   }
   return null;
 }
+
+/**
+ * True when the SDP has m-lines and every one of them has port 0 (RFC 3264 6: all refused), on
+ * the raw text: for an offer the guard itself just rewrote, so its m-lines are well formed.
+ */
+export function everyMediaRefused(raw: string): boolean {
+  const texts: string[] = [];
+  splitLines(raw, texts, []);
+  let media = 0;
+  for (const text of texts) {
+    if (text.startsWith('m=')) {
+      media += 1;
+      if (!/^m=\S+ 0(\/\d+)? /.test(text)) {
+        return false;
+      }
+    }
+  }
+  return media > 0;
+}

@@ -418,6 +418,16 @@ export function defineBodyAttacks(t: Test, frontEnd: () => FrontEndUnderTest, op
     l.callee.reply(atCallee, 486, 'Busy Here', { toTag: 'c' });
   });
 
+  t.test('a standalone DC offer (no audio) whose every line is refused is answered 488 and reaches nobody', { skip }, async (t) => {
+    const l = await lab(t);
+    const dcOnly = offer({ channels: [ADS] }).replace(/m=audio[\s\S]*?(?=m=application)/, '');
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'dc-only', body: dcOnly }), l.to);
+    const answer = await l.as.next<SipResponse>((m) => m.kind === 'response' && m.status >= 300 && getHeader(m, 'Call-ID') === 'dc-only');
+    t.equal(answer.status, 488, 'the AS gets 488');
+    t.match(getHeader(answer, 'Warning') ?? '', /dc\.app-not-granted/, 'with the reason codes');
+    t.notOk(l.callee.received.some((m) => m.kind === 'request' && m.method === 'INVITE'), 'no offer of nothing reached the callee');
+  });
+
   t.test('a binary part crosses between trusted peers byte for byte; toward the AS it is removed', { skip }, async (t) => {
     const l = await lab(t);
     const sdp = offer({ channels: [BOOTSTRAP] });

@@ -327,3 +327,26 @@ t.test('max_bandwidth_kbps holds for the call: the DC m-lines an AS opens add up
   );
   t.same(codes(alone), [], 'one line of 200 is within 256');
 });
+
+t.test('a standalone DC offer (DC m-lines only, TS 23.228 AG) from an AS: policed without audio, and 488 when every line of it is refused', async (t) => {
+  const profile = labProfile();
+  const engine = new VerdictEngine(profile);
+  const dcOnly = (channels: Parameters<typeof offer>[0]['channels']): string =>
+    // The builder writes audio first: cut it, leaving the DC m-line as the only one.
+    offer({ channels }).replace(/m=audio[\s\S]*?(?=m=application)/, '');
+  const refused = engine.decide(offerFacts(profile, 'weather-as', dcOnly([ADS])));
+  t.equal(readSdp(dcOnly([ADS])).mediaCount, 1, 'the offer has one m-line, a DC');
+  t.equal(refused.action, 'reject');
+  t.equal(refused.status, 488, 'nothing left to offer: 488, not an offer of nothing');
+  t.same(codes(refused), ['dc.app-not-granted']);
+  const granted = engine.decide(offerFacts(profile, 'weather-as', dcOnly([WEATHER])));
+  t.equal(granted.action, 'forward', 'a granted standalone DC passes');
+  t.same(codes(granted), []);
+  const mixed = engine.decide(offerFacts(profile, 'weather-as', dcOnly([WEATHER, ADS])));
+  t.equal(mixed.action, 'forward', 'one channel refused, the line goes on with the other');
+  t.same(codes(mixed), ['dc.app-not-granted']);
+  const withAudio = engine.decide(offerFacts(profile, 'weather-as', offer({ channels: [ADS] })));
+  t.equal(withAudio.action, 'forward', 'with audio beside it, the refused DC is port 0 and the call goes on');
+  const trusted = engine.decide(offerFacts(profile, 'core', offer({ channels: [ADS] }).replace(/m=audio[\s\S]*?(?=m=application)/, '').replace(/^m=application \d+/m, 'm=application 0')));
+  t.equal(trusted.action, 'forward', "the core's own offer is its own business");
+});
