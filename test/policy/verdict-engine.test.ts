@@ -5,7 +5,7 @@ import type { DcOwner } from '../../src/policy/verdict.ts';
 import { VerdictEngine, type OfferFacts } from '../../src/policy/verdict-engine.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
 import { readSdp } from '../../src/sdp/read-sdp.ts';
-import { ADS, BOOTSTRAP, WEATHER, offer } from '../helpers/sdp-builder.ts';
+import { ADS, BOOTSTRAP, WEATHER, offer, type ChannelSpec } from '../helpers/sdp-builder.ts';
 import { labProfile } from '../helpers/profile-fixture.ts';
 
 function actor(profile: Profile, id: string): Actor {
@@ -331,7 +331,7 @@ t.test('max_bandwidth_kbps holds for the call: the DC m-lines an AS opens add up
 t.test('a standalone DC offer (DC m-lines only, TS 23.228 AG) from an AS: policed without audio, and 488 when every line of it is refused', async (t) => {
   const profile = labProfile();
   const engine = new VerdictEngine(profile);
-  const dcOnly = (channels: Parameters<typeof offer>[0]['channels']): string =>
+  const dcOnly = (channels: readonly ChannelSpec[]): string =>
     // The builder writes audio first: cut it, leaving the DC m-line as the only one.
     offer({ channels }).replace(/m=audio[\s\S]*?(?=m=application)/, '');
   const refused = engine.decide(offerFacts(profile, 'weather-as', dcOnly([ADS])));
