@@ -205,6 +205,32 @@ export function defineDialogAttacks(t: Test, frontEnd: () => FrontEndUnderTest, 
     t.ok(decisions(l.guard, 'dc.app-not-granted').length >= 2, 'the re-offer is policed and logged again');
   });
 
+  t.test('a DC restart of the AS (new port, a=tls-id, a=setup, a=fingerprint; the same channels) goes on with those lines byte for byte', { skip }, async (t) => {
+    const l = await lab(t);
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'dc-restart', body: offer({ channels: [WEATHER], username: 'as' }) }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: atCallee.body.replace(/o=\S+/, 'o=bob') });
+    const ok = await l.as.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+
+    const security = ['a=setup:active', 'a=fingerprint:SHA-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00', 'a=tls-id:ffee0011223344556677'];
+    const restart = offer({ channels: [WEATHER], username: 'as', version: 2, dcPort: 53000 })
+      .replace('a=setup:actpass', security[0] ?? '')
+      .replace(/a=fingerprint:SHA-256 [0-9A-F:]+/, security[1] ?? '')
+      .replace('a=tls-id:abc3de65cddef001be82', security[2] ?? '');
+    l.as.send(inDialog(l.as, dialog, { method: 'INVITE', cseq: 2, body: restart }), l.to);
+    const reInvite = await l.callee.nextRequest('INVITE');
+    const dc = reInvite.body.slice(reInvite.body.indexOf('m=application'));
+    t.match(dc, /^m=application 53000 /, 'the new port');
+    for (const line of security) {
+      t.ok(dc.includes(`${line}\r\n`), `${line.slice(0, 20)}… byte for byte`);
+    }
+    t.match(dc, /a=dcmap:1000 /, 'the channel stays');
+    t.equal(decisions(l.guard, 'dialog.modify-not-granted').length, 0, 'not taken for a change of the DC');
+  });
+
   t.test("an answer from the AS the guard cannot verify does not reach the caller as it came", { skip }, async (t) => {
     const l = await lab(t);
     const seen = new Set<string>();

@@ -350,3 +350,22 @@ t.test('a standalone DC offer (DC m-lines only, TS 23.228 AG) from an AS: police
   const trusted = engine.decide(offerFacts(profile, 'core', offer({ channels: [ADS] }).replace(/m=audio[\s\S]*?(?=m=application)/, '').replace(/^m=application \d+/m, 'm=application 0')));
   t.equal(trusted.action, 'forward', "the core's own offer is its own business");
 });
+
+t.test('a DC restart (TS 26.114: new a=tls-id, fingerprint, a=setup or port, the same channels) is no new DC: no modify grant needed, and those lines pass byte-exact', async (t) => {
+  // weather-as may not change anything (modify: none) and opened nothing of its own.
+  const profile = labProfile({ weatherGrants: '      apps: ["com.example.weather"]\n      modify: none' });
+  const engine = new VerdictEngine(profile);
+  const before = offer({ channels: [BOOTSTRAP, WEATHER] });
+  const owners: DcOwner[] = [
+    { mediaIndex: 1, streamId: 0, owner: 'core' },
+    { mediaIndex: 1, streamId: 1000, owner: 'core' },
+  ];
+  const restarted = offer({ channels: [BOOTSTRAP, WEATHER], version: 2, dcPort: 53000 })
+    .replace('a=tls-id:abc3de65cddef001be82', 'a=tls-id:ffee0011223344556677')
+    .replace('a=setup:actpass', 'a=setup:active')
+    .replace(/a=fingerprint:SHA-256 [0-9A-F:]+/, 'a=fingerprint:SHA-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00');
+  const v = engine.decide(offerFacts(profile, 'weather-as', restarted, { baseline: readSdp(before), owners, mediaOwners: [{ mediaIndex: 1, owner: 'core' }], initial: false }));
+  t.equal(v.action, 'forward', 'not refused as a change of a DC it does not own');
+  t.same(codes(v), []);
+  t.equal(v.sdp, restarted, 'the SDP passes as it came: tls-id, setup and fingerprint byte for byte');
+});
