@@ -4,7 +4,7 @@
  * record written is in force on the next request and overlays the profile's record for that
  * user as a whole until it is deleted. No identity is logged.
  */
-import type { Profile } from '../profile/profile-types.ts';
+import type { ConsentRecord, Profile } from '../profile/profile-types.ts';
 import { normaliseIdentity } from '../sip/normalise-identity.ts';
 import type { ConsentStore } from '../state/consent-store.ts';
 import { errorReply, jsonReply, type AdminReply } from './admin-reply.ts';
@@ -49,12 +49,12 @@ export function getConsent(deps: ConsentApiDeps, segment: string): AdminReply {
   const { user } = parsed;
   const api = deps.store.get(user);
   if (api !== undefined) {
-    return jsonReply(200, { user, source: 'api', allow: api.allow, deny: api.deny });
+    return jsonReply(200, { user, source: 'api', ...recordJson(api) });
   }
   const profile = deps.profile();
   const written = profileRecord(profile, user);
   if (written !== undefined) {
-    return jsonReply(200, { user, source: 'profile', allow: written.allow, deny: written.deny });
+    return jsonReply(200, { user, source: 'profile', ...recordJson(written) });
   }
   return errorReply(404, 'no consent record for this user', { user, default: profile.consent.default });
 }
@@ -79,7 +79,7 @@ export async function putConsent(deps: ConsentApiDeps, segment: string, body: st
   } catch (error) {
     return unavailable(error);
   }
-  return jsonReply(200, { user: parsed.user, source: 'api', allow: checked.record.allow, deny: checked.record.deny });
+  return jsonReply(200, { user: parsed.user, source: 'api', ...recordJson(checked.record) });
 }
 
 export async function deleteConsent(deps: ConsentApiDeps, segment: string): Promise<AdminReply> {
@@ -98,4 +98,9 @@ export async function deleteConsent(deps: ConsentApiDeps, segment: string): Prom
   }
   const now = profileRecord(deps.profile(), parsed.user) === undefined ? 'default' : 'profile';
   return jsonReply(200, { user: parsed.user, deleted: true, inForce: now });
+}
+
+/** A record as the API writes it: the profile's key names (`apps_only` only when the record has one). */
+function recordJson(record: ConsentRecord): Record<string, readonly string[]> {
+  return { allow: record.allow, deny: record.deny, ...(record.appsOnly === undefined ? {} : { apps_only: record.appsOnly }) };
 }

@@ -50,8 +50,8 @@ export function checkConsentRecord(body: unknown, profile: Profile): RecordCheck
   if (!validate(body)) {
     return { ok: false, errors: (validate.errors ?? []).map(describeError) };
   }
-  const raw = body as { allow?: string[]; deny?: string[] };
-  const record: ConsentRecord = { allow: raw.allow ?? [], deny: raw.deny ?? [] };
+  const raw = body as { allow?: string[]; deny?: string[]; apps_only?: string[] };
+  const record: ConsentRecord = { allow: raw.allow ?? [], deny: raw.deny ?? [], ...(raw.apps_only === undefined ? {} : { appsOnly: raw.apps_only }) };
   const peerIds = profile.peers.map((peer) => peer.id);
   const errors: string[] = [];
   for (const list of ['allow', 'deny'] as const) {
@@ -72,11 +72,11 @@ function describeError(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':
-      return `${at}: unknown key ${JSON.stringify(params.additionalProperty)} (known keys: allow, deny)`;
+      return `${at}: unknown key ${JSON.stringify(params.additionalProperty)} (known keys: allow, deny, apps_only)`;
     case 'pattern':
       return `${at}: ${typeof parent.patternErrorMessage === 'string' ? parent.patternErrorMessage : 'has the wrong form'} (got ${JSON.stringify(error.data)})`;
     case 'type':
-      return `${at}: must be ${params.type === 'array' ? 'a list' : params.type === 'object' ? 'an object {allow: [...], deny: [...]}' : `a ${String(params.type)}`}`;
+      return `${at}: must be ${params.type === 'array' ? 'a list' : params.type === 'object' ? 'an object {allow: [...], deny: [...], apps_only: [...]}' : `a ${String(params.type)}`}`;
     default:
       return `${at}: ${error.message ?? `fails ${error.keyword}`}`;
   }

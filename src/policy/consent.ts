@@ -1,4 +1,4 @@
-import type { Profile } from '../profile/profile-types.ts';
+import type { ConsentRecord, Profile } from '../profile/profile-types.ts';
 import { normaliseIdentity } from '../sip/normalise-identity.ts';
 
 /** Consent entries name the bootstrap DC of a peer as `<peer>:bootstrap`. */
@@ -8,6 +8,13 @@ export const BOOTSTRAP_CONSENT_APP = 'bootstrap';
 export interface ConsentEntries {
   readonly allow: ReadonlySet<string>;
   readonly deny: ReadonlySet<string>;
+  /** The applications the user subscribed to (`apps_only`), or null: no subscription list. */
+  readonly appsOnly: ReadonlySet<string> | null;
+}
+
+/** A record's lookup sets. */
+export function consentEntriesOf(record: ConsentRecord): ConsentEntries {
+  return { allow: new Set(record.allow), deny: new Set(record.deny), appsOnly: record.appsOnly === undefined ? null : new Set(record.appsOnly) };
 }
 
 /**
@@ -25,7 +32,8 @@ export interface ConsentOverlay {
  *
  * A user's record decides for the entries it lists (an explicit deny beats an allow); a
  * peer-wide entry (`weather-as`) covers every app of that peer; anything the record does not
- * mention falls back to `consent.default`. A record in the overlay (admin API) replaces the
+ * mention falls back to `consent.default`. With `apps_only`, an application channel for an app
+ * not in it is refused whatever else the record says (bootstrap channels aside). A record in the overlay (admin API) replaces the
  * profile's record for that user as a whole: what the user said last through the operator's
  * systems is what holds, and `consent.default` stays the profile's.
  */
@@ -40,7 +48,7 @@ export class ConsentBook {
     this.#defaultAllow = consent.default === 'allow';
     this.#overlay = overlay;
     for (const [identity, record] of Object.entries(consent.users)) {
-      this.#users.set(normaliseIdentity(identity), { allow: new Set(record.allow), deny: new Set(record.deny) });
+      this.#users.set(normaliseIdentity(identity), consentEntriesOf(record));
     }
   }
 
@@ -55,6 +63,10 @@ export class ConsentBook {
     }
     const appEntry = `${peerId}:${appId ?? 'unknown'}`;
     if (record.deny.has(peerId) || record.deny.has(appEntry)) {
+      return false;
+    }
+    // TS 23.228 AC: only the applications the user subscribed to, whoever offers them.
+    if (record.appsOnly !== null && appId !== BOOTSTRAP_CONSENT_APP && (appId === null || !record.appsOnly.has(appId))) {
       return false;
     }
     if (record.allow.has(peerId) || record.allow.has(appEntry)) {

@@ -195,7 +195,7 @@ function buildLimits(raw: NonNullable<RawProfile['limits']>): Limits {
 }
 
 function buildConsent(raw: RawConsentRecord): ConsentRecord {
-  return { allow: [...(raw.allow ?? [])], deny: [...(raw.deny ?? [])] };
+  return { allow: [...(raw.allow ?? [])], deny: [...(raw.deny ?? [])], ...(raw.apps_only === undefined ? {} : { appsOnly: [...raw.apps_only] }) };
 }
 
 function listenSpec(text: string): ListenSpec {

@@ -100,6 +100,8 @@ export interface ConsentRecord {
   /** Entries "peer-id" or "peer-id:app-id" ("peer-id:bootstrap" for bootstrap DCs). */
   readonly allow: readonly string[];
   readonly deny: readonly string[];
+  /** `apps_only`: the applications the user subscribed to; absent, no subscription list. */
+  readonly appsOnly?: readonly string[];
 }
 
 export interface Profile {

@@ -112,4 +112,5 @@ export const FAIR_SHARE_DEFAULTS = {
 export interface RawConsentRecord {
   readonly allow?: readonly string[];
   readonly deny?: readonly string[];
+  readonly apps_only?: readonly string[];
 }

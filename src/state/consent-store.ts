@@ -1,4 +1,4 @@
-import type { ConsentEntries, ConsentOverlay } from '../policy/consent.ts';
+import { consentEntriesOf, type ConsentEntries, type ConsentOverlay } from '../policy/consent.ts';
 import type { ConsentRecord } from '../profile/profile-types.ts';
 
 /**
@@ -41,8 +41,12 @@ export class ConsentRecords implements ConsentOverlay {
   }
 
   set(user: string, record: ConsentRecord): void {
-    const copy: ConsentRecord = Object.freeze({ allow: Object.freeze([...record.allow]), deny: Object.freeze([...record.deny]) });
-    this.#held.set(user, { record: copy, entries: { allow: new Set(copy.allow), deny: new Set(copy.deny) } });
+    const copy: ConsentRecord = Object.freeze({
+      allow: Object.freeze([...record.allow]),
+      deny: Object.freeze([...record.deny]),
+      ...(record.appsOnly === undefined ? {} : { appsOnly: Object.freeze([...record.appsOnly]) }),
+    });
+    this.#held.set(user, { record: copy, entries: consentEntriesOf(copy) });
   }
 
   remove(user: string): boolean {

@@ -114,7 +114,7 @@ export class RedisConsentStore implements ConsentStore {
   }
 
   async put(user: string, record: ConsentRecord): Promise<void> {
-    const plain: ConsentRecord = { allow: [...record.allow], deny: [...record.deny] };
+    const plain: ConsentRecord = { allow: [...record.allow], deny: [...record.deny], ...(record.appsOnly === undefined ? {} : { appsOnly: [...record.appsOnly] }) };
     const version = await this.#write(user, JSON.stringify(plain), plain);
     this.#apply(user, plain, version.version);
   }
@@ -265,7 +265,13 @@ function recordOf(value: unknown): ConsentRecord | null {
   if (typeof value !== 'object' || value === null) {
     return null;
   }
-  const { allow, deny } = value as { allow?: unknown; deny?: unknown };
+  const { allow, deny, appsOnly } = value as { allow?: unknown; deny?: unknown; appsOnly?: unknown };
   const strings = (list: unknown): list is string[] => Array.isArray(list) && list.every((entry) => typeof entry === 'string');
-  return strings(allow) && strings(deny) ? { allow, deny } : null;
+  if (!strings(allow) || !strings(deny)) {
+    return null;
+  }
+  if (appsOnly === undefined) {
+    return { allow, deny };
+  }
+  return strings(appsOnly) ? { allow, deny, appsOnly } : null;
 }

@@ -69,3 +69,17 @@ t.test('a profile reload keeps the records made through the API', async (t) => {
   t.equal((await lab.http('GET', CALLEE_PATH)).json.source, 'api', 'still the API record');
   t.notOk(weatherPassed(await lab.asCall('after-reload')), 'and still in force');
 });
+
+t.test('subscriptions through the API (apps_only): the next INVITE offers the user only the applications it subscribed to', async (t) => {
+  const lab = await startLab(t, { port: 17260 });
+  t.ok(weatherPassed(await lab.asCall('subscribe-1')), 'allowed by the profile record');
+  const elsewhere = await lab.http('PUT', CALLEE_PATH, { body: JSON.stringify({ allow: ['weather-as'], apps_only: ['com.example.translate'] }) });
+  t.equal(elsewhere.status, 200);
+  t.same(elsewhere.json, { user: CALLEE, source: 'api', allow: ['weather-as'], deny: [], apps_only: ['com.example.translate'] });
+  t.notOk(weatherPassed(await lab.asCall('subscribe-2')), 'not subscribed to the weather app: refused although weather-as is allowed');
+  const subscribed = await lab.http('PUT', CALLEE_PATH, { body: JSON.stringify({ allow: ['weather-as'], apps_only: ['com.example.weather'] }) });
+  t.equal(subscribed.status, 200);
+  t.ok(weatherPassed(await lab.asCall('subscribe-3')), 'subscribed: it passes');
+  const bad = await lab.http('PUT', CALLEE_PATH, { body: JSON.stringify({ apps_only: ['*'] }) });
+  t.equal(bad.status, 400, '"*" is no subscription');
+});

@@ -88,8 +88,9 @@ t.test('a change whose message was missed is recovered from the gap in versions'
   await a.client.hSet(`${PREFIX}consent`, 'sip:missed@ims.example.net', JSON.stringify({ allow: [], deny: ['weather-as'] }));
   await a.client.incr(`${PREFIX}consent:version`);
   t.equal(b.store.get('sip:missed@ims.example.net'), undefined, 'B has not heard of it');
-  await a.store.put('sip:next@ims.example.net', { allow: ['weather-as'], deny: [] });
+  await a.store.put('sip:next@ims.example.net', { allow: ['weather-as'], deny: [], appsOnly: ['com.example.weather'] });
   t.ok(await until(() => b.store.get('sip:next@ims.example.net') !== undefined), 'the next change arrives');
+  t.same(b.store.get('sip:next@ims.example.net')?.appsOnly, ['com.example.weather'], 'subscriptions (apps_only) included');
   t.ok(await until(() => b.store.get('sip:missed@ims.example.net') !== undefined), 'and its version gap made B reload the missed one');
   t.equal(b.store.overlay.size, 2);
 });
