@@ -59,7 +59,8 @@ t.test('Redis stopped and started under running guards', { skip: REDIS_SKIP }, a
     gamesPort: port + 4,
     fail,
   });
-  const closedOptions = options('closed:', 22_000, 'closed');
+  // weather-as has a concurrent_calls cap on the fail-closed guard: its new calls cannot be counted with the store down.
+  const closedOptions: LabOptions = { ...options('closed:', 22_000, 'closed'), weatherExtra: '    limits: { concurrent_calls: 10 }' };
   const openOptions = options('open:', 22_010, 'open');
   const closed: Lab = { guard: await startSharedGuard(t, '127.0.0.10', closedOptions), ...(await startPeers(t, closedOptions)) };
   const open: Lab = { guard: await startSharedGuard(t, '127.0.0.12', openOptions), ...(await startPeers(t, openOptions)) };
@@ -80,6 +81,18 @@ t.test('Redis stopped and started under running guards', { skip: REDIS_SKIP }, a
     await new Promise((resolve) => setTimeout(resolve, 200));
     t.equal(invites(), before, 'nothing reached the callee');
     t.ok(decisionsWith(guard.logs, 'state.unavailable').some((d) => d.status === 503), 'the refusal is logged with state.unavailable');
+  });
+
+  t.test('fail closed: a new call from the AS, whose concurrent_calls no instance can count now, waits (503, Retry-After) and reaches nobody', async (t) => {
+    const { as, callee, guard } = closed;
+    const invites = (): number => callee.received.filter((m) => m.kind === 'request' && m.method === 'INVITE').length;
+    const before = invites();
+    as.send(dialogRequest(as, { uri: 'sip:+15550002222@ims.example.net', callId: 'down-as-new', body: offer({ channels: [WEATHER] }) }), guard.to);
+    const refused = await as.nextResponse((s) => s >= 200, 'INVITE');
+    t.equal(refused.status, 503);
+    t.ok(getHeader(refused, 'Retry-After'), 'with Retry-After');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.equal(invites(), before, 'nothing reached the callee');
   });
 
   t.test("fail closed: the core's new call goes on with its DC refused (port 0)", async (t) => {
