@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
+import { logsOf } from '../helpers/child-logs.ts';
 import { dialogRequest, SipPeer } from '../helpers/sip-peer.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dc-guard.js');
@@ -23,29 +24,11 @@ t.test('dc-guard run: SIGHUP with a broken profile is refused with file:line and
   t.teardown(() => {
     child.kill('SIGKILL');
   });
-  const lines: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  child.stdout.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim() !== '') {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-    }
-  });
-  const seen = async (msg: string): Promise<Record<string, unknown> | undefined> => {
-    const end = Date.now() + 15_000;
-    while (Date.now() < end) {
-      const found = lines.find((l) => l.msg === msg);
-      if (found !== undefined) {
-        return found;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return undefined;
-  };
+  const { seen } = logsOf(child);
   t.ok(await seen('guard started'), `the guard started ${stderr}`);
 
   writeFileSync(file, PROFILE.replace('trusted: true', 'trusted: maybe'));

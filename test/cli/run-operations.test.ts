@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { logsOf } from '../helpers/child-logs.ts';
 import { dialogRequest, SipPeer } from '../helpers/sip-peer.ts';
 
@@ -84,16 +84,21 @@ function npmStart(file: string): ChildProcess {
   return spawn('npm', ['start', '--silent', '--', '--profile', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
 }
 
-t.test('npm start: SIGTERM to npm drains and stops the guard; nothing stays bound', async (t) => {
-  const child = npmStart(profileFile(profileOn('127.0.0.15', 19172)));
+/** A guard under `npm start` on `port`, its log, and its own pid (from 'guard started'), killed at teardown if still there. */
+async function npmStartedGuard(t: Test, port: number): Promise<{ child: ChildProcess; seen: (msg: string) => Promise<Record<string, unknown> | undefined>; pid: number }> {
+  const child = npmStart(profileFile(profileOn('127.0.0.15', port)));
   const { seen } = logsOf(child);
-  const started = await seen('guard started');
-  const pid = Number(started?.pid);
+  const pid = Number((await seen('guard started'))?.pid);
   t.teardown(() => {
     if (alive(pid)) {
       process.kill(pid, 'SIGKILL');
     }
   });
+  return { child, seen, pid };
+}
+
+t.test('npm start: SIGTERM to npm drains and stops the guard; nothing stays bound', async (t) => {
+  const { child, seen, pid } = await npmStartedGuard(t, 19172);
   t.ok(pid > 0, 'the guard says its pid');
   child.kill('SIGTERM');
   t.ok(await seen('stopped'), 'the guard drained and stopped');
@@ -101,15 +106,7 @@ t.test('npm start: SIGTERM to npm drains and stops the guard; nothing stays boun
 });
 
 t.test('npm start: SIGHUP to npm (which npm does not pass on) stops the guard instead of leaving it orphaned on its ports', async (t) => {
-  const child = npmStart(profileFile(profileOn('127.0.0.15', 19176)));
-  const { seen } = logsOf(child);
-  const started = await seen('guard started');
-  const pid = Number(started?.pid);
-  t.teardown(() => {
-    if (alive(pid)) {
-      process.kill(pid, 'SIGKILL');
-    }
-  });
+  const { child, pid } = await npmStartedGuard(t, 19176);
   child.kill('SIGHUP');
   t.ok(await gone(pid), 'the guard process is gone');
 });
