@@ -84,6 +84,11 @@ export class CallController {
     return this.#repository.expire({ early: now - EARLY_IDLE_MS, confirmed: now - CONFIRMED_IDLE_MS });
   }
 
+  /** Who the guard is (its addresses and URI), for the OPTIONS probes the runtime answers itself. */
+  get self(): GuardSelf {
+    return this.#d.self;
+  }
+
   /** The id of the peer a message from `source` comes from, or null when no peer matches (the front ends queue by it). */
   peerIdOf(source: Inbound): string | null {
     return this.#d.peers.bySource(source)?.id ?? null;

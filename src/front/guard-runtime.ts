@@ -15,9 +15,8 @@ import { logDecision } from '../log/decision-log.ts';
 import { logGuardResponse, type GuardResponseCause } from '../log/guard-response-log.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GuardObserver } from '../metrics/guard-observer.ts';
-import { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
-import { GuardSelf } from '../routing/guard-self.ts';
+import { cseqMethodOf } from '../sip/cseq.ts';
 import { tagOf } from '../sip/dialog-tags.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
@@ -89,8 +88,6 @@ export class GuardRuntime<Txn> {
   #controller: CallController;
   #profile: Profile;
   #draining = false;
-  /** Who the guard is and who its peers are, for the OPTIONS probes it answers itself. */
-  #probed: { readonly self: GuardSelf; readonly peers: PeerDirectory };
   readonly #logger: Logger;
   readonly #port: FrontEndPort<Txn>;
   readonly #sweeper: NodeJS.Timeout;
@@ -107,7 +104,6 @@ export class GuardRuntime<Txn> {
     this.#port = port;
     this.#observer = options.observer ?? null;
     this.#observer?.profile(options.profile);
-    this.#probed = probedBy(options.profile);
     this.queue = new ControllerQueue(options.controller, options.profile.limits.fairShare, options.logger);
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000);
     this.#sweeper.unref();
@@ -127,7 +123,6 @@ export class GuardRuntime<Txn> {
   reload(controller: CallController, profile: Profile): void {
     this.#controller = controller;
     this.#profile = profile;
-    this.#probed = probedBy(profile);
     this.#audit = new AuditIdentities(profile, this.#auditKey);
     this.queue.replace(controller, profile.limits.fairShare);
     this.#observer?.profile(profile);
@@ -152,10 +147,10 @@ export class GuardRuntime<Txn> {
    * the profile refuses is left to the controller, which refuses it as it refuses anything else.
    */
   #selfProbeAnswer(req: SipRequest, source: Inbound): SipResponse | null {
-    if (!isSelfProbe(req, this.#probed.self)) {
+    if (!isSelfProbe(req, this.#controller.self)) {
       return null;
     }
-    if (this.#probed.peers.bySource(source) === undefined && this.#profile.guard.unknownPeers === 'reject') {
+    if (this.#controller.peerIdOf(source) === null && this.#profile.guard.unknownPeers === 'reject') {
       return null;
     }
     return selfProbeAnswer(req, this.#draining);
@@ -322,11 +317,4 @@ export class GuardRuntime<Txn> {
   }
 }
 
-/** The method a response answers (its CSeq), for the handling-time histogram. */
-function cseqMethodOf(res: SipResponse): string {
-  return (getHeader(res, 'CSeq') ?? '').trim().split(/\s+/)[1] ?? '';
-}
 
-function probedBy(profile: Profile): { readonly self: GuardSelf; readonly peers: PeerDirectory } {
-  return { self: new GuardSelf(profile), peers: new PeerDirectory(profile.peers) };
-}

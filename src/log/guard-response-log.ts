@@ -1,3 +1,4 @@
+import { cseqMethodOf } from '../sip/cseq.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipResponse } from '../sip/sip-message.ts';
 import type { Logger } from './logger.ts';
@@ -15,13 +16,11 @@ export type GuardResponseCause = 'draining' | 'queue-full' | 'failure' | 'timeou
  * guard relays of it on the inbound leg (null when nothing goes back).
  */
 export function logGuardResponse(logger: Logger, res: SipResponse, cause: GuardResponseCause, upstream?: SipResponse | null): void {
-  const cseq = getHeader(res, 'CSeq');
   const own = getHeader(res, 'Call-ID') ?? null;
   logger.info(
     {
       callIds: upstream === undefined ? { in: own } : { in: upstream === null ? null : (getHeader(upstream, 'Call-ID') ?? null), out: own },
-      // The guard made this response from a request it had parsed: its CSeq is well formed.
-      message: /\s(\S+)\s*$/.exec(cseq ?? '')?.[1] ?? null,
+      message: cseqMethodOf(res) || null,
       status: res.status,
       cause,
     },

@@ -2,6 +2,8 @@
 import { isToken } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
 import { memoized } from './parse-memo.ts';
+import { getHeader } from './sip-headers.ts';
+import type { SipMessage } from './sip-message.ts';
 
 export interface CSeq {
   readonly seq: number;
@@ -51,3 +53,19 @@ export function formatCSeq(cseq: CSeq): string {
 
 /** Memoized (parse-memo.ts): the same value is read once. */
 export const parseCSeq: (value: string) => CSeq = memoized(readCSeq);
+
+/**
+ * The method a message's CSeq names, or '' when it has none that reads: for logs and metrics,
+ * which must not throw on what they describe (a parsed message's CSeq was read already: memoized).
+ */
+export function cseqMethodOf(msg: SipMessage): string {
+  const value = getHeader(msg, 'CSeq');
+  if (value === undefined) {
+    return '';
+  }
+  try {
+    return parseCSeq(value).method;
+  } catch {
+    return '';
+  }
+}
