@@ -25,7 +25,8 @@
  * long-running guard is measured in steady state, after V8 has compiled its hot paths). It runs
  * with node's --v8-pool-size=1, as `npm start` and the Docker image do. Environment: CALLS
  * (default 20000), RATES (default "250,500,1000,1250,1500"), WARM_UP_CALLS (default 3000, the
- * floor of the warm-up; lower it only for a quick check that the benchmark works).
+ * floor of the warm-up; lower it only for a quick check that the benchmark works), GUARD_NODE_FLAGS
+ * (extra node flags for the guards in their own process, e.g. `--cpu-prof`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -53,6 +54,8 @@ const DEFAULT_PATHS = [
   ...(kamailioPathMissing() === null ? ['kamailio-2'] : []),
   'trusted',
 ];
+/** Extra node flags for the guards in their own process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses those in NODE_OPTIONS). */
+const GUARD_NODE_FLAGS = (process.env.GUARD_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 const PATHS = (process.env.BENCH_PATHS ?? DEFAULT_PATHS.join(',')).split(',');
 const GUARD = { ip: '127.0.0.20', port: 25060 };
 /** The full path's guard, a process of its own. */
@@ -241,7 +244,7 @@ async function startRunGuard(front: RunFrontEnd): Promise<RunningGuard> {
   const preload = resolve(import.meta.dirname, 'guard-probe-preload.ts');
   const child = spawn(
     process.execPath,
-    ['--v8-pool-size=1', '--import', 'tsx', '--import', preload, 'src/cli/dc-guard.ts', 'run', '--profile', file, '--transport', front.transport],
+    ['--v8-pool-size=1', ...GUARD_NODE_FLAGS, '--import', 'tsx', '--import', preload, 'src/cli/dc-guard.ts', 'run', '--profile', file, '--transport', front.transport],
     {
       cwd: root,
       stdio: ['ignore', out, 'inherit'],

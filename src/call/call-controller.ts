@@ -4,6 +4,7 @@ import type { Pseudonymizer } from '../privacy/pseudonymizer.ts';
 import type { PeerDirectory } from '../profile/peer-directory.ts';
 import type { Profile } from '../profile/profile-types.ts';
 import type { GuardSelf } from '../routing/guard-self.ts';
+import { getHeader } from '../sip/sip-headers.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { CONFIRMED_IDLE_MS, EARLY_IDLE_MS } from '../state/call-lifetime.ts';
 import type { CallStore } from '../state/call-store.ts';
@@ -16,6 +17,7 @@ import { STRICT_MATCHING, type LegMatching, type Located } from './leg-matching.
 import type { RateBuckets } from './peer-limiter.ts';
 import { dropOutcome, stepContextOf, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 import { initialDestination } from './step-initial.ts';
+import { UNMETERED, type WaitMeter } from './wait-meter.ts';
 
 /** Where a message came from on the wire. */
 export interface Inbound {
@@ -43,6 +45,8 @@ export interface CallControllerDeps {
 export { CONFIRMED_IDLE_MS, EARLY_IDLE_MS };
 /** A step redone this often on a call others keep changing fails closed: the message is dropped. */
 const MAX_ATTEMPTS = 4;
+/** Decisions in progress at once on a shared store: enough to cover a round trip at the rates one core reaches. */
+const SHARED_STORE_IN_FLIGHT = 64;
 
 /**
  * The routing B2BUA (TS 24.229 5.7.5) without transport: a request or response in, what to
@@ -56,6 +60,8 @@ export class CallController {
   readonly #ctx: StepContext;
   readonly #repository: CallRepository;
   readonly #tokenAvailable: StepFacts['tokenAvailable'];
+  /** Call-ID -> the last decision started on it: the next one on that leg waits for it. */
+  readonly #legs = new Map<string, Promise<ControllerOutcome>>();
 
   constructor(deps: CallControllerDeps) {
     this.#d = deps;
@@ -89,31 +95,64 @@ export class CallController {
     return this.#d.self;
   }
 
+  /**
+   * How many decisions a scheduler may have in progress at once: one with calls in memory (a
+   * decision never waits), more with a shared store, whose round trips would otherwise bound
+   * the guard by latency rather than CPU.
+   */
+  get decisionsInFlight(): number {
+    return this.#d.store.shared === true ? SHARED_STORE_IN_FLIGHT : 1;
+  }
+
   /** The id of the peer a message from `source` comes from, or null when no peer matches (the front ends queue by it). */
   peerIdOf(source: Inbound): string | null {
     return this.#d.peers.bySource(source)?.id ?? null;
   }
 
-  handleRequest(req: SipRequest, source: Inbound): Promise<ControllerOutcome> {
-    return this.#handle(req, source);
+  /**
+   * The decision on a request. `meter` is told the time spent waiting on the store, so that a
+   * scheduler may run other decisions meanwhile (src/front/fair-share.ts).
+   */
+  handleRequest(req: SipRequest, source: Inbound, meter: WaitMeter = UNMETERED): Promise<ControllerOutcome> {
+    return this.#inOrder(req, meter, () => this.#handle(req, source, meter));
   }
 
-  handleResponse(res: SipResponse, source: Inbound): Promise<ControllerOutcome> {
-    return this.#handle(res, source);
+  handleResponse(res: SipResponse, source: Inbound, meter: WaitMeter = UNMETERED): Promise<ControllerOutcome> {
+    return this.#inOrder(res, meter, () => this.#handle(res, source, meter));
   }
 
-  async #handle(msg: SipMessage, source: Inbound): Promise<ControllerOutcome> {
+  /**
+   * Decisions on messages of one Call-ID (one leg: the guard gives each leg its own) are made in
+   * the order they were started, even when decisions overlap while they wait on a shared store:
+   * a CANCEL or ACK is never decided before the INVITE it follows. Across legs, and across
+   * instances, the compare-and-set commit keeps the call consistent.
+   */
+  #inOrder(msg: SipMessage, meter: WaitMeter, decide: () => Promise<ControllerOutcome>): Promise<ControllerOutcome> {
+    const key = getHeader(msg, 'Call-ID') ?? '';
+    const before = this.#legs.get(key);
+    const mine = before === undefined ? decide() : meter.wait(before).then(decide, decide);
+    this.#legs.set(key, mine);
+    const forget = (): void => {
+      if (this.#legs.get(key) === mine) {
+        this.#legs.delete(key);
+      }
+    };
+    mine.then(forget, forget);
+    return mine;
+  }
+
+  async #handle(msg: SipMessage, source: Inbound, meter: WaitMeter): Promise<ControllerOutcome> {
     const sender = senderOf(this.#d.peers.bySource(source), source);
     const { lookup, route } = lookupOf(this.#ctx, msg, sender);
     let result: StepResult | null = null;
     let reason = 'the call kept changing under this message';
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       try {
-        const located = lookup === null ? null : await this.#repository.locate(lookup.key, lookup.accepts);
+        const located = lookup === null ? null : await meter.wait(this.#repository.locate(lookup.key, lookup.accepts));
         const gathered = this.#facts(msg, sender, located, route);
-        const facts = gathered instanceof Promise ? await gathered : gathered;
+        const facts = gathered instanceof Promise ? await meter.wait(gathered) : gathered;
         result = step(this.#ctx, located, msg, sender, facts);
-        if (!(await this.#repository.commit(located?.call ?? null, result.next, result.index))) {
+        if (!(await meter.wait(this.#repository.commit(located?.call ?? null, result.next, result.index)))) {
           continue;
         }
       } catch (error) {
@@ -126,7 +165,10 @@ export class CallController {
         continue;
       }
       if (result.charge !== null) {
-        await this.#d.limiter.take(result.charge);
+        const taken = this.#d.limiter.take(result.charge);
+        if (taken instanceof Promise) {
+          await meter.wait(taken);
+        }
       }
       return result.outcome;
     }

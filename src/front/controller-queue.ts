@@ -34,7 +34,7 @@ export class ControllerQueue {
     this.#controller = controller;
     this.#limits = limits;
     this.#logger = logger;
-    this.#share = this.#newShare(limits);
+    this.#share = this.#newShare(limits, controller.decisionsInFlight);
     this.#summary = setInterval(() => this.#summarise(), SUMMARY_INTERVAL_MS);
     this.#summary.unref();
   }
@@ -45,7 +45,7 @@ export class ControllerQueue {
     if (limits.queuePerPeer !== this.#limits.queuePerPeer || limits.queueUnknown !== this.#limits.queueUnknown) {
       // The old queues drain on their own; new messages queue under the new caps.
       this.#share.close();
-      this.#share = this.#newShare(limits);
+      this.#share = this.#newShare(limits, controller.decisionsInFlight);
     }
     this.#limits = limits;
   }
@@ -62,7 +62,7 @@ export class ControllerQueue {
    */
   request(req: SipRequest, source: Inbound, then: Then, fail: (error: unknown) => void): boolean {
     const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
-    const queued = this.#share.submit(queue, () => this.#settle(this.#controller.handleRequest(req, source), then, fail));
+    const queued = this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleRequest(req, source, meter), then, fail));
     if (queued === null) {
       this.#count(queue, 'requests');
       return false;
@@ -80,7 +80,7 @@ export class ControllerQueue {
   response(res: SipResponse, source: Inbound, onBehalfOf: Inbound, then: Then, fail: (error: unknown) => void): void {
     const queue = this.#controller.peerIdOf(onBehalfOf) ?? UNKNOWN_PEER;
     // The job never rejects (#settle hands every failure to `fail`).
-    void this.#share.submit(queue, () => this.#settle(this.#controller.handleResponse(res, source), then, fail), true);
+    void this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleResponse(res, source, meter), then, fail), true);
   }
 
   /**
@@ -132,10 +132,11 @@ export class ControllerQueue {
     }, failed);
   }
 
-  #newShare(limits: FairShareLimits): FairShare {
+  #newShare(limits: FairShareLimits, inFlight: number): FairShare {
     return new FairShare({
       queuePerPeer: limits.queuePerPeer,
       queueUnknown: limits.queueUnknown,
+      inFlight,
       onStall: (peer) => this.#logger.error({ peer }, 'a controller decision took over 2 s; the queues went on without it'),
     });
   }

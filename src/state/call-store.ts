@@ -22,6 +22,8 @@ export interface IndexedLeg {
  * A shared store's methods reject with StoreUnavailableError when it does not answer.
  */
 export interface CallStore {
+  /** True for a store other instances share (its calls wait on round trips); absent in memory. */
+  readonly shared?: true;
   get(id: string): Promise<CallState | undefined>;
   /**
    * Compare-and-set: writes `call` only when the stored version is `call.version - 1` (absent

@@ -34,6 +34,7 @@ const DEFAULT_LOCAL_COPY = 10_000;
 const WRITE_BACK_ROUNDS = 3;
 
 export class RedisCallStore implements CallStore {
+  readonly shared = true as const;
   readonly #redis: RedisCommands;
   readonly #prefix: string;
   readonly #idle: { readonly early: number; readonly confirmed: number };

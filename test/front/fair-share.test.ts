@@ -90,3 +90,65 @@ t.test('work bounded elsewhere (a response) is queued past the cap, still in its
   await Promise.all([running, waiting, response]);
   t.strictSame(order, ['request', 'response'], 'and runs after what was queued before it');
 });
+
+/** A store round trip of `ms` on the fake clock, settled on the next turn of the event loop. */
+function roundTrip(clock: { spend: (ms: number) => void }, ms: number): Promise<void> {
+  return new Promise((done) => setImmediate(() => (clock.spend(ms), done())));
+}
+
+t.test('with jobs in flight, a job waiting on the store does not hold up the next one of the same peer', async (t) => {
+  const share = new FairShare({ queuePerPeer: 100, queueUnknown: 1, inFlight: 8 });
+  t.teardown(() => share.close());
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const order: string[] = [];
+  const waiting = share.submit('as', async (meter) => {
+    await meter.wait(gate);
+    order.push('first');
+  });
+  const next = share.submit('as', async () => order.push('second'));
+  await next;
+  t.strictSame(order, ['second'], 'the second ran while the first waited');
+  release();
+  await waiting;
+  t.strictSame(order, ['second', 'first']);
+});
+
+t.test('one peer holds at most half the jobs in flight: another peer\'s job runs while it waits', async (t) => {
+  const share = new FairShare({ queuePerPeer: 100, queueUnknown: 1, inFlight: 8 });
+  t.teardown(() => share.close());
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let started = 0;
+  const flood = Array.from({ length: 20 }, () =>
+    share.submit('as', async (meter) => {
+      started++;
+      await meter.wait(gate);
+    }),
+  );
+  t.equal(await share.submit('core', async () => 'served'), 'served', 'the core was served while the AS waited');
+  t.equal(started, 4, 'the AS had four of the eight in progress');
+  release();
+  await Promise.all(flood.map((p) => p ?? Promise.reject(new Error('full'))));
+  t.equal(started, 20);
+});
+
+t.test('a job is charged what it computed, not its store waits', async (t) => {
+  const clock = fakeClock();
+  const share = new FairShare({ queuePerPeer: 1000, queueUnknown: 10, inFlight: 8, now: clock.now, sliceMs: 1e9 });
+  t.teardown(() => share.close());
+  await Promise.all(
+    Array.from({ length: 5 }, () =>
+      share.submit('as', async (meter) => {
+        await meter.wait(roundTrip(clock, 50));
+        clock.spend(1);
+      }) ?? Promise.reject(new Error('full')),
+    ),
+  );
+  t.equal(share.usedBy('as'), 5, 'five jobs of 1 ms each, their 50 ms waits not counted');
+  await share.submit('core', async () => {
+    await roundTrip(clock, 50);
+    clock.spend(1);
+  });
+  t.equal(share.usedBy('core'), 51, 'a wait not told to the meter is charged as work');
+});
