@@ -6,7 +6,7 @@ import { drachtioConnectionFromEnv, type DrachtioConnection } from '../front/dra
 import { DrachtioGuard } from '../front/drachtio/drachtio-guard.ts';
 import { EmbeddedGuard } from '../front/embedded/embedded-guard.ts';
 import { logLevelOf } from '../log/log-level.ts';
-import { createLogger } from '../log/logger.ts';
+import { createStdoutLogger } from '../log/logger.ts';
 import { resolvePseudonymKey } from '../privacy/pseudonym-key.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import { ProfileSource } from '../profile/profile-source.ts';
@@ -74,7 +74,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     io.stderr(`dc-guard run: ${level.reason}`);
     return 2;
   }
-  const logger = createLogger({ level: level.level });
+  const logger = createStdoutLogger(level.level);
   let profile: Profile;
   try {
     profile = loadProfile(file);

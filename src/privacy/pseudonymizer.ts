@@ -13,6 +13,12 @@ export const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
  */
 export class Pseudonymizer {
   readonly #key: Buffer;
+  /**
+   * Tokens made, by peer id and identity: every message of a call names the same users again
+   * (several HMACs a message). Bounded like the header memo (src/sip/parse-memo.ts): a full cache
+   * starts again empty, so a peer sending a new identity every time costs only the HMAC it cost.
+   */
+  readonly #made = new Map<string, string>();
 
   constructor(key: Buffer) {
     if (key.length < 16) {
@@ -23,6 +29,23 @@ export class Pseudonymizer {
 
   /** The pseudonymous user part, e.g. `dcg-3xk2...`: 120 bits, base32 so it is a valid SIP user. */
   token(identity: string, peerId: string): string {
+    if (identity.length > MAX_CACHED_IDENTITY) {
+      return this.#make(identity, peerId);
+    }
+    // Peer ids hold no NUL (the audit scope starts with one): no two (peer, identity) pairs share a key.
+    const key = `${peerId}\0${identity}`;
+    let token = this.#made.get(key);
+    if (token === undefined) {
+      token = this.#make(identity, peerId);
+      if (this.#made.size >= MAX_CACHED_TOKENS) {
+        this.#made.clear();
+      }
+      this.#made.set(key, token);
+    }
+    return token;
+  }
+
+  #make(identity: string, peerId: string): string {
     const mac = createHmac('sha256', this.#key).update(peerId).update('\0').update(normaliseIdentity(identity)).digest();
     return `dcg-${base32(mac.subarray(0, 15))}`;
   }
@@ -31,6 +54,9 @@ export class Pseudonymizer {
     return `sip:${this.token(identity, peerId)}@${PSEUDONYM_DOMAIN}`;
   }
 }
+
+const MAX_CACHED_TOKENS = 4096;
+const MAX_CACHED_IDENTITY = 1024;
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
