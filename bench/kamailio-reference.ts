@@ -129,35 +129,36 @@ interface SummaryRow {
 
 /**
  * The issue's two ratios from one run, or null without both paths: the guard's CPU per call over
- * Kamailio's at the highest rate both ran clean (zero failed, every call successful), and the
- * full path's highest clean rate over Kamailio's.
+ * Kamailio's at the highest rate both ran clean (zero failed, every call successful; failing that,
+ * at the highest rate both ran, with their failures said), and the full path's highest clean
+ * rate over Kamailio's.
  */
 export function referenceSummary(rows: readonly SummaryRow[], calls: number): string | null {
-  const clean = (path: string): Map<number, number | null> =>
-    new Map(rows.filter((r) => r.path === path && r.guarded.failed === 0 && r.guarded.successful === calls).map((r) => [r.guarded.rate, r.guarded.guardCpuMsPerCall]));
-  if (!rows.some((r) => r.path === 'full') || !rows.some((r) => r.path === 'kamailio-proxy')) {
+  const of = (path: string): Map<number, SummaryRow['guarded']> => new Map(rows.filter((r) => r.path === path).map((r) => [r.guarded.rate, r.guarded]));
+  const full = of('full');
+  const kamailio = of('kamailio-proxy');
+  if (full.size === 0 || kamailio.size === 0) {
     return null;
   }
-  const full = clean('full');
-  const kamailio = clean('kamailio-proxy');
-  const best = (rates: Iterable<number>): number | null => {
-    const list = [...rates];
-    return list.length === 0 ? null : Math.max(...list);
-  };
-  const common = best([...full.keys()].filter((rate) => kamailio.has(rate)));
-  const guardMs = common === null ? null : full.get(common);
-  const kamailioMs = common === null ? null : kamailio.get(common);
+  const isClean = (run: SummaryRow['guarded'] | undefined): boolean => run !== undefined && run.failed === 0 && run.successful === calls;
+  const highest = (rates: number[]): number | null => (rates.length === 0 ? null : Math.max(...rates));
+  const both = [...full.keys()].filter((rate) => kamailio.has(rate));
+  const cleanRate = highest(both.filter((rate) => isClean(full.get(rate)) && isClean(kamailio.get(rate))));
+  const at = cleanRate ?? highest(both);
+  const guardMs = at === null ? null : full.get(at)?.guardCpuMsPerCall;
+  const kamailioMs = at === null ? null : kamailio.get(at)?.guardCpuMsPerCall;
+  const where =
+    cleanRate !== null
+      ? `at ${at} calls/s (the highest rate both ran clean)`
+      : `no rate both ran clean; at ${at} calls/s (full ${full.get(at ?? 0)?.failed} failed, kamailio-proxy ${kamailio.get(at ?? 0)?.failed} failed)`;
   const cpu =
-    common === null || guardMs == null || kamailioMs == null || kamailioMs === 0
-      ? 'no rate both ran clean with CPU read'
-      : `at ${common} calls/s (the highest rate both ran clean) guard CPU per call / Kamailio's = ${(guardMs / kamailioMs).toFixed(2)} (${guardMs.toFixed(3)} / ${kamailioMs.toFixed(3)} ms)`;
-  const fullBest = best(full.keys());
-  const kamailioBest = best(kamailio.keys());
-  const rate =
-    fullBest === null || kamailioBest === null
-      ? `highest clean rate full / kamailio-proxy: ${fullBest ?? 'none'} / ${kamailioBest ?? 'none'} calls/s`
-      : `highest clean rate full / kamailio-proxy = ${(fullBest / kamailioBest).toFixed(2)} (${fullBest} / ${kamailioBest} calls/s, of RATES tried)`;
-  return `full vs kamailio-proxy: ${cpu}; ${rate}`;
+    guardMs == null || kamailioMs == null || kamailioMs === 0
+      ? `${where} CPU not read`
+      : `${where} guard CPU per call / Kamailio's = ${(guardMs / kamailioMs).toFixed(2)} (${guardMs.toFixed(3)} / ${kamailioMs.toFixed(3)} ms)`;
+  const fullBest = highest([...full.keys()].filter((rate) => isClean(full.get(rate))));
+  const kamailioBest = highest([...kamailio.keys()].filter((rate) => isClean(kamailio.get(rate))));
+  const ratio = fullBest === null || kamailioBest === null ? '-' : (fullBest / kamailioBest).toFixed(2);
+  return `full vs kamailio-proxy: ${cpu}; highest clean rate full / kamailio-proxy = ${ratio} (${fullBest ?? 'none'} / ${kamailioBest ?? 'none'} calls/s, of the RATES tried)`;
 }
 
 /** Prints referenceSummary's line, after the tables, when the run had both paths. */
