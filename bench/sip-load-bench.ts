@@ -103,7 +103,7 @@ function responseTimes(cwd: string): number[] {
     .filter((v) => Number.isFinite(v));
 }
 
-/** Final successful/failed call counters from sipp's -trace_stat CSV (the callee's too: a check of what reached it fails a call only there). */
+/** Final successful/failed call counters from sipp's -trace_stat CSV (the callee's too: a check of what reached it fails a call only there; one failed at both ends counts twice). */
 function callCounts(cwd: string): { successful: number; failed: number } {
   const file = readdirSync(cwd).find((f) => f.endsWith('_.csv') || (f.endsWith('.csv') && !f.endsWith('_rtt.csv')));
   if (file === undefined) {
