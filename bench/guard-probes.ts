@@ -84,7 +84,7 @@ export function inProcessProbe(): GuardProbe {
 }
 
 /** CPU ticks (user + system, USER_HZ 100 on Linux) and RSS (MB) of another process, from /proc. */
-function procStat(pid: number): { ticks: () => number; rssMb: () => number } {
+export function procStat(pid: number): { ticks: () => number; rssMb: () => number } {
   return {
     ticks: () => {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

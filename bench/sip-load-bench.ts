@@ -8,6 +8,7 @@
  * - `full-drachtio`: the same through the drachtio front end (`dc-guard run --transport
  *   drachtio`) of a drachtio-server this benchmark starts from DRACHTIO_BIN, as the tests do
  *   (test/helpers/drachtio-server.ts); reported in the same table as `full`;
+ * - `kamailio-proxy` (bench/kamailio-reference.ts): the reference, Kamailio's stateful proxy making the same edits;
  * - `full-redis` and `kamailio-2` (bench/scale-out-paths.ts): the full path with the calls in
  *   Redis, and through two such guards behind Kamailio's dispatcher; in the default paths when
  *   redis-server (and Kamailio) are installed; reported in the same table as `full`;
@@ -41,6 +42,7 @@ import { parseProfile } from '../src/profile/load-profile.ts';
 import { DRACHTIO_BIN, DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../test/helpers/drachtio-server.ts';
 import { PROBE_FILE_ENV } from './guard-probe-preload.ts';
 import { childProbe, inProcessProbe, NOT_MEASURED, type GuardProbe, type Measured } from './guard-probes.ts';
+import { KAMAILIO_PROXY, kamailioProxyMissing, measureReferenceProxy, printReferenceSummary } from './kamailio-reference.ts';
 import { fullPathProfile, KAMAILIO_AS, kamailioPathMissing, POOL_GUARDS, RedisServer, redisPathMissing, startPoolDispatcher } from './scale-out-paths.ts';
 
 const SCENARIOS = resolve(import.meta.dirname, '../test/sipp/scenarios');
@@ -49,6 +51,7 @@ const WARM_UP_CALLS = Number(process.env.WARM_UP_CALLS ?? 3_000);
 const RATES = (process.env.RATES ?? '250,500,1000,1250,1500').split(',').map(Number);
 const DEFAULT_PATHS = [
   'full',
+  ...(kamailioProxyMissing() === null ? ['kamailio-proxy'] : []),
   ...(DRACHTIO_BIN === '' ? [] : ['full-drachtio']),
   ...(redisPathMissing() === null ? ['full-redis'] : []),
   ...(kamailioPathMissing() === null ? ['kamailio-2'] : []),
@@ -84,7 +87,6 @@ interface RunResult extends Measured {
   readonly p99Ms: number;
 }
 
-
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
   const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1'];
   const child = spawn('sipp', command, { cwd, stdio: 'ignore' });
@@ -104,7 +106,7 @@ function responseTimes(cwd: string): number[] {
     .filter((v) => Number.isFinite(v));
 }
 
-/** Final successful/failed call counters from sipp's -trace_stat CSV. */
+/** Final successful/failed call counters from sipp's -trace_stat CSV (the callee's too: a check of what reached it fails a call only there; one failed at both ends counts twice). */
 function callCounts(cwd: string): { successful: number; failed: number } {
   const file = readdirSync(cwd).find((f) => f.endsWith('_.csv') || (f.endsWith('.csv') && !f.endsWith('_rtt.csv')));
   if (file === undefined) {
@@ -123,7 +125,8 @@ function percentile(sorted: number[], p: number): number {
 
 async function run(rate: number, target: string, path: CallPath, probe: GuardProbe | null, calls = CALLS): Promise<RunResult> {
   const cwd = mkdtempSync(join(tmpdir(), 'dcg-load-'));
-  const uas = sipp(['-sf', join(SCENARIOS, path.uas), '-i', UAS.ip, '-p', String(UAS.port)], cwd);
+  const calleeDir = mkdtempSync(join(cwd, 'uas-'));
+  const uas = sipp(['-sf', join(SCENARIOS, path.uas), '-i', UAS.ip, '-p', String(UAS.port), '-trace_stat', '-fd', '3600'], calleeDir);
   await new Promise((r) => setTimeout(r, 300));
   await probe?.start();
   const started = process.hrtime.bigint();
@@ -162,7 +165,8 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
   await uas.done;
   const times = responseTimes(cwd).sort((a, b) => a - b);
   const counts = callCounts(cwd);
-  return { rate, ...counts, medianMs: percentile(times, 0.5), p99Ms: percentile(times, 0.99), ...measured };
+  const failed = counts.failed + Math.max(0, callCounts(calleeDir).failed);
+  return { rate, successful: counts.successful, failed, medianMs: percentile(times, 0.5), p99Ms: percentile(times, 0.99), ...measured };
 }
 
 /** One row of a table: a path's baseline and guarded run at one rate. */
@@ -336,6 +340,7 @@ async function main(): Promise<void> {
   if (PATHS.includes('full')) {
     fullRows.push(...(await measureFull({ name: 'full', sip: RUN_GUARD, transport: 'embedded', env: {} }, null)));
   }
+  fullRows.push(...(PATHS.includes('kamailio-proxy') ? await measureReferenceProxy(AS, UAS, (probe) => measure('kamailio-proxy', FULL_PATH, KAMAILIO_PROXY, probe)) : []));
   if (PATHS.includes('full-drachtio')) {
     if (DRACHTIO_SKIP !== false) {
       throw new Error(`BENCH_PATHS has full-drachtio, but ${DRACHTIO_SKIP}`);
@@ -366,7 +371,7 @@ async function main(): Promise<void> {
   }
   if (fullRows.length > 0) {
     report(
-      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end, calls in memory; full-drachtio: drachtio front end, SIP stack in drachtio-server; full-redis: calls in Redis; kamailio-2: two guards on one Redis behind Kamailio\'s dispatcher, their CPU not read)',
+      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end, calls in memory; full-drachtio: drachtio front end, SIP stack in drachtio-server; full-redis: calls in Redis; kamailio-2: two guards on one Redis behind Kamailio\'s dispatcher, their CPU not read; kamailio-proxy: the reference, Kamailio\'s stateful proxy making the same edits, its CPU (all its processes) and PSS in the guard\'s columns)',
       fullRows,
     );
   }
@@ -392,6 +397,7 @@ peers:
     await guard.stop(1_000);
     report('trusted path: core to core, guard in this process, log off', rows);
   }
+  printReferenceSummary(fullRows, CALLS);
 }
 
 await main();

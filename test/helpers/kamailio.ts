@@ -2,7 +2,8 @@
  * Kamailio running the shipped dispatcher recipe (docker/kamailio/dispatcher.cfg) on loopback,
  * in the foreground (`-DD -E`), with its runtime and working directory in a private folder; the
  * test writes the dispatcher list and overrides the addresses through `-A` defines, so what
- * runs is the file the image ships, not a copy.
+ * runs is the file the image ships, not a copy. startKamailio runs another config the same way
+ * (bench/kamailio-reference.cfg, the reference proxy of `npm run bench:sip`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,10 +17,15 @@ const NEEDED = ['dispatcher', 'tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'sipu
 
 /** Why the dispatcher recipe cannot run here, or null when it can. */
 export function kamailioDispatcherMissing(): string | null {
+  return kamailioMissing(NEEDED);
+}
+
+/** Why Kamailio with these modules cannot run here, or null when it can. */
+export function kamailioMissing(modules: readonly string[]): string | null {
   if (!existsSync(KAMAILIO)) {
     return `${KAMAILIO} is not installed (Debian package kamailio)`;
   }
-  const absent = NEEDED.filter((m) => !existsSync(join(MODULES, `${m}.so`)));
+  const absent = modules.filter((m) => !existsSync(join(MODULES, `${m}.so`)));
   return absent.length === 0 ? null : `Kamailio modules missing: ${absent.join(', ')}`;
 }
 
@@ -33,12 +39,16 @@ export interface DispatcherOptions {
   readonly pingIntervalS?: number;
 }
 
-export interface RunningDispatcher {
+export interface RunningKamailio {
+  /** The main process's pid (its children, the SIP workers and timers, are its descendants). */
+  readonly pid: number;
   readonly output: () => string;
   /** Waits until `pattern` has appeared `times` times in Kamailio's log; false after `ms`. */
   waitFor(pattern: RegExp, ms?: number, times?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
+
+export type RunningDispatcher = RunningKamailio;
 
 /** The config parses and its modules load (`kamailio -c`), with the same defines as a run. */
 export function checkDispatcherConfig(opts: DispatcherOptions): { ok: boolean; output: string } {
@@ -49,6 +59,14 @@ export function checkDispatcherConfig(opts: DispatcherOptions): { ok: boolean; o
 
 export async function startDispatcher(opts: DispatcherOptions): Promise<RunningDispatcher> {
   const { dir, args } = prepare(opts);
+  return startKamailio(dir, args);
+}
+
+/**
+ * Kamailio in the foreground with `args` (`-f` config, `-A` defines...), its pid file in `dir`;
+ * resolves once it listens.
+ */
+export async function startKamailio(dir: string, args: readonly string[]): Promise<RunningKamailio> {
   const child: ChildProcess = spawn(KAMAILIO, ['-DD', '-E', '-P', join(dir, 'kamailio.pid'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const take = (chunk: Buffer): void => {
@@ -73,6 +91,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<RunningD
     throw new Error(`kamailio did not start:\n${output}`);
   }
   return {
+    pid: child.pid ?? 0,
     output: () => output,
     waitFor,
     stop: async () => {
