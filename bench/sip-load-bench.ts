@@ -31,6 +31,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { callCounts, percentile, responseTimes, RTT_DUMP_EVERY } from './sipp-results.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -93,36 +94,6 @@ function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop
   return { done: new Promise((resolve) => child.on('close', resolve)), stop: () => child.kill('SIGTERM') };
 }
 
-/** INVITE-to-200 times (ms, sipp's resolution) from its -trace_rtt file: Date_ms;response_time_ms;rtd_no, one row per call. */
-function responseTimes(cwd: string): number[] {
-  const file = readdirSync(cwd).find((f) => f.endsWith('_rtt.csv'));
-  if (file === undefined) {
-    return [];
-  }
-  return readFileSync(join(cwd, file), 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((line) => Number(line.split(';')[1]))
-    .filter((v) => Number.isFinite(v));
-}
-
-/** Final successful/failed call counters from sipp's -trace_stat CSV (the callee's too: a check of what reached it fails a call only there; one failed at both ends counts twice). */
-function callCounts(cwd: string): { successful: number; failed: number } {
-  const file = readdirSync(cwd).find((f) => f.endsWith('_.csv') || (f.endsWith('.csv') && !f.endsWith('_rtt.csv')));
-  if (file === undefined) {
-    return { successful: 0, failed: -1 };
-  }
-  const lines = readFileSync(join(cwd, file), 'utf8').trim().split('\n');
-  const header = (lines[0] ?? '').split(';');
-  const last = (lines[lines.length - 1] ?? '').split(';');
-  const pick = (name: string): number => Number(last[header.indexOf(name)] ?? -1);
-  return { successful: pick('SuccessfulCall(C)'), failed: pick('FailedCall(C)') };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
-}
-
 async function run(rate: number, target: string, path: CallPath, probe: GuardProbe | null, calls = CALLS): Promise<RunResult> {
   const cwd = mkdtempSync(join(tmpdir(), 'dcg-load-'));
   const calleeDir = mkdtempSync(join(cwd, 'uas-'));
@@ -151,7 +122,7 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
       `${Math.ceil(calls / rate) + 60}s`,
       '-trace_rtt',
       '-rtt_freq',
-      String(calls),
+      String(RTT_DUMP_EVERY),
       '-trace_stat',
       '-fd',
       '3600',
