@@ -40,3 +40,19 @@ t.test('the lines buffered when the process crashes are written before it exits'
   t.equal(code, 1, 'the crash still ends the process');
   t.equal(indices(stdout).length, 20_000);
 });
+
+t.test('a lone line is written while the process lives on, not held for a batch', async (t) => {
+  const program = `
+    import { createStdoutLogger } from ${JSON.stringify(resolve(ROOT, 'src/log/logger.ts'))};
+    createStdoutLogger('info').info('guard started');
+    setTimeout(() => {}, 30_000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  const line = await new Promise<string>((done) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.once('data', (chunk: string) => done(chunk));
+  });
+  t.match(line, /"msg":"guard started"/);
+  t.equal(child.exitCode, null, 'written while the process still runs');
+});
