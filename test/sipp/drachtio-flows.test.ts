@@ -5,6 +5,7 @@ import { DrachtioGuard } from '../../src/front/drachtio/drachtio-guard.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
 import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
+import { defineAnswerAttacks } from '../helpers/answer-attacks.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
@@ -70,6 +71,8 @@ defineBodyAttacks(t, () => drachtio, { skip, firstPort: 28110, bytesClean: false
 defineAsLoopAttacks(t, () => drachtio, { skip, firstPort: 28210, guardOwnsStack: false });
 defineLimitAttacks(t, () => drachtio, { skip, firstPort: 28310 });
 defineCallExpiry(t, () => drachtio, { skip, firstPort: 28410 });
+// The AS answering with a redirected channel (test/attacks/answer-integrity.test.ts).
+defineAnswerAttacks(t, () => drachtio, { skip, firstPort: 34610 });
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });
