@@ -13,6 +13,7 @@ import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helper
 import { memoryLogger, wireProfile } from '../helpers/guard-harness.ts';
 import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
 import { SIPP_AVAILABLE } from '../helpers/sipp.ts';
+import { defineStandaloneDcFlows } from '../helpers/standalone-dc-flows.ts';
 
 // The SIPp call flows of embedded-flows.test.ts and as-loop.test.ts through the drachtio front
 // end: one drachtio-server, started here on loopback (SIP on 127.0.0.12:25060, UDP and TCP;
@@ -64,6 +65,7 @@ t.test('the drachtio front end refuses to start on a wrong secret', { skip }, as
 });
 
 defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
+defineStandaloneDcFlows(t, () => drachtio, { skip, firstPort: 34810 });
 // The attacker's tests (test/attacks/embedded-attacks.test.ts) through drachtio, but for those
 // on transactions and Via handling, which drachtio-server does itself.
 defineDialogAttacks(t, () => drachtio, { skip, firstPort: 28010, guardOwnsStack: false });
