@@ -261,9 +261,12 @@ export class GuardRuntime<Txn> {
     this.queue.close();
   }
 
-  /** One decision log line per request decision (none for an ACK that goes on), then the port acts on it. */
+  /**
+   * One decision log line per request decision (none for an ACK that goes on as it came: one
+   * whose answer the guard corrected has its line), then the port acts on it.
+   */
   #dispatch(outcome: ControllerOutcome, inbound: InboundRequest<Txn>, dialogCreating: boolean): Promise<void> | void {
-    if (inbound.request.method !== 'ACK' || outcome.kind !== 'forward') {
+    if (inbound.request.method !== 'ACK' || outcome.kind !== 'forward' || outcome.report.reasons.length > 0) {
       logDecision(this.#logger, outcome, { inbound: inbound.request, dialogCreating }, this.#audit);
     }
     this.#observer?.decision(outcome, 'request');

@@ -1,19 +1,17 @@
 import type { Profile } from '../profile/profile-types.ts';
 import type { DcChannel, DcChannelRef, DcDiff, SdpView } from '../sdp/sdp-types.ts';
 import { diffDcOffers } from '../sdp/dc-diff.ts';
-import { alignAnswer, applyDcEdits } from '../sdp/dc-rewrite.ts';
-import { readSdpOrNull } from '../sdp/read-sdp.ts';
-import { keepSdpLines, refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
+import { applyDcEdits } from '../sdp/dc-rewrite.ts';
+import { refuseDcMediaInText } from '../sdp/refuse-dc-media-in-text.ts';
 import { everyMediaRefused } from '../sdp/sdp-raw-lines.ts';
-import { answerRefusingDc } from '../sdp/refusing-answer.ts';
-import type { Actor } from './actor.ts';
+import { decideAnswer } from './answer-verdict.ts';
 import { BOOTSTRAP_CONSENT_APP, ConsentBook, type ConsentOverlay } from './consent.ts';
 import type { Reason } from './reason.ts';
 import { withMode, type PolicyOutcome } from './monitor-mode.ts';
 import type { DcOwner, MediaOwner, Verdict } from './verdict.ts';
 
 export type { AnswerFacts, OfferFacts, TerminateFacts, TransferFacts, UnreadableSdpFacts, VerdictFacts } from './verdict-facts.ts';
-import type { AnswerFacts, OfferFacts, UnreadableSdpFacts, VerdictFacts } from './verdict-facts.ts';
+import type { OfferFacts, UnreadableSdpFacts, VerdictFacts } from './verdict-facts.ts';
 
 type Outcome = PolicyOutcome;
 
@@ -42,7 +40,7 @@ export class VerdictEngine {
       case 'unreadable-sdp':
         return this.#decideUnreadable(facts);
       case 'answer':
-        return this.#decideAnswer(facts);
+        return decideAnswer(facts, this.#guard.fail);
       case 'terminate':
         return facts.initiator.trusted || facts.initiator.grants.terminate
           ? forward([], null)
@@ -215,89 +213,6 @@ export class VerdictEngine {
     // Fail closed: the DC part is refused, the call is not.
     return forward(reasons, refuseDcMediaInText(facts.raw));
   }
-
-  /**
-   * An answer is aligned to the offer the guard forwarded (RFC 3264 6). One the guard cannot
-   * verify (unreadable, or another m-line count) from an untrusted answerer does not reach the
-   * offerer as it came under fail-closed: the guard answers on its behalf with every DC m-line
-   * refused (see refusing-answer.ts). A trusted answerer's, or any under fail-open, passes.
-   */
-  #decideAnswer(facts: AnswerFacts): Outcome {
-    const failOpen = facts.answerer.trusted || this.#guard.fail === 'open';
-    const peer = facts.answerer.id;
-    const reasons: Reason[] = [];
-    const offer = facts.forwardedOffer;
-    if (offer === null) {
-      if (failOpen) {
-        return forward(reasons, null);
-      }
-      reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answer to an offer the guard could not read: its DC m-lines refused' });
-      return forward(reasons, refuseDcMediaInText(facts.answerRaw));
-    }
-    let answer = facts.answer;
-    if (answer === null) {
-      reasons.push({ code: 'sdp.unparseable', peer, detail: facts.unreadable ?? 'unreadable answer' });
-      if (failOpen) {
-        return forward(reasons, null);
-      }
-      // What the guard cannot read does not pass: without those lines the answer may still be verified.
-      answer = readSdpOrNull(keepSdpLines(facts.answerRaw));
-      if (answer === null) {
-        reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answered on its behalf with every m-line refused' });
-        return forward(reasons, answerRefusingDc(offer, null, facts.origin));
-      }
-    }
-    const aligned = alignAnswer(offer, answer);
-    if (aligned.problem !== null) {
-      reasons.push({ code: 'sdp.mline-count', peer, detail: aligned.problem });
-      if (failOpen) {
-        return forward(reasons, aligned.raw);
-      }
-      reasons.push({ code: 'sdp.answer-unverifiable', peer, detail: 'answered on its behalf with every DC m-line refused' });
-      return forward(reasons, answerRefusingDc(offer, answer, facts.origin));
-    }
-    return this.#capAnswerBandwidth(facts.answerer, [offer, facts.relayed ?? null], [...reasons, ...alignmentReasons(aligned)], aligned.raw);
-  }
-
-  /**
-   * An untrusted answerer's DC m-lines are held to its bandwidth grant: a QoS reservation follows
-   * the answer's b=AS too. An answer may go as high as its grant, the offer, or what the guard
-   * sent it on the other hop (it may be relaying the other side's answer), not higher. An answer
-   * without b=AS takes the offer's (RFC 3264 6.1 leaves it out often), so it is let be.
-   */
-  #capAnswerBandwidth(answerer: Actor, references: readonly (SdpView | null)[], reasons: Reason[], raw: string): Outcome {
-    const cap = answerer.grants.maxBandwidthKbps;
-    const view = answerer.trusted || cap === null ? null : readSdpOrNull(raw);
-    if (view === null || cap === null) {
-      return forward(reasons, raw);
-    }
-    const limitAt = (index: number): number =>
-      Math.max(cap, ...references.map((ref) => ref?.dcMedia.find((m) => m.index === index)?.bandwidthKbps ?? cap));
-    const over = view.dcMedia.filter((m) => m.port !== 0 && m.bandwidthKbps !== null && m.bandwidthKbps > limitAt(m.index));
-    for (const media of over) {
-      reasons.push({
-        code: 'dc.cap-bandwidth',
-        peer: answerer.id,
-        mediaIndex: media.index,
-        detail: `answer b=AS:${media.bandwidthKbps ?? '?'} over cap ${cap} and over what was offered`,
-      });
-    }
-    return forward(reasons, over.length === 0 ? raw : applyDcEdits(view, { refuseMedia: over.map((m) => m.index), removeChannels: [] }));
-  }
-}
-
-function alignmentReasons(aligned: ReturnType<typeof alignAnswer>): Reason[] {
-  const reasons: Reason[] = [];
-  for (const mediaIndex of aligned.refusedMedia) {
-    reasons.push({ code: 'dc.answer-port-refused', mediaIndex });
-  }
-  for (const ref of aligned.removedChannels) {
-    reasons.push({ code: 'dc.answer-not-offered', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
-  }
-  for (const ref of aligned.changedChannels) {
-    reasons.push({ code: 'dc.answer-app-changed', mediaIndex: ref.mediaIndex, streamId: ref.streamId });
-  }
-  return reasons;
 }
 
 /**

@@ -7,8 +7,9 @@ import { renderDoc } from './sdp-doc.ts';
 import { docOf } from './sdp-doc-view.ts';
 import { attributeName, isDecimal, replaceToken, splitTokens } from './sdp-fields.ts';
 import { findOriginLine } from './sdp-raw-lines.ts';
+import { channelChange, mediaChange, unattachedLines } from './answer-integrity.ts';
 import type { SdpDoc } from './sdp-doc.ts';
-import type { DcChannel, DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
+import type { DcChannelRef, DcEdits, SdpView } from './sdp-types.ts';
 
 /**
  * Attributes dropped from a refused m-line: the channels and their SCTP association
@@ -67,26 +68,48 @@ export function agreedSession(offer: SdpView, answer: SdpView): string {
   return applyDcEdits(offer, { refuseMedia, removeChannels });
 }
 
+/** A channel of an answer that is not the offered one, and what changed. */
+export type ChangedChannel = DcChannelRef & { readonly detail: string };
+
+/** What alignAnswer did beyond the offer's port 0 and the channels the offer lacked (untrusted answerers). */
+export interface AnswerIntegrityEdit {
+  readonly mediaIndex: number;
+  /** `not-offered`: the answer's m-line accepts what the offer did not have; `changed`: it would redirect a channel. */
+  readonly kind: 'not-offered' | 'changed';
+  readonly detail: string;
+}
+
+export interface AlignedAnswer {
+  readonly raw: string;
+  readonly refusedMedia: number[];
+  readonly removedChannels: DcChannelRef[];
+  readonly changedChannels: ChangedChannel[];
+  /** m-lines refused, or lines dropped, by the strict checks of answer-integrity.ts. */
+  readonly integrity: AnswerIntegrityEdit[];
+  readonly problem: string | null;
+}
+
 /**
  * Brings an answer back in line with the offer the guard actually forwarded (RFC 3264 6):
  * port 0 (and no DC attributes) wherever the forwarded offer had port 0, and no channel the
- * forwarded offer's same m-line did not have. `refusedMedia` lists the m-lines whose port this
- * set to 0; `removedChannels` the answer's channels that were not in the offer. When the
- * answer's m-line count differs from the offer's, `problem` says so and nothing is changed.
+ * forwarded offer's same m-line did not have. A channel the answer changed in what it may not
+ * (answer-integrity.ts; `strict` for an untrusted answerer) is removed too, as are the m-lines
+ * and lines the strict checks refuse. `refusedMedia` lists the m-lines whose port this set to 0;
+ * `removedChannels` the answer's channels that were not in the offer. When the answer's m-line
+ * count differs from the offer's, `problem` says so and nothing is changed.
  */
-export function alignAnswer(
-  forwardedOffer: SdpView,
-  answer: SdpView,
-): { raw: string; refusedMedia: number[]; removedChannels: DcChannelRef[]; changedChannels: DcChannelRef[]; problem: string | null } {
+export function alignAnswer(forwardedOffer: SdpView, answer: SdpView, options: { readonly strict?: boolean } = {}): AlignedAnswer {
   if (answer.mediaCount !== forwardedOffer.mediaCount) {
     return {
       raw: answer.raw,
       refusedMedia: [],
       removedChannels: [],
       changedChannels: [],
+      integrity: [],
       problem: `answer has ${answer.mediaCount} m-line(s) but the forwarded offer has ${forwardedOffer.mediaCount} (RFC 3264 section 6: same number, same order)`,
     };
   }
+  const strict = options.strict === true;
   const offerDoc = docOf(forwardedOffer);
   const answerDoc = docOf(answer);
 
@@ -97,37 +120,37 @@ export function alignAnswer(
     }
   }
   const removedChannels: DcChannelRef[] = [];
-  const changedChannels: DcChannelRef[] = [];
+  const changedChannels: ChangedChannel[] = [];
+  const integrity: AnswerIntegrityEdit[] = [];
+  const dropLines: number[] = [];
   for (const media of answerDoc.media) {
     const offered = offerDoc.media[media.index];
+    const refusal = strict && offered?.port !== 0 ? mediaChange(offered, media) : null;
+    if (refusal !== null) {
+      refuse.push(media.index);
+      integrity.push({ mediaIndex: media.index, kind: 'not-offered', detail: refusal });
+      continue;
+    }
     for (const [streamId, answered] of media.channels) {
       const was = offered?.channels.get(streamId);
+      const detail = was === undefined ? null : channelChange(offerDoc.texts, was, answerDoc.texts, answered, strict);
       if (was === undefined) {
         removedChannels.push({ mediaIndex: media.index, streamId });
-      } else if (movedElsewhere(was.channel, answered.channel)) {
-        changedChannels.push({ mediaIndex: media.index, streamId });
+      } else if (detail !== null) {
+        changedChannels.push({ mediaIndex: media.index, streamId, detail });
       }
     }
+    const unattached = strict ? unattachedLines(answerDoc.texts, media) : [];
+    if (unattached.length > 0) {
+      dropLines.push(...unattached);
+      integrity.push({ mediaIndex: media.index, kind: 'changed', detail: `${unattached.length} dcsa/3gpp-req-app line(s) of no channel dropped` });
+    }
   }
-  if (refuse.length === 0 && removedChannels.length === 0 && changedChannels.length === 0) {
-    return { raw: answer.raw, refusedMedia: [], removedChannels, changedChannels, problem: null };
+  if (refuse.length === 0 && removedChannels.length === 0 && changedChannels.length === 0 && dropLines.length === 0) {
+    return { raw: answer.raw, refusedMedia: [], removedChannels, changedChannels, integrity, problem: null };
   }
-  const result = rewrite(answerDoc, refuse, [...removedChannels, ...changedChannels]);
-  return { raw: result.raw, refusedMedia: result.refused, removedChannels, changedChannels, problem: null };
-}
-
-/**
- * TS 26.114 6.2.10.3: an answer echoes each offered channel but for its status. One that turns
- * the offered stream into another application (a different a=3gpp-req-app), or a bootstrap into
- * an application channel or back (another subprotocol, or none), redirects the user's channel:
- * it is removed. An answer that leaves out the a=3gpp-req-app line answers the offered channel
- * as it was.
- */
-function movedElsewhere(offered: DcChannel, answered: DcChannel): boolean {
-  if (answered.appId !== null && answered.appId !== offered.appId) {
-    return true;
-  }
-  return answered.kind !== offered.kind;
+  const result = rewrite(answerDoc, refuse, [...removedChannels, ...changedChannels], dropLines);
+  return { raw: result.raw, refusedMedia: result.refused, removedChannels, changedChannels, integrity, problem: null };
 }
 
 /** `raw` with the `o=` session version set to `version` (a decimal string). */
@@ -182,10 +205,15 @@ function rewrite(
   doc: SdpDoc,
   refuseMedia: readonly number[],
   removeChannels: readonly DcChannelRef[],
+  dropLines: readonly number[] = [],
 ): { raw: string; refused: number[] } {
   // Line index → replacement text, or null to drop the line.
   const edits = new Map<number, string | null>();
   let changed = false;
+  for (const line of dropLines) {
+    edits.set(line, null);
+    changed = true;
+  }
 
   const refuse = new Set<number>();
   for (const index of refuseMedia) {

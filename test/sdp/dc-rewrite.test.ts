@@ -183,7 +183,7 @@ t.test('alignAnswer: nothing to do returns the same string', async (t) => {
   const answer = readSdp(IMS_ANSWER);
   const aligned = alignAnswer(readSdp(IMS_OFFER), answer);
   t.equal(aligned.raw, answer.raw);
-  t.same(aligned, { raw: IMS_ANSWER, refusedMedia: [], removedChannels: [], changedChannels: [], problem: null });
+  t.same(aligned, { raw: IMS_ANSWER, refusedMedia: [], removedChannels: [], changedChannels: [], integrity: [], problem: null });
 });
 
 t.test('alignAnswer: the offer went out with the DC m-line refused (exact text)', async (t) => {
@@ -242,6 +242,7 @@ t.test('alignAnswer: an answer with only channels the offer lacked gets the m-li
     refusedMedia: [0],
     removedChannels: [{ mediaIndex: 0, streamId: 1000 }],
     changedChannels: [],
+    integrity: [],
     problem: null,
   });
 });
@@ -254,6 +255,7 @@ t.test('alignAnswer: port 0 wherever the offer had port 0, audio included', asyn
     refusedMedia: [0],
     removedChannels: [],
     changedChannels: [],
+    integrity: [],
     problem: null,
   });
 });
@@ -377,7 +379,7 @@ t.test('alignAnswer: an answer that turns an offered channel into another applic
   const offer = readSdp('v=0\no=- 1 1 IN IP4 x\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\na=dcmap:0 subprotocol="http"\na=dcmap:1000 label="w"\na=3gpp-req-app:com.example.weather\n');
   const answer = readSdp('v=0\no=- 5 5 IN IP4 y\nm=application 7000 UDP/DTLS/SCTP webrtc-datachannel\na=dcmap:0 subprotocol="x-app"\na=3gpp-req-app:com.evil.x\na=dcmap:1000 label="w"\n');
   const aligned = alignAnswer(offer, answer);
-  t.same(aligned.changedChannels, [{ mediaIndex: 0, streamId: 0 }], 'the bootstrap turned app: removed');
+  t.same(aligned.changedChannels, [{ mediaIndex: 0, streamId: 0, detail: 'a bootstrap channel answered as an application channel' }], 'the bootstrap turned app: removed');
   t.same(aligned.removedChannels, []);
   t.notMatch(aligned.raw, /com\.evil\.x|dcmap:0 /);
   t.match(aligned.raw, /dcmap:1000 label="w"/, 'an answer without the req-app line answers the channel as offered');

@@ -178,6 +178,22 @@ t.test('(a)+(c)+(d) alignAnswer keeps the structure, strips what the offer lacks
   t.pass('property holds');
 });
 
+t.test('strict alignAnswer (an untrusted answerer) keeps the m-lines in count, type and order, and what it leaves passes it again unchanged', async (t) => {
+  fc.assert(
+    fc.property(offerAnswerArb, ({ offer, answer }) => {
+      const offerView = readSdp(offer.raw);
+      const aligned = alignAnswer(offerView, readSdp(answer.raw), { strict: true });
+      const out = readSdp(aligned.raw);
+      assert.deepEqual(out.mediaTypes, readSdp(answer.raw).mediaTypes, 'm-line count, types and order kept');
+      const again = alignAnswer(offerView, out, { strict: true });
+      assert.equal(again.raw, aligned.raw, 'idempotent');
+      assert.deepEqual([again.changedChannels, again.removedChannels, again.integrity], [[], [], []], 'nothing left to correct');
+    }),
+    RUNS,
+  );
+  t.pass('property holds');
+});
+
 t.test('alignAnswer with a different m-line count changes nothing', async (t) => {
   fc.assert(
     fc.property(sdpArb(), sdpArb(), (offer, answer) => {

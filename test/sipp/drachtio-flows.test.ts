@@ -5,6 +5,7 @@ import { DrachtioGuard } from '../../src/front/drachtio/drachtio-guard.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
 import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
+import { defineAnswerAttacks } from '../helpers/answer-attacks.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
@@ -12,6 +13,7 @@ import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helper
 import { memoryLogger, wireProfile } from '../helpers/guard-harness.ts';
 import { PSEUDONYM_ENV } from '../helpers/profile-fixture.ts';
 import { SIPP_AVAILABLE } from '../helpers/sipp.ts';
+import { defineStandaloneDcFlows } from '../helpers/standalone-dc-flows.ts';
 
 // The SIPp call flows of embedded-flows.test.ts and as-loop.test.ts through the drachtio front
 // end: one drachtio-server, started here on loopback (SIP on 127.0.0.12:25060, UDP and TCP;
@@ -63,6 +65,7 @@ t.test('the drachtio front end refuses to start on a wrong secret', { skip }, as
 });
 
 defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
+defineStandaloneDcFlows(t, () => drachtio, { skip, firstPort: 34810 });
 // The attacker's tests (test/attacks/embedded-attacks.test.ts) through drachtio, but for those
 // on transactions and Via handling, which drachtio-server does itself.
 defineDialogAttacks(t, () => drachtio, { skip, firstPort: 28010, guardOwnsStack: false });
@@ -70,6 +73,8 @@ defineBodyAttacks(t, () => drachtio, { skip, firstPort: 28110, bytesClean: false
 defineAsLoopAttacks(t, () => drachtio, { skip, firstPort: 28210, guardOwnsStack: false });
 defineLimitAttacks(t, () => drachtio, { skip, firstPort: 28310 });
 defineCallExpiry(t, () => drachtio, { skip, firstPort: 28410 });
+// The AS answering with a redirected channel (test/attacks/answer-integrity.test.ts).
+defineAnswerAttacks(t, () => drachtio, { skip, firstPort: 34610 });
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });

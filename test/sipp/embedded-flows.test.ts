@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram';
 import t from 'tap';
 import { defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
+import { defineStandaloneDcFlows } from '../helpers/standalone-dc-flows.ts';
 import { SIPP_AVAILABLE, runSipp, settle } from '../helpers/sipp.ts';
 
 // SIPp call flows through the embedded front end: sipp plays the core on 127.0.0.1 (caller)
@@ -20,6 +21,7 @@ const embedded: FrontEndUnderTest = {
 };
 
 defineCallFlows(t, () => embedded, { skip, firstPort: 16010 });
+defineStandaloneDcFlows(t, () => embedded, { skip, firstPort: 34710 });
 
 // Embedded only: with drachtio, drachtio-server's own parser answers or drops malformed input
 // before any application sees it, so this tests the guard's parser and transaction layer.
