@@ -5,7 +5,7 @@
  * again on the state as it now is.
  */
 import type { CallState, HopState, LegSide } from '../state/call-state.ts';
-import type { CallStore } from '../state/call-store.ts';
+import type { CallStore, LegAddress } from '../state/call-store.ts';
 import type { LegMatching, Located } from './leg-matching.ts';
 import type { IndexEntry } from './step-context.ts';
 
@@ -20,11 +20,17 @@ export class CallRepository {
 
   /** The call and leg `key` names; `accepts` only for the lenient matching of `dc-guard check`. */
   async locate(key: string, accepts: (hop: HopState, side: LegSide) => boolean): Promise<Located | null> {
-    const address = await this.#store.lookup(key);
+    let address: LegAddress | undefined;
+    let call: CallState | undefined;
+    if (this.#store.locate === undefined) {
+      address = await this.#store.lookup(key);
+      call = address === undefined ? undefined : await this.#store.get(address.callStateId);
+    } else {
+      ({ leg: address, call } = (await this.#store.locate(key)) ?? { leg: undefined, call: undefined });
+    }
     if (address === undefined) {
       return this.#matching.fallbackLeg(this.#store, accepts);
     }
-    const call = await this.#store.get(address.callStateId);
     return call === undefined || call.hops[address.hop] === undefined ? null : { call, hop: address.hop, side: address.side };
   }
 

@@ -34,6 +34,8 @@ export interface CallStore {
   delete(id: string): Promise<void>;
   index(key: string, leg: LegAddress): Promise<void>;
   lookup(key: string): Promise<LegAddress | undefined>;
+  /** `lookup` and then `get` of the call it names, in one round trip of a shared store. */
+  locate?(key: string): Promise<{ readonly leg: LegAddress; readonly call: CallState | undefined } | undefined>;
   /** Number of live calls that have a leg facing this peer (for `limits.concurrent_calls`). */
   liveCallsOf(peerId: string): Promise<number>;
   /** The same for several peers, in one round trip of a shared store. */

@@ -14,7 +14,7 @@ import type { CallState } from './call-state.ts';
 import type { CallStore, IndexedLeg, LegAddress } from './call-store.ts';
 import { LocalCallCopy } from './local-call-copy.ts';
 import type { RedisCommands } from './redis-connection.ts';
-import { DELETE_CALL, INDEX_LEG, LIVE_CALLS, PUT_CALL } from './redis-scripts.ts';
+import { DELETE_CALL, INDEX_LEG, LIVE_CALLS, LOCATE_LEG, PUT_CALL } from './redis-scripts.ts';
 import { StoreUnavailableError } from './store-unavailable-error.ts';
 
 export interface RedisCallStoreOptions {
@@ -124,6 +124,25 @@ export class RedisCallStore implements CallStore {
     const leg = JSON.parse(json) as LegAddress;
     this.#local.rememberLeg({ key, leg });
     return leg;
+  }
+
+  async locate(key: string): Promise<{ readonly leg: LegAddress; readonly call: CallState | undefined } | undefined> {
+    if (!this.#useRedis()) {
+      const leg = this.#local.lookup(key);
+      return leg === undefined ? undefined : { leg, call: this.#local.get(leg.callStateId) };
+    }
+    const found = await this.#call(() => this.#redis.eval('locate', LOCATE_LEG, [this.#key('idx:', key)], [this.#key('call:', '')]));
+    if (!Array.isArray(found) || typeof found[0] !== 'string') {
+      return undefined;
+    }
+    const leg = JSON.parse(found[0]) as LegAddress;
+    this.#local.rememberLeg({ key, leg });
+    if (typeof found[1] !== 'string') {
+      return { leg, call: undefined };
+    }
+    const call = JSON.parse(found[1]) as CallState;
+    this.#local.remember(call);
+    return { leg, call };
   }
 
   async liveCallsOf(peerId: string): Promise<number> {

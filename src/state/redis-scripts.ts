@@ -98,6 +98,17 @@ return 1
 `);
 
 /** KEYS: live sets. The number of calls in each whose keys have not expired (a dead instance's calls leave with their TTL). */
+/**
+ * A leg and its call in one round trip. KEYS: the leg's index key. ARGV: the call-key prefix
+ * (P call:). Returns false when no leg has the key, else { leg address JSON, call JSON or false }.
+ */
+export const LOCATE_LEG = script(`
+local leg = redis.call('GET', KEYS[1])
+if not leg then return false end
+local call = redis.call('HGET', ARGV[1] .. cjson.decode(leg).callStateId, 'j')
+return { leg, call }
+`);
+
 export const LIVE_CALLS = script(`
 ${NOW_MS}
 local counts = {}

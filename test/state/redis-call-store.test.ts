@@ -87,6 +87,20 @@ t.test('the Redis call store', { skip: REDIS_SKIP }, async (t) => {
     t.equal(await one.lookup('token:abc'), undefined);
   });
 
+  t.test('locate: a leg and its call in one round trip, as lookup and get would find them', async (t) => {
+    const legAddress = { callStateId: 'loc', hop: 0, side: 'upstream' as const };
+    t.ok(await one.put(call('loc', 1), [{ key: 'leg:loc:tag', leg: legAddress }]));
+    const before = observed.length;
+    const found = await two.locate('leg:loc:tag');
+    t.same(found?.leg, legAddress);
+    t.equal(found?.call?.id, 'loc');
+    t.equal(found?.call?.version, 1);
+    t.strictSame(observed.slice(before).map((o) => o.op), ['locate'], 'one command');
+    t.equal(await two.locate('leg:nothing'), undefined, 'no leg: nothing');
+    await two.index('token:loc', { ...legAddress, callStateId: 'gone' });
+    t.same(await one.locate('token:loc'), { leg: { ...legAddress, callStateId: 'gone' }, call: undefined }, 'a key whose call is gone: the leg, no call');
+  });
+
   t.test('keys expire with their call, early calls sooner than confirmed ones, refreshed by each write', async (t) => {
     await one.put(call('ttl', 1), [{ key: 'leg:ttl', leg: { callStateId: 'ttl', hop: 0, side: 'upstream' } }]);
     const early = Number((await redis.command('PTTL', `${PREFIX}call:ttl`)).slice(1));
