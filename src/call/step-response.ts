@@ -24,6 +24,7 @@ import { flowFrom, shieldContext } from './leg-privacy.ts';
 import { answerReceived, awaitedOffer, lastSent, offerClosed, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
 import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
+import { stepForkedAnswer } from './step-forked-answer.ts';
 import { partnerSdpSentTo } from './partner-hops.ts';
 import { endToEndHeaders, reasonPhrase, responseOnLeg } from './sip-builders.ts';
 import { contactUri, dropOutcome, unchanged, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
@@ -40,6 +41,10 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
   const intruder = wrongPeer(hopState[side], sender, { kind: 'response' });
   if (intruder !== null) {
     return drop([intruder]);
+  }
+  const forked = stepForkedAnswer(ctx, res, cseq, sender, located, base);
+  if (forked !== null) {
+    return forked;
   }
   const txn = hopState.transactions[transactionKey(side, cseq.seq, cseq.method)] ?? ctx.matching.fallbackTransaction(hopState, side, cseq.method);
   if (txn === undefined) {

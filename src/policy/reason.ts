@@ -17,6 +17,7 @@ export type ReasonCode =
   | 'dialog.terminate-not-granted'
   | 'dialog.unknown'
   | 'dialog.wrong-peer'
+  | 'dialog.forked-answer'
   | 'route.not-allowed'
   | 'body.unsupported-type'
   | 'sip.extension-unsupported'

@@ -94,6 +94,7 @@ function buildProfile(raw: RawProfile, file: string): Profile {
       nextHop: sip.next_hop ?? null,
       publicUri: sip.public_uri ?? null,
       tls: sip.tls === undefined || sip.tls === null ? null : buildTls(sip.tls, dirname(file)),
+      forkedAnswers: sip.forked_answers ?? 'end',
     },
     privacy: {
       pseudonymKeyEnv: privacy.pseudonym_key_env ?? 'DC_GUARD_PSEUDONYM_KEY',

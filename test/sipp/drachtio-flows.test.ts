@@ -6,6 +6,7 @@ import { parseProfile } from '../../src/profile/load-profile.ts';
 import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
 import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineDialogFlows } from '../helpers/dialog-suite.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
@@ -70,6 +71,13 @@ defineBodyAttacks(t, () => drachtio, { skip, firstPort: 28110, bytesClean: false
 defineAsLoopAttacks(t, () => drachtio, { skip, firstPort: 28210, guardOwnsStack: false });
 defineLimitAttacks(t, () => drachtio, { skip, firstPort: 28310 });
 defineCallExpiry(t, () => drachtio, { skip, firstPort: 28410 });
+// Forking and session timers (dialog-flows.test.ts on the embedded front end).
+defineDialogFlows(t, () => drachtio, {
+  skip,
+  firstPort: 35610,
+  forkSkip: 'drachtio-server takes a later 2xx to one INVITE for a retransmission of the first (it re-sends the first ACK) and never hands it to the application (README, Forking and session timers)',
+  guardOwnsStack: false,
+});
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });
