@@ -24,6 +24,7 @@ import { flowFrom, shieldContext } from './leg-privacy.ts';
 import { answerReceived, awaitedOffer, lastSent, offerClosed, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
 import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
+import { negotiatedSession } from './session-timer.ts';
 import { stepForkedAnswer } from './step-forked-answer.ts';
 import { partnerSdpSentTo } from './partner-hops.ts';
 import { endToEndHeaders, reasonPhrase, responseOnLeg } from './sip-builders.ts';
@@ -71,6 +72,15 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
     // Allow-list first: the restorer then puts back the core's own identity headers.
     admitUntrustedHeaders(out, ctx.passHeaders);
     restoreIdentities(out, { issued: call.issued, originals: null, flow: flowFrom(side) });
+  }
+  if (res.status >= 200 && res.status < 300) {
+    // RFC 4028 9: each 2xx to an INVITE or UPDATE sets (or, without Session-Expires, ends) the hop's session timer.
+    const timer = negotiatedSession(cseq.method, out, ctx.profile.sip.minSe, facts.now, { uac: txn.inboundSide, uas: side });
+    if (timer !== undefined) {
+      hop.sessionTimer = timer;
+    } else if (cseq.method === 'INVITE' || cseq.method === 'UPDATE') {
+      delete hop.sessionTimer;
+    }
   }
   const reasons: Reason[] = [];
   let wouldHave: WouldHave | null = null;

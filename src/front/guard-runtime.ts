@@ -12,6 +12,7 @@ import type { ControllerOutcome, OriginatedRequest } from '../call/controller-ou
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.ts';
 import { AuditIdentities } from '../log/audit-identities.ts';
 import { logDecision } from '../log/decision-log.ts';
+import { logSessionEnd } from '../log/session-end-log.ts';
 import { logGuardResponse, type GuardResponseCause } from '../log/guard-response-log.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GuardObserver } from '../metrics/guard-observer.ts';
@@ -324,6 +325,17 @@ export class GuardRuntime<Txn> {
   }
 
   #sweep(): void {
+    // Sessions whose timer ran out (RFC 4028 10): each ended with a decision line and a BYE on every leg.
+    this.#controller.expireSessions().then(
+      (ended) => {
+        for (const outcome of ended) {
+          logSessionEnd(this.#logger, outcome);
+          this.#observer?.decision(outcome, 'request');
+          this.#originate(outcome);
+        }
+      },
+      (error: unknown) => this.#logger.error({ err: error }, 'session timer sweep failed'),
+    );
     this.#controller.expireAbandoned().then(
       (expired) => {
         if (expired > 0) {

@@ -18,6 +18,8 @@ export type ReasonCode =
   | 'dialog.unknown'
   | 'dialog.wrong-peer'
   | 'dialog.forked-answer'
+  | 'session.interval-too-small'
+  | 'session.expired'
   | 'route.not-allowed'
   | 'body.unsupported-type'
   | 'sip.extension-unsupported'

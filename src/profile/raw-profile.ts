@@ -25,6 +25,7 @@ export interface RawProfile {
     readonly public_uri?: string | null;
     readonly tls?: RawTls | null;
     readonly forked_answers?: 'end';
+    readonly min_se?: number;
   };
   readonly privacy?: {
     readonly pseudonym_key_env?: string;

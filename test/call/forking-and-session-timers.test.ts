@@ -1,9 +1,10 @@
 import t from 'tap';
 import type { OriginatedRequest } from '../../src/call/controller-outcome.ts';
+import { sessionExpiresOf } from '../../src/call/session-timer.ts';
 import { parseProfile } from '../../src/profile/load-profile.ts';
 import type { SipRequest, SipResponse } from '../../src/sip/sip-message.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
-import { CALLEE_CORE, CORE, WEATHER_AS, controllerFor, forwarded, header, headers, inDialogRequest, responseTo, send, coreInvite as invite } from '../helpers/controller-fixture.ts';
+import { CALLEE_CORE, CORE, WEATHER_AS, controllerFor, forwarded, header, headers, inDialogRequest, replied, responseTo, send, coreInvite as invite } from '../helpers/controller-fixture.ts';
 import { labProfile, labProfileYaml } from '../helpers/profile-fixture.ts';
 import { BOOTSTRAP, offer } from '../helpers/sdp-builder.ts';
 
@@ -113,9 +114,88 @@ t.test('two early dialogs: each 18x answer is policed against the offer the guar
   t.equal(tagOf(header(callerAck, 'To')), 'early-b', 'the dialog is the fork that answered 2xx');
 });
 
-t.test('sip.forked_answers: default end, relay refused', async (t) => {
+t.test('RFC 4028: a Session-Expires under the guard floor gets 422 with Min-SE, new call or refresh', async (t) => {
+  const { controller, store } = controllerFor(labProfile());
+  const tooShort = replied(await send(controller, invite({ route: ['<sip:127.0.0.10:5060;lr;as=weather-as>'], extra: ['Session-Expires: 1;refresher=uac', 'Min-SE: 1'], callId: 'short' }), CORE));
+  t.equal(tooShort.status, 422);
+  t.equal(header(tooShort, 'Min-SE'), '90');
+  t.equal(store.size, 0, 'nothing set up');
+  const garbled = replied(await send(controller, invite({ extra: ['Session-Expires: soon'], callId: 'garbled' }), CORE));
+  t.equal(garbled.status, 422, 'an unreadable Session-Expires too');
+
+  const { inviteReq, out, ok } = await answeredCall(controller, { inviteExtra: ['Session-Expires: 1800', 'Min-SE: 60'] });
+  t.equal(header(out, 'Min-SE'), '90', "a lower Min-SE goes on raised to the guard's");
+  t.equal(header(out, 'Session-Expires'), '1800', 'Session-Expires is relayed');
+  const refresh = replied(await send(controller, inDialogRequest(inviteReq, ok, 'UPDATE', 11, { extra: ['Session-Expires: 5', 'Contact: <sip:alice@10.0.0.1:5060>'] }), CORE));
+  t.equal(refresh.status, 422, 'a refresh asking for 5 s');
+  t.equal(tagOf(header(refresh, 'To')), tagOf(header(ok, 'To')), "answered with the leg's own tag");
+});
+
+t.test('a 2xx whose Session-Expires is under the floor reaches the caller raised to it', async (t) => {
+  const { controller } = controllerFor(labProfile());
+  const { ok } = await answeredCall(controller, { inviteExtra: ['Session-Expires: 1800'], okExtra: ['Session-Expires: 2;refresher=uas', 'Require: timer'] });
+  t.same(sessionExpiresOf(ok), { delta: 90, refresher: 'uas' });
+});
+
+t.test('a session not refreshed in time: BYE on both legs, the call and its counts freed; a refreshed one lives on', async (t) => {
+  let now = 1_000_000;
+  const base = labProfile();
+  const profile = { ...base, peers: base.peers.map((p) => (p.id === 'weather-as' ? { ...p, limits: { requestsPerSecond: null, burst: null, concurrentCalls: 5 } } : p)) };
+  const { controller, store } = controllerFor(profile, () => now);
+  // Through weather-as: so its live-call count is kept.
+  const inviteText = invite({ route: ['<sip:127.0.0.10:5060;lr;as=weather-as>'], extra: ['Session-Expires: 120;refresher=uac', 'Supported: timer'], callId: 'timed' });
+  const out = forwarded(await send(controller, inviteText, CORE)) as SipRequest;
+  const ok = forwarded(
+    await send(controller, responseTo(out, 200, 'OK', { tag: 'as-tag', body: offer({ channels: [BOOTSTRAP] }), contact: '<sip:127.0.0.3:5060>', extra: ['Session-Expires: 120;refresher=uac', 'Require: timer'] }), WEATHER_AS),
+  ) as SipResponse;
+  t.equal(await store.liveCallsOf('weather-as'), 1);
+
+  now += 100_000;
+  t.same(await controller.expireSessions(), [], 'within the interval nothing happens');
+  // The caller refreshes with UPDATE: the interval starts again.
+  const update = forwarded(await send(controller, inDialogRequest(parseReq(inviteText), ok, 'UPDATE', 11, { extra: ['Session-Expires: 120;refresher=uac', 'Contact: <sip:alice@10.0.0.1:5060>'] }), CORE)) as SipRequest;
+  forwarded(await send(controller, responseTo(update, 200, 'OK', { extra: ['Session-Expires: 120;refresher=uac'] }), WEATHER_AS));
+  now += 100_000;
+  t.same(await controller.expireSessions(), [], 'refreshed: past the first interval, the call lives on');
+  t.equal(store.size, 1);
+
+  now += 21_000;
+  const ended = await controller.expireSessions();
+  t.equal(ended.length, 1, 'no refresh in time: the call is ended');
+  const outcome = ended[0];
+  if (outcome === undefined) {
+    return;
+  }
+  t.match(outcome.report, { action: 'drop', reasons: [{ code: 'session.expired', peer: 'core' }] });
+  const byes = originated(outcome);
+  t.same(
+    byes.map((b) => b.request.method),
+    ['BYE', 'BYE'],
+  );
+  const [up, down] = byes;
+  if (up === undefined || down === undefined) {
+    return;
+  }
+  t.equal(header(up.request, 'Call-ID'), 'timed', "the caller's leg: its Call-ID");
+  t.equal(tagOf(header(up.request, 'To')), 'caller-tag', "the caller's tag");
+  t.equal(tagOf(header(up.request, 'From')), tagOf(header(ok, 'To')), "the guard's tag toward the caller");
+  t.equal(up.request.uri, 'sip:alice@10.0.0.1:5060', "the caller's Contact");
+  t.equal(up.to.peerId, 'core');
+  t.equal(header(down.request, 'Call-ID'), header(out, 'Call-ID'));
+  t.equal(tagOf(header(down.request, 'To')), 'as-tag');
+  t.equal(header(down.request, 'CSeq'), `${Number(header(update, 'CSeq')?.split(' ')[0]) + 1} BYE`, "the next CSeq of the guard's side of that leg");
+  t.equal(down.to.uri, 'sip:127.0.0.3:5060');
+  t.equal(store.size, 0, 'the call is gone');
+  t.equal(await store.liveCallsOf('weather-as'), 0, "and no longer counts against the AS's concurrent_calls");
+  t.same(await controller.expireSessions(), [], 'and is ended once');
+});
+
+t.test('sip.min_se and sip.forked_answers: defaults, bounds, and relay refused', async (t) => {
   const profile = labProfile();
+  t.equal(profile.sip.minSe, 90);
   t.equal(profile.sip.forkedAnswers, 'end');
   const withSip = (extra: string): string => labProfileYaml().replace('  next_hop: "sip:127.0.0.2:5060"', `  next_hop: "sip:127.0.0.2:5060"\n${extra}`);
+  t.equal(parseProfile(withSip('  min_se: 1800'), 'p.yaml').sip.minSe, 1800);
+  t.throws(() => parseProfile(withSip('  min_se: 30'), 'p.yaml'), /^p\.yaml:11: sip\.min_se: must be at least 90 \(got 30\)$/);
   t.throws(() => parseProfile(withSip('  forked_answers: relay'), 'p.yaml'), /^p\.yaml:11: sip\.forked_answers: must be one of end \(got "relay"\)$/);
 });

@@ -10,7 +10,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/sip-mess
 import type { FrontEndUnderTest, GuardUnderTest } from './flow-suite.ts';
 import { BOOTSTRAP, offer } from './sdp-builder.ts';
 import { addrUri, dialogRequest, inDialog, SipPeer, tagOfHeader, viaTarget } from './sip-peer.ts';
-import { runSipp } from './sipp.ts';
+import { runSipp, settle } from './sipp.ts';
 
 export interface DialogSuiteOptions {
   readonly skip: false | string;
@@ -82,6 +82,19 @@ export function defineDialogFlows(t: Test, frontEnd: () => FrontEndUnderTest, op
     return { ...g, caller, callee, as };
   }
 
+  /** caller -> guard -> callee, answered 200 by the callee with `okHeaders`, ACKed: both dialogs as their UAs hold them. */
+  async function answeredCall(l: DialogLab, callId: string, inviteHeaders: { name: string; value: string }[], okHeaders: { name: string; value: string }[]) {
+    const sent = dialogRequest(l.caller, { uri: 'sip:+15550002222@ims.example.net', callId, body: offer({ channels: [BOOTSTRAP] }), headers: inviteHeaders });
+    l.caller.send(sent, l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }), headers: okHeaders });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+    return { sent, atCallee, ok, dialog };
+  }
+
   t.test("forking: a second fork's 2xx gets ACK then BYE from the guard, never reaches the caller", { skip: forkSkip }, async (t) => {
     const l = await lab(t);
     l.caller.send(dialogRequest(l.caller, { uri: 'sip:+15550002222@ims.example.net', callId: 'fork-1', body: offer({ channels: [BOOTSTRAP] }) }), l.to);
@@ -142,6 +155,101 @@ export function defineDialogFlows(t: Test, frontEnd: () => FrontEndUnderTest, op
     t.ok(await eventually(() => l.guard.store.size === 0), 'no state left');
   });
 
+  t.test('session timers: a Session-Expires of 1 s from the AS gets 422 with Min-SE, the guard floor', { skip }, async (t) => {
+    const l = await lab(t);
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'se-attack', body: offer({ channels: [BOOTSTRAP] }), headers: [{ name: 'Session-Expires', value: '1;refresher=uas' }, { name: 'Min-SE', value: '1' }] }), l.to);
+    const refused = await l.as.nextResponse((s) => s >= 200, 'INVITE');
+    t.equal(refused.status, 422);
+    t.equal(getHeader(refused, 'Min-SE'), '90');
+    t.notOk(await l.callee.gotWithin(isRequest('INVITE')), 'the callee saw nothing');
+    t.ok(decisions(l.guard, 'session.interval-too-small').length >= 1, 'decision line');
+
+    // Inside a call the AS set up with a sane interval, a refresh asking for 1 s is refused too.
+    l.as.send(dialogRequest(l.as, { uri: 'sip:+15550002222@ims.example.net', callId: 'se-attack-2', body: offer({ channels: [BOOTSTRAP] }), headers: [{ name: 'Session-Expires', value: '1800;refresher=uac' }] }), l.to);
+    const atCallee = await l.callee.nextRequest('INVITE');
+    t.equal(getHeader(atCallee, 'Min-SE'), '90', 'the INVITE goes on with the guard floor as Min-SE');
+    l.callee.reply(atCallee, 200, 'OK', { toTag: 'callee', body: offer({ channels: [BOOTSTRAP], username: 'bob' }), headers: [{ name: 'Session-Expires', value: '1800;refresher=uac' }] });
+    const ok = await l.as.nextResponse(200, 'INVITE');
+    const dialog = callerDialog(ok);
+    l.as.send(inDialog(l.as, dialog, { method: 'ACK', cseq: 1 }), l.to);
+    await l.callee.nextRequest('ACK');
+    l.as.send(inDialog(l.as, dialog, { method: 'INVITE', cseq: 2, body: offer({ channels: [BOOTSTRAP], version: 2 }), headers: [{ name: 'Session-Expires', value: '1;refresher=uac' }] }), l.to);
+    t.equal((await l.as.nextResponse((s) => s >= 200, 'INVITE')).status, 422, 'the refresh asking for 1 s gets 422');
+    t.notOk(await l.callee.gotWithin(isRequest('INVITE', (r) => r !== atCallee)), 'and reaches nobody');
+    l.ahead(60_000);
+    await settle(400);
+    t.equal(l.guard.store.size, 1, 'the call is not torn down: its interval is 1800 s');
+  });
+
+  t.test("session timers: an AS answering with Session-Expires 2 s cannot make the call end in 2 s", { skip }, async (t) => {
+    const l = await lab(t);
+    l.caller.send(
+      dialogRequest(l.caller, { uri: 'sip:+15550002222@ims.example.net', callId: 'se-answer', body: offer({ channels: [BOOTSTRAP] }), route: [`<${l.guardUri};lr;as=weather-as>`], headers: [{ name: 'Session-Expires', value: '1800' }, { name: 'Supported', value: 'timer' }] }),
+      l.to,
+    );
+    const atAs = await l.as.nextRequest('INVITE');
+    l.as.reply(atAs, 200, 'OK', { toTag: 'as', body: offer({ channels: [BOOTSTRAP] }), headers: [{ name: 'Session-Expires', value: '2;refresher=uas' }, { name: 'Require', value: 'timer' }] });
+    const ok = await l.caller.nextResponse(200, 'INVITE');
+    t.equal(getHeader(ok, 'Session-Expires'), '90;refresher=uas', 'the caller gets the guard floor');
+    l.caller.send(inDialog(l.caller, callerDialog(ok), { method: 'ACK', cseq: 1 }), l.to);
+    await l.as.nextRequest('ACK');
+    l.ahead(30_000);
+    t.notOk(await l.caller.gotWithin(isRequest('BYE')), 'no BYE 30 s on');
+    t.equal(l.guard.store.size, 1);
+  });
+
+  t.test('session timers: no refresh in time: BYE on both legs, state and counts freed, a decision line', { skip }, async (t) => {
+    const l = await lab(t);
+    const { sent, ok, atCallee } = await answeredCall(l, 'se-expire', [{ name: 'Session-Expires', value: '90;refresher=uac' }, { name: 'Supported', value: 'timer' }], [{ name: 'Session-Expires', value: '90;refresher=uac' }, { name: 'Require', value: 'timer' }]);
+    t.equal(getHeader(ok, 'Session-Expires'), '90;refresher=uac', 'relayed end to end');
+    l.ahead(91_000);
+    const [atCaller, atCalleeBye] = await Promise.all([l.caller.nextRequest('BYE'), l.callee.nextRequest('BYE')]);
+    t.equal(getHeader(atCaller, 'Call-ID'), getHeader(sent, 'Call-ID'), "the caller's BYE is on its dialog");
+    t.equal(tagOfHeader(getHeader(atCaller, 'To')), 'caller');
+    t.equal(tagOfHeader(getHeader(atCaller, 'From')), tagOfHeader(getHeader(ok, 'To')));
+    t.equal(getHeader(atCalleeBye, 'Call-ID'), getHeader(atCallee, 'Call-ID'), "the callee's on its own");
+    t.equal(tagOfHeader(getHeader(atCalleeBye, 'To')), 'callee');
+    l.caller.reply(atCaller, 200, 'OK');
+    l.callee.reply(atCalleeBye, 200, 'OK');
+    t.ok(await eventually(() => l.guard.store.size === 0), 'the call state is gone');
+    t.match(decisions(l.guard, 'session.expired')[0], { action: 'drop', message: 'BYE', reasons: [{ code: 'session.expired' }] }, 'one decision line says why');
+  });
+
+  t.test('session timers: a refreshed call lives on past its first interval', { skip }, async (t) => {
+    const l = await lab(t);
+    const { dialog } = await answeredCall(l, 'se-refresh', [{ name: 'Session-Expires', value: '90;refresher=uac' }], [{ name: 'Session-Expires', value: '90;refresher=uac' }]);
+    l.ahead(60_000);
+    l.caller.send(inDialog(l.caller, dialog, { method: 'UPDATE', cseq: 2, headers: [{ name: 'Session-Expires', value: '90;refresher=uac' }] }), l.to);
+    const update = await l.callee.nextRequest('UPDATE');
+    l.callee.reply(update, 200, 'OK', { headers: [{ name: 'Session-Expires', value: '90;refresher=uac' }] });
+    await l.caller.nextResponse(200, 'UPDATE');
+    l.ahead(60_000);
+    t.notOk(await l.caller.gotWithin(isRequest('BYE')), '120 s after the answer, 60 s after the refresh: no BYE');
+    t.notOk(l.callee.received.some(isRequest('BYE')));
+    l.caller.send(inDialog(l.caller, dialog, { method: 'BYE', cseq: 3 }), l.to);
+    const bye = await l.callee.nextRequest('BYE');
+    l.callee.reply(bye, 200, 'OK');
+    await l.caller.nextResponse(200, 'BYE');
+    t.ok(await eventually(() => l.guard.store.size === 0));
+  });
+
+  t.test('session timers, SIPp: a short Session-Expires with the refresh withheld: sipp UAC and UAS both get a BYE', { skip }, async (t) => {
+    const l = await guardLab(t);
+    const uas = runSipp({ scenario: 'uas-session-timer-expect-bye.xml', localIp: '127.0.0.2', localPort: l.base + 2 });
+    await settle();
+    const uacRun = runSipp({ scenario: 'uac-session-timer-expect-bye.xml', localIp: '127.0.0.1', localPort: l.base + 1, remote: `${l.to.address}:${l.to.port}` });
+    // Time moves on in steps once the call exists: whenever the 2xx came, its 90 s pass.
+    await eventually(() => l.guard.store.size === 1, 5_000);
+    for (let i = 0; i < 20 && l.guard.store.size > 0; i += 1) {
+      l.ahead(50_000);
+      await settle(300);
+    }
+    const [uac, callee] = await Promise.all([uacRun, uas]);
+    t.equal(uac.code, 0, 'the caller got a BYE and answered it', { errors: uac.errors, output: uac.output.slice(-2000) });
+    t.equal(callee.code, 0, 'the callee got a BYE and answered it', { errors: callee.errors, output: callee.output.slice(-2000) });
+    t.equal(l.guard.store.size, 0, 'no state left');
+    t.ok(decisions(l.guard, 'session.expired').length === 1, 'one decision line');
+  });
 }
 
 /** The SDP a scripted fork answers sipp's bootstrap offer with (what uac-trusted-bootstrap-expect-200.xml checks). */
