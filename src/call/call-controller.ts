@@ -17,6 +17,7 @@ import { STRICT_MATCHING, type LegMatching, type Located } from './leg-matching.
 import type { RateBuckets } from './peer-limiter.ts';
 import { dropOutcome, stepContextOf, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 import { initialDestination } from './step-initial.ts';
+import { stepSessionExpiry } from './step-session-expiry.ts';
 import { UNMETERED, type WaitMeter } from './wait-meter.ts';
 
 /** Where a message came from on the wire. */
@@ -88,6 +89,44 @@ export class CallController {
   async expireAbandoned(): Promise<number> {
     const now = this.#d.now();
     return this.#repository.expire({ early: now - EARLY_IDLE_MS, confirmed: now - CONFIRMED_IDLE_MS });
+  }
+
+  /**
+   * Ends the calls whose session timer ran out without a refresh (RFC 4028 10): a BYE on both
+   * legs of each hop, the call deleted with its live-call counts. Returns what was done to each,
+   * for the decision log and for the front end to send. Front ends call it with the sweep.
+   */
+  async expireSessions(): Promise<ControllerOutcome[]> {
+    const now = this.#d.now();
+    const ended: ControllerOutcome[] = [];
+    for (const id of this.#repository.sessionsDueBy(now)) {
+      try {
+        const outcome = await this.#endSession(id, now);
+        if (outcome !== null) {
+          ended.push(outcome);
+        }
+      } catch (error) {
+        // A store that does not answer: the call stays due, and the next sweep tries again.
+        if (!(error instanceof StoreUnavailableError)) {
+          throw error;
+        }
+      }
+    }
+    return ended;
+  }
+
+  async #endSession(id: string, now: number): Promise<ControllerOutcome | null> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const call = await this.#repository.current(id);
+      const expiry = call === null ? null : stepSessionExpiry(this.#ctx, call, now);
+      if (expiry === null) {
+        return null;
+      }
+      if (await this.#repository.commitEnded(expiry.next)) {
+        return expiry.outcome;
+      }
+    }
+    return null;
   }
 
   /** Who the guard is (its addresses and URI), for the OPTIONS probes the runtime answers itself. */

@@ -7,15 +7,19 @@
 import type { CallState, HopState, LegSide } from '../state/call-state.ts';
 import type { CallStore, LegAddress } from '../state/call-store.ts';
 import type { LegMatching, Located } from './leg-matching.ts';
+import { dueIndexOf, type SessionDueIndex } from './session-due-index.ts';
 import type { IndexEntry } from './step-context.ts';
+import { sessionDueAt } from './step-session-expiry.ts';
 
 export class CallRepository {
   readonly #store: CallStore;
   readonly #matching: LegMatching;
+  readonly #due: SessionDueIndex;
 
   constructor(store: CallStore, matching: LegMatching) {
     this.#store = store;
     this.#matching = matching;
+    this.#due = dueIndexOf(store);
   }
 
   /** The call and leg `key` names; `accepts` only for the lenient matching of `dc-guard check`. */
@@ -54,13 +58,44 @@ export class CallRepository {
     }
     if (next.hops.length > 0 && next.hops.every((h) => h.phase === 'ended')) {
       await this.#store.delete(next.id);
+      this.#due.note(next.id, null);
       return true;
     }
     // The call and the keys of its legs in one write: no instance ever finds a key without its call.
-    return this.#store.put(
+    const written = await this.#store.put(
       next,
       index.map((entry) => ({ key: entry.key, leg: { callStateId: next.id, hop: entry.hop, side: entry.side } })),
     );
+    if (written) {
+      this.#due.note(next.id, sessionDueAt(next));
+    }
+    return written;
+  }
+
+  /** Calls whose session timer, as this instance last wrote or read them, has run out by `now`. */
+  sessionsDueBy(now: number): string[] {
+    return this.#due.dueBy(now);
+  }
+
+  /** The call as stored now (null: gone), its due time noted again for the next sweep. */
+  async current(id: string): Promise<CallState | null> {
+    const call = (await this.#store.get(id)) ?? null;
+    this.#due.note(id, call === null ? null : sessionDueAt(call));
+    return call;
+  }
+
+  /**
+   * Writes a call the guard ended itself (every hop ended, `next` made from `before`):
+   * compare-and-set first, so a refresh another instance wrote since the read wins, then
+   * deleted with its keys and live-call counts. False when the call changed meanwhile.
+   */
+  async commitEnded(next: CallState): Promise<boolean> {
+    if (!(await this.#store.put(next, []))) {
+      return false;
+    }
+    await this.#store.delete(next.id);
+    this.#due.note(next.id, null);
+    return true;
   }
 
   expire(idleSince: { readonly early: number; readonly confirmed: number }): Promise<number> {

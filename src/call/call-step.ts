@@ -16,6 +16,7 @@ import { getHeader } from '../sip/sip-headers.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { transactionKey, type HopState, type LegSide } from '../state/call-state.ts';
 import type { Located } from './leg-matching.ts';
+import { raiseMinSe, sessionIntervalRefusal } from './session-timer.ts';
 import { stepCancel } from './step-cancel.ts';
 import { dropOutcome, refusalOutcome, unchanged, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 import { stepInDialog } from './step-in-dialog.ts';
@@ -80,13 +81,27 @@ function stepRequest(ctx: StepContext, located: Located | null, req: SipRequest,
     return stepCancel(ctx, req, parseCSeq(getHeader(req, 'CSeq') ?? ''), sender, located, base);
   }
   if (tagOf(getHeader(req, 'To')) !== null) {
-    return stepInDialog(ctx, facts, req, sender, located, base);
+    return withMinSe(ctx, stepInDialog(ctx, facts, req, sender, located, base));
   }
   if (req.method === 'ACK') {
     // An ACK without a To tag acknowledges nothing the guard sent (RFC 3261 17.2.1 absorbs the real ones).
     return unchanged(null, dropOutcome(base, [{ code: 'dialog.unknown' }]));
   }
-  return stepInitial(ctx, facts, req, sender, located, base);
+  // RFC 4028 8.1: a session shorter than the guard's floor is refused before anything is set up.
+  const tooShort = sessionIntervalRefusal(req.method, req, ctx.profile.sip.minSe);
+  if (tooShort !== null) {
+    return unchanged(null, refusalOutcome(ctx, req, sender, { ...tooShort, report: base }));
+  }
+  return withMinSe(ctx, stepInitial(ctx, facts, req, sender, located, base));
+}
+
+/** A forwarded INVITE or UPDATE with a Session-Expires carries at least the guard's Min-SE (session-timer.ts). */
+function withMinSe(ctx: StepContext, result: StepResult): StepResult {
+  const { outcome } = result;
+  if (outcome.kind === 'forward' && outcome.message.kind === 'request') {
+    raiseMinSe(outcome.message.method, outcome.message, ctx.profile.sip.minSe);
+  }
+  return result;
 }
 
 function stepAnyResponse(ctx: StepContext, located: Located | null, res: SipResponse, sender: Sender, facts: StepFacts): StepResult {

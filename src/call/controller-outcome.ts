@@ -1,6 +1,6 @@
 import type { Reason } from '../policy/reason.ts';
 import type { WouldHave } from '../policy/verdict.ts';
-import type { SipMessage, SipResponse } from '../sip/sip-message.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 
 /** Where a message goes: a peer of the profile, or an address no peer matches. */
 export interface Destination {
@@ -23,7 +23,23 @@ export interface DecisionReport {
   readonly wouldHave: WouldHave | null;
 }
 
-export type ControllerOutcome =
+/**
+ * A request the guard makes itself rather than relays: the ACK and BYE that end a second 2xx of
+ * a forked INVITE (RFC 3261 13.2.2.4), the BYE on each leg of a call whose session timer ran
+ * out (RFC 4028 10). Complete as it goes on the wire (the leg's Call-ID, tags, route set, remote
+ * target and next CSeq, Max-Forwards, a new Via branch): a front end sends an ACK statelessly and
+ * anything else as a client transaction of its own, whose responses end there (no inbound
+ * transaction waits for them, and the controller's state has already moved on).
+ */
+export interface OriginatedRequest {
+  readonly to: Destination;
+  readonly request: SipRequest;
+}
+
+type Decided =
   | { readonly kind: 'forward'; readonly to: Destination; readonly message: SipMessage; readonly report: DecisionReport }
   | { readonly kind: 'reply'; readonly to: Destination; readonly response: SipResponse; readonly report: DecisionReport }
   | { readonly kind: 'drop'; readonly report: DecisionReport };
+
+/** What to do with the message, and the requests the guard sends of its own besides (absent: none). */
+export type ControllerOutcome = Decided & { readonly originate?: readonly OriginatedRequest[] };

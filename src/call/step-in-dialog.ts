@@ -29,6 +29,7 @@ import { flowFrom, shieldContext } from './leg-privacy.ts';
 import { answerReceived, awaitedOffer, lastSent, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
 import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
+import { sessionIntervalRefusal } from './session-timer.ts';
 import { partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
 import { echoHeaders, endToEndHeaders, requestOnLeg } from './sip-builders.ts';
 import { refusalOutcome, unchanged, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
@@ -81,6 +82,12 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
   // RFC 3262 3: a PRACK acknowledges a reliable provisional, which only an early dialog has.
   if (req.method === 'PRACK' && hopState.phase !== 'early' && !sender.actor.trusted) {
     return refuse({ status: 481, reasons: [{ code: 'dialog.unknown', detail: 'PRACK outside an early dialog' }], report: reportAs, toTag: localTag }, charge);
+  }
+
+  // RFC 4028 8.1: a refresh may not shorten the session under the guard's floor either.
+  const tooShort = sessionIntervalRefusal(req.method, req, ctx.profile.sip.minSe);
+  if (tooShort !== null) {
+    return refuse({ ...tooShort, reasons: [...reasons, ...tooShort.reasons], report: reportAs, toTag: localTag }, charge);
   }
 
   let verdict: Verdict | null = null;

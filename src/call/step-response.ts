@@ -24,6 +24,8 @@ import { flowFrom, shieldContext } from './leg-privacy.ts';
 import { answerReceived, awaitedOffer, lastSent, offerClosed, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
 import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
+import { negotiatedSession } from './session-timer.ts';
+import { stepForkedAnswer } from './step-forked-answer.ts';
 import { partnerSdpSentTo } from './partner-hops.ts';
 import { endToEndHeaders, reasonPhrase, responseOnLeg } from './sip-builders.ts';
 import { contactUri, dropOutcome, unchanged, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
@@ -40,6 +42,10 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
   const intruder = wrongPeer(hopState[side], sender, { kind: 'response' });
   if (intruder !== null) {
     return drop([intruder]);
+  }
+  const forked = stepForkedAnswer(ctx, res, cseq, sender, located, base);
+  if (forked !== null) {
+    return forked;
   }
   const txn = hopState.transactions[transactionKey(side, cseq.seq, cseq.method)] ?? ctx.matching.fallbackTransaction(hopState, side, cseq.method);
   if (txn === undefined) {
@@ -66,6 +72,15 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
     // Allow-list first: the restorer then puts back the core's own identity headers.
     admitUntrustedHeaders(out, ctx.passHeaders);
     restoreIdentities(out, { issued: call.issued, originals: null, flow: flowFrom(side) });
+  }
+  if (res.status >= 200 && res.status < 300) {
+    // RFC 4028 9: each 2xx to an INVITE or UPDATE sets (or, without Session-Expires, ends) the hop's session timer.
+    const timer = negotiatedSession(cseq.method, out, ctx.profile.sip.minSe, facts.now, { uac: txn.inboundSide, uas: side });
+    if (timer !== undefined) {
+      hop.sessionTimer = timer;
+    } else if (cseq.method === 'INVITE' || cseq.method === 'UPDATE') {
+      delete hop.sessionTimer;
+    }
   }
   const reasons: Reason[] = [];
   let wouldHave: WouldHave | null = null;

@@ -8,10 +8,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CallController, Inbound } from '../call/call-controller.ts';
-import type { ControllerOutcome } from '../call/controller-outcome.ts';
+import type { ControllerOutcome, OriginatedRequest } from '../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.ts';
 import { AuditIdentities } from '../log/audit-identities.ts';
 import { logDecision } from '../log/decision-log.ts';
+import { logSessionEnd } from '../log/session-end-log.ts';
 import { logGuardResponse, type GuardResponseCause } from '../log/guard-response-log.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GuardObserver } from '../metrics/guard-observer.ts';
@@ -81,6 +82,11 @@ export interface FrontEndPort<Txn> {
   forward(outcome: Forwarded, inbound: InboundRequest<Txn>): Promise<void> | void;
   /** Sends a downstream response the controller forwards back upstream on the inbound transaction. */
   relay(txn: Txn, response: SipResponse): void;
+  /**
+   * Sends a request the guard makes itself (controller-outcome.ts): an ACK statelessly, any
+   * other on a client transaction whose responses end in the front end.
+   */
+  originate(request: OriginatedRequest): void;
 }
 
 export class GuardRuntime<Txn> {
@@ -228,6 +234,7 @@ export class GuardRuntime<Txn> {
           if (outcome.kind === 'forward' && txn !== null) {
             this.#port.relay(txn, outcome.message as SipResponse);
           }
+          this.#originate(outcome);
         } finally {
           resolve();
         }
@@ -270,6 +277,7 @@ export class GuardRuntime<Txn> {
       logDecision(this.#logger, outcome, { inbound: inbound.request, dialogCreating }, this.#audit);
     }
     this.#observer?.decision(outcome, 'request');
+    this.#originate(outcome);
     switch (outcome.kind) {
       case 'reply':
         this.#answer(inbound.txn, outcome.response);
@@ -308,7 +316,29 @@ export class GuardRuntime<Txn> {
     }
   }
 
+  /** The requests the guard makes itself with this outcome, handed to the front end one by one. */
+  #originate(outcome: ControllerOutcome): void {
+    for (const request of outcome.originate ?? []) {
+      try {
+        this.#port.originate(request);
+      } catch (error) {
+        this.#logger.error({ err: error, method: request.request.method }, 'guard request not sent');
+      }
+    }
+  }
+
   #sweep(): void {
+    // Sessions whose timer ran out (RFC 4028 10): each ended with a decision line and a BYE on every leg.
+    this.#controller.expireSessions().then(
+      (ended) => {
+        for (const outcome of ended) {
+          logSessionEnd(this.#logger, outcome);
+          this.#observer?.decision(outcome, 'request');
+          this.#originate(outcome);
+        }
+      },
+      (error: unknown) => this.#logger.error({ err: error }, 'session timer sweep failed'),
+    );
     this.#controller.expireAbandoned().then(
       (expired) => {
         if (expired > 0) {

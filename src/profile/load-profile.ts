@@ -25,6 +25,9 @@ export const DEFAULT_LISTEN: readonly string[] = ['udp:127.0.0.1:5060', 'tcp:127
  * Reads and parses `file`. `Profile.file` is its absolute path; messages name the file as
  * it was given (like a compiler does). Throws ProfileError, also when the file cannot be read.
  */
+/** RFC 4028 4: no Min-SE below 90 s; the guard's floor unless the profile raises it. */
+export const DEFAULT_MIN_SE = 90;
+
 export function loadProfile(file: string): Profile {
   let text: string;
   try {
@@ -94,6 +97,8 @@ function buildProfile(raw: RawProfile, file: string): Profile {
       nextHop: sip.next_hop ?? null,
       publicUri: sip.public_uri ?? null,
       tls: sip.tls === undefined || sip.tls === null ? null : buildTls(sip.tls, dirname(file)),
+      forkedAnswers: sip.forked_answers ?? 'end',
+      minSe: sip.min_se ?? DEFAULT_MIN_SE,
     },
     privacy: {
       pseudonymKeyEnv: privacy.pseudonym_key_env ?? 'DC_GUARD_PSEUDONYM_KEY',

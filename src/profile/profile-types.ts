@@ -121,6 +121,10 @@ export interface Profile {
     readonly publicUri: string | null;
     /** Null when the profile has no `sip.tls` (then nothing in it is TLS). */
     readonly tls: TlsSettings | null;
+    /** `sip.forked_answers`: what becomes of a 2xx from a second fork of one INVITE (RFC 3261 13.2.2.4); only `end` (ACK and BYE) so far. */
+    readonly forkedAnswers: 'end';
+    /** `sip.min_se`: the shortest session interval (RFC 4028 Min-SE, seconds) the guard accepts; default 90. */
+    readonly minSe: number;
   };
   readonly privacy: {
     readonly pseudonymKeyEnv: string;

@@ -24,6 +24,8 @@ export interface RawProfile {
     readonly next_hop?: string | null;
     readonly public_uri?: string | null;
     readonly tls?: RawTls | null;
+    readonly forked_answers?: 'end';
+    readonly min_se?: number;
   };
   readonly privacy?: {
     readonly pseudonym_key_env?: string;

@@ -19,7 +19,8 @@ import type { SipRequest } from './sip-message.ts';
  *   in RSeq and stops acknowledging later ones, RFC 3262 4; refusing the INVITE is then better.)
  * - `timer` (RFC 4028): Session-Expires / Min-SE are copied end to end and the refreshes
  *   (re-INVITE, UPDATE) and the BYE at expiry are relayed, so the two ends run the timer; the
- *   guard keeps no session timer of its own and needs none to stay correct.
+ *   guard only holds a floor (`sip.min_se`, 422) and ends a call whose refresh never came
+ *   (src/call/session-timer.ts).
  *
  * Not claimed:
  * - `precondition` (RFC 3312/4032): carried in SDP (a=curr/des/conf) that the guard reads and may

@@ -89,6 +89,15 @@ export interface PendingTransaction {
   readonly carriedOffer: boolean;
 }
 
+/** The session timer a hop's last 2xx to an INVITE or UPDATE settled on (RFC 4028 9). */
+export interface SessionTimer {
+  readonly intervalSec: number;
+  /** The leg whose peer refreshes (the 2xx's `refresher`: the UAC or the UAS of the request it answered). */
+  readonly refresher: LegSide;
+  /** When the session ends unless a refresh (another such 2xx) comes first (epoch ms). */
+  readonly expiresAt: number;
+}
+
 export interface HopState {
   readonly id: string;
   readonly upstream: LegState;
@@ -108,6 +117,8 @@ export interface HopState {
    * resumes there, whatever Route entries it wrote itself.
    */
   readonly resume: { readonly routes: readonly string[]; readonly target: string } | null;
+  /** The hop's session timer; absent: none (no Session-Expires in its last 2xx, or a hop from before timers were tracked). */
+  readonly sessionTimer?: SessionTimer;
 }
 
 export interface CallState {

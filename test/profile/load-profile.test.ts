@@ -27,6 +27,8 @@ t.test('a profile with only an empty peer list gets every default', async (t) =>
       nextHop: null,
       publicUri: null,
       tls: null,
+      forkedAnswers: 'end',
+      minSe: 90,
     },
     privacy: { pseudonymKeyEnv: 'DC_GUARD_PSEUDONYM_KEY', passHeaders: [] },
     state: { store: 'memory', url: 'redis://127.0.0.1:6379/0', passwordEnv: null, keyPrefix: 'dcg:', commandTimeoutMs: 250 },
@@ -145,6 +147,8 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
     nextHop: 'sip:scscf.example.net:5061;transport=tcp',
     publicUri: 'sip:guard.example.net',
     tls: null,
+    forkedAnswers: 'end',
+    minSe: 90,
   });
   t.strictSame(profile.privacy, { pseudonymKeyEnv: 'MY_KEY', passHeaders: ['x-service-hint', 'Referred-By'] });
   t.strictSame(profile.peers[0], {

@@ -40,6 +40,7 @@ import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import { SipParseError } from '../../sip/sip-parse-error.ts';
+import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader, setHeader } from '../../sip/sip-headers.ts';
 import { GuardRuntime, localResponse, type Forwarded, type GuardRuntimeOptions, type InboundRequest } from '../guard-runtime.ts';
 import { viaSourceAddress } from './via-source.ts';
@@ -47,6 +48,7 @@ import type { DrachtioConnection } from './drachtio-connection.ts';
 import { DialogBook } from './dialog-book.ts';
 import { RSeqMap } from './rseq-map.ts';
 import { connectSrf } from './srf-connect.ts';
+import { originateOnSrf } from './srf-originate.ts';
 import { createSrf, type SrfAck, type SrfApp, type SrfInboundRequest, type SrfInboundResponse, type SrfSentRequest, type SrfServerResponse } from './srf-port.ts';
 import {
   ackOptions,
@@ -91,6 +93,9 @@ export class DrachtioGuard {
       answer: (res, response) => this.#send(res, response),
       forward: (outcome, inbound) => this.#forward(outcome, inbound),
       relay: (res, response) => this.#send(res, response),
+      originate: (request) => {
+        originateOnSrf({ srf: this.#srf, book: this.#book, hostports: this.#hostports, logger: this.#logger }, request);
+      },
     });
     this.#srf = options.srf ?? createSrf();
     for (const method of METHODS) {
@@ -300,8 +305,14 @@ export class DrachtioGuard {
           return;
         }
         if (request.method === 'INVITE' && res.status >= 200 && res.status < 300) {
-          this.#book.noteDialog(ids.callId, ids.fromTag, res.stackDialogId);
-          this.#book.noteAck(ids.callId, ids.fromTag, ids.seq, ack);
+          const toTag = tagOf(getHeader(response, 'To'));
+          if (this.#book.noteAnswer(ids.callId, ids.fromTag, ids.seq, toTag)) {
+            this.#book.noteDialog(ids.callId, ids.fromTag, res.stackDialogId);
+            this.#book.noteAck(ids.callId, ids.fromTag, ids.seq, ack);
+          } else {
+            // Another fork's 2xx: the call's dialog and ACK stay the first one's; the guard's own ACK and BYE of this fork use these.
+            this.#book.noteFork(ids.callId, ids.fromTag, toTag, ack, res.stackDialogId);
+          }
         }
         const final = res.status >= 200;
         if (final && request.method === 'INVITE') {

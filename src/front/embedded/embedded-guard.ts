@@ -1,9 +1,11 @@
 import type { CallController } from '../../call/call-controller.ts';
+import type { OriginatedRequest } from '../../call/controller-outcome.ts';
 import { echoHeaders, responseOnLeg } from '../../call/sip-builders.ts';
 import type { Logger } from '../../log/logger.ts';
 import { PeerDirectory } from '../../profile/peer-directory.ts';
 import type { Profile } from '../../profile/profile-types.ts';
 import { GuardSelf } from '../../routing/guard-self.ts';
+import { tagOf } from '../../sip/dialog-tags.ts';
 import { getHeader } from '../../sip/sip-headers.ts';
 import type { SipRequest, SipResponse } from '../../sip/sip-message.ts';
 import type { Scheduler } from '../../transaction/scheduler.ts';
@@ -38,7 +40,10 @@ export class EmbeddedGuard implements TransactionUser {
   readonly #fallbackTransport: 'udp' | 'tcp';
   readonly #self: GuardSelf;
   readonly #resolveHost: ResolveHost | undefined;
-  /** The ACK last relayed on each downstream dialog, re-sent when a 2xx is retransmitted (RFC 6026). */
+  /**
+   * The ACK last sent on each downstream dialog (by Call-ID and To tag: the forks of one INVITE
+   * share the Call-ID), relayed or the guard's own, re-sent when its 2xx is retransmitted (RFC 6026).
+   */
   readonly #acks = new Map<string, { ack: SipRequest; to: Endpoint }>();
   /** Who may reach the transport at all: the profile's peers under `unknown_peers: reject`, everyone (null) under `untrusted`. */
   #admitted: PeerDirectory | null;
@@ -49,6 +54,9 @@ export class EmbeddedGuard implements TransactionUser {
       answer: (txn, response) => txn.respond(response),
       forward: (outcome, inbound) => this.#dispatch(outcome, inbound),
       relay: (txn, response) => this.#relayResponse(txn, response),
+      originate: (request) => {
+        this.#originate(request).catch((error: unknown) => this.#logger.error({ err: error, method: request.request.method }, 'guard request not sent'));
+      },
     });
     const first = options.profile.sip.listen[0]?.transport ?? 'udp';
     this.#fallbackTransport = first === 'udp' ? 'udp' : 'tcp';
@@ -160,7 +168,7 @@ export class EmbeddedGuard implements TransactionUser {
     }
     if (req.method === 'BYE') {
       // The dialog is ending: its ACK will not be needed again.
-      this.#acks.delete(getHeader(outcome.message, 'Call-ID') ?? '');
+      this.#acks.delete(dialogKey(outcome.message));
     }
     if (req.method === 'CANCEL') {
       // RFC 3261 9.2: the CANCEL is answered at once; the INVITE's own 487 comes from downstream.
@@ -227,20 +235,59 @@ export class EmbeddedGuard implements TransactionUser {
     if (to === null) {
       return;
     }
-    const ack = outcome.message as SipRequest;
+    this.#sendAck(outcome.message as SipRequest, to);
+  }
+
+  #sendAck(ack: SipRequest, to: Endpoint): void {
     if (to.transport === 'tls') {
       requestOverTls(ack, this.#self);
     }
     this.#transactions.sendStateless(ack, to);
-    const callId = getHeader(ack, 'Call-ID') ?? '';
-    this.#acks.delete(callId);
-    this.#acks.set(callId, { ack, to });
+    const key = dialogKey(ack);
+    this.#acks.delete(key);
+    this.#acks.set(key, { ack, to });
     if (this.#acks.size > 10_000) {
       const oldest = this.#acks.keys().next().value;
       if (oldest !== undefined) {
         this.#acks.delete(oldest);
       }
     }
+  }
+
+  /**
+   * A request the guard makes itself: an ACK statelessly (kept for the 2xx's retransmissions),
+   * anything else on a client transaction of its own. Its responses stop here: nobody waits for
+   * them, the controller's state moved on when it decided to send it.
+   */
+  async #originate({ to: destination, request }: OriginatedRequest): Promise<void> {
+    const to = await endpointForUri(destination.uri, this.#fallbackTransport, this.#resolveHost);
+    if (to === null) {
+      this.#logger.warn({ method: request.method, to: destination.peerId }, 'guard request not sent: no address');
+      return;
+    }
+    if (request.method === 'ACK') {
+      this.#sendAck(request, to);
+      return;
+    }
+    if (to.transport === 'tls') {
+      requestOverTls(request, this.#self);
+    }
+    const done = (outcome: string): void => {
+      if (request.method === 'BYE') {
+        // A retransmitted 2xx may cross the BYE: its ACK is kept until the BYE is over.
+        this.#acks.delete(dialogKey(request));
+      }
+      this.#logger.debug({ method: request.method, to: destination.peerId, outcome }, 'guard request done');
+    };
+    this.#transactions.request(request, to, {
+      onResponse: (res) => {
+        if (res.status >= 200) {
+          done(String(res.status));
+        }
+      },
+      onTimeout: () => done('timeout'),
+      onTransportError: () => done('transport-error'),
+    });
   }
 
   /**
@@ -255,11 +302,16 @@ export class EmbeddedGuard implements TransactionUser {
   }
 
   #reAck(res: SipResponse): void {
-    const stored = this.#acks.get(getHeader(res, 'Call-ID') ?? '');
+    const stored = this.#acks.get(dialogKey(res));
     if (stored !== undefined) {
       this.#transactions.sendStateless(stored.ack, stored.to);
     }
   }
+}
+
+/** A downstream dialog of the guard's: its Call-ID and the peer's (To) tag. */
+function dialogKey(msg: SipRequest | SipResponse): string {
+  return `${getHeader(msg, 'Call-ID') ?? ''}\n${tagOf(getHeader(msg, 'To')) ?? ''}`;
 }
 
 /** The peer directory that admits sources under `unknown_peers: reject`; null: every source is admitted. */
