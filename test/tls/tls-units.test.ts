@@ -30,7 +30,7 @@ function peer(id: string, sources: string[], certificateSans: string[] = []): Pe
     sources,
     certificateSans,
     identity: 'pseudonym',
-    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false },
+    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false, capabilities: false },
     limits: { requestsPerSecond: null, burst: null, concurrentCalls: null },
   };
 }
