@@ -7,6 +7,7 @@ import { startDrachtioGuard } from '../helpers/drachtio-harness.ts';
 import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../helpers/drachtio-server.ts';
 import { defineAnswerAttacks } from '../helpers/answer-attacks.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineCapabilityAttacks } from '../helpers/capability-attacks.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
@@ -75,6 +76,7 @@ defineLimitAttacks(t, () => drachtio, { skip, firstPort: 28310 });
 defineCallExpiry(t, () => drachtio, { skip, firstPort: 28410 });
 // The AS answering with a redirected channel (test/attacks/answer-integrity.test.ts).
 defineAnswerAttacks(t, () => drachtio, { skip, firstPort: 34610 });
+defineCapabilityAttacks(t, () => drachtio, { skip, firstPort: 29010 });
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });
