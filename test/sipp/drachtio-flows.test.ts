@@ -8,6 +8,7 @@ import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '
 import { defineAnswerAttacks } from '../helpers/answer-attacks.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
 import { defineCapabilityAttacks } from '../helpers/capability-attacks.ts';
+import { defineCapabilityFlows } from '../helpers/capability-flows.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
@@ -67,6 +68,7 @@ t.test('the drachtio front end refuses to start on a wrong secret', { skip }, as
 
 defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
 defineStandaloneDcFlows(t, () => drachtio, { skip, firstPort: 34810 });
+defineCapabilityFlows(t, () => drachtio, { skip, firstPort: 26310 });
 // The attacker's tests (test/attacks/embedded-attacks.test.ts) through drachtio, but for those
 // on transactions and Via handling, which drachtio-server does itself.
 defineDialogAttacks(t, () => drachtio, { skip, firstPort: 28010, guardOwnsStack: false });
