@@ -50,16 +50,21 @@ const AC_FLAGS: ReadonlySet<string> = new Set(['require', 'explicit']);
  * (Accept-Contact and Feature-Caps as admission left them, the SDP as policed).
  */
 export function capabilitySignals(received: SipMessage, forwarded: SipMessage, parties: CapabilityParties): CapabilitySignals {
-  const dc = dcOutcome(received, forwarded);
-  const audience = (carrier: TagAudience['carrier']): TagAudience => ({ ...parties, dc, carrier });
-  const contact = tagsFor(contactFeatures(received), audience('contact'));
+  // The SDP is read only when there is a tag to decide on: most messages carry none.
+  let dc: DcOutcome | null = null;
+  const audience = (carrier: TagAudience['carrier']): TagAudience => {
+    dc ??= dcOutcome(received, forwarded);
+    return { ...parties, dc, carrier };
+  };
+  const offered = contactFeatures(received);
+  const contact = offered.length === 0 ? [] : tagsFor(offered, audience('contact'));
   const featureHeaders: SipHeader[] = [];
   for (const header of forwarded.headers) {
     const key = headerKey(header.name);
     if (key === ACCEPT_CONTACT || key === FEATURE_CAPS) {
       for (const value of splitHeaderValues(header.value)) {
         const carrier = key === FEATURE_CAPS ? 'feature-caps' : 'accept-contact';
-        const written = starValue(value, carrier === 'feature-caps', (params) => tagsFor(params, audience(carrier)));
+        const written = starValue(value, carrier === 'feature-caps', (params) => (params.length === 0 ? [] : tagsFor(params, audience(carrier))));
         if (written !== null) {
           featureHeaders.push({ name: key === FEATURE_CAPS ? 'Feature-Caps' : 'Accept-Contact', value: written });
         }
@@ -119,6 +124,10 @@ export function starValue(value: string, featureCaps: boolean, keep: (params: Fe
 export function dcOutcome(received: SipMessage, forwarded: SipMessage): DcOutcome {
   if (sdpParts(forwarded).some((sdp) => hasOpenDc(sdp, true))) {
     return 'kept';
+  }
+  // The same body as it came: nothing was refused.
+  if (forwarded.body === received.body) {
+    return 'none';
   }
   return sdpParts(received).some((sdp) => hasOpenDc(sdp, false)) ? 'refused' : 'none';
 }

@@ -79,7 +79,8 @@ t.test('the DC outcome: kept when the forwarded SDP has an open DC m-line, refus
   t.equal(dcOutcome(unreadable, refused), 'refused', 'an SDP the strict reader refuses is read line by line');
   t.equal(dcOutcome(unreadable, unreadable), 'kept');
   const badPort = invite([], 'v=0\r\nm=application x UDP/DTLS/SCTP webrtc-datachannel\r\n M=a\r\n');
-  t.equal(dcOutcome(badPort, badPort), 'refused', 'a port that does not read is no DC kept, but may have been one');
+  t.equal(dcOutcome(badPort, badPort), 'none', 'a port that does not read is no DC kept; passed on as it came, nothing was refused');
+  t.equal(dcOutcome(badPort, refused), 'refused', 'but it may have been one, and the guard changed it');
 });
 
 t.test('capabilitySignals: the Contact params and the Accept-Contact / Feature-Caps the guard writes in place of the peer\'s', async (t) => {
