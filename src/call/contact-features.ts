@@ -12,7 +12,6 @@
 import { tagsFor, type DcOutcome, type TagAudience } from '../privacy/capability-tags.ts';
 import { headerKey } from '../privacy/header-allow-list.ts';
 import type { Peer } from '../profile/profile-types.ts';
-import { readSdpOrNull } from '../sdp/read-sdp.ts';
 import { featureParamsOf, formatFeatureParams, type FeatureParam } from '../sip/feature-params.ts';
 import { parseGenericParams, splitHeaderValues } from '../sip/header-values.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
@@ -141,23 +140,33 @@ function sdpParts(msg: SipMessage): string[] {
 }
 
 /**
- * A DC m-line not at port 0. An SDP the strict reader refuses is looked at line by line the
- * way the guard refuses DCs in it (src/sdp/refuse-dc-media-in-text.ts): an m-line whose proto
- * names SCTP or whose format is the DC format counts as a DC. `proven`: its port must read as
- * a port (the SDP the guard sends: a DC it cannot show open is not kept); else anything but 0
- * (the SDP it got: what might have been a DC and is not open now was refused).
+ * A DC m-line not at port 0, found the way the SDP reader classifies m-lines
+ * (src/sdp/sdp-media-section.ts: any proto naming SCTP; a non-RTP m-line with the DC format or
+ * a DC attribute), line by line without reading the whole SDP: it runs on every message with a
+ * feature tag, after policing has read the SDP already. `proven`: the port must read as a port
+ * (the SDP the guard sends: a DC it cannot show open is not kept); else anything but 0 (the SDP
+ * it got: what might have been a DC and is not open now was refused).
  */
 function hasOpenDc(sdp: string, proven: boolean): boolean {
-  const view = readSdpOrNull(sdp);
-  if (view !== null) {
-    return view.dcMedia.some((m) => m.port !== 0);
-  }
-  return sdp.split(/\r\n|\r|\n/).some((line) => {
-    if (!line.startsWith('m=')) {
-      return false;
+  const lines = sdp.split(/\r\n|\r|\n/);
+  let open = false;
+  let dc = false;
+  let rtp = false;
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      if (open && dc) {
+        return true;
+      }
+      const [, port = '', proto = '', ...fmts] = line.slice(2).split(/[ \t]+/);
+      open = proven ? /^[1-9][0-9]*(\/[0-9]+)?$/.test(port) : !/^0+(\/|$)/.test(port);
+      rtp = /rtp/i.test(proto);
+      dc = /sctp/i.test(proto) || (!rtp && fmts.some((f) => f.toLowerCase() === 'webrtc-datachannel'));
+    } else if (!rtp && DC_ATTRIBUTE.test(line)) {
+      dc = true;
     }
-    const [, port = '', proto = '', ...fmts] = line.slice(2).split(/[ \t]+/);
-    const open = proven ? /^[1-9][0-9]*(\/[0-9]+)?$/.test(port) : !/^0(\/|$)/.test(port);
-    return open && (/sctp/i.test(proto) || fmts.some((f) => f.toLowerCase() === 'webrtc-datachannel'));
-  });
+  }
+  return open && dc;
 }
+
+/** The attributes that make a non-RTP m-line a DC m-line (as src/sdp/sdp-media-section.ts reads them). */
+const DC_ATTRIBUTE = /^a=(dcmap|dcsa|sctp-port|sctpmap|max-message-size|3gpp-req-app|3gpp-bdc-used-by)(:|$)/i;
