@@ -81,6 +81,12 @@ t.test('the DC outcome: kept when the forwarded SDP has an open DC m-line, refus
   const badPort = invite([], 'v=0\r\nm=application x UDP/DTLS/SCTP webrtc-datachannel\r\n M=a\r\n');
   t.equal(dcOutcome(badPort, badPort), 'none', 'a port that does not read is no DC kept; passed on as it came, nothing was refused');
   t.equal(dcOutcome(badPort, refused), 'refused', 'but it may have been one, and the guard changed it');
+  const sdp = (mLine: string, attribute: string): SipRequest => invite([], `v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n${mLine}\r\n${attribute}\r\n`);
+  const oddDc = sdp('m=application 52718 UDP/DTLS x-app', 'a=dcmap:0 subprotocol="http"');
+  t.equal(dcOutcome(oddDc, sdp('m=application 0 UDP/DTLS x-app', '')), 'refused', 'a DC under a proto without SCTP counts, as the guard polices it (by its attributes)');
+  t.equal(dcOutcome(oddDc, oddDc), 'kept');
+  const rtp = sdp('m=audio 49170 RTP/AVP 0', 'a=max-message-size:1024');
+  t.equal(dcOutcome(rtp, sdp('m=audio 0 RTP/AVP 0', '')), 'none', 'an RTP m-line is media, whatever its attributes');
 });
 
 t.test('capabilitySignals: the Contact params and the Accept-Contact / Feature-Caps the guard writes in place of the peer\'s', async (t) => {
