@@ -31,6 +31,7 @@ import { policeAnswer, policeOffer } from './offer-answer.ts';
 import { stampOrigin } from './origin-stamp.ts';
 import { sessionIntervalRefusal } from './session-timer.ts';
 import { partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
+import { capabilitySignals, grantsCapabilities } from './contact-features.ts';
 import { echoHeaders, endToEndHeaders, requestOnLeg } from './sip-builders.ts';
 import { refusalOutcome, unchanged, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
@@ -149,6 +150,8 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
       offer = { created: verdict.applied.created, openedMedia: verdict.applied.openedMedia };
     }
   }
+  // Read before the shield, which removes Accept-Contact and Feature-Caps toward an untrusted peer.
+  const caps = capabilitySignals(req, out, { senderTrusted: from.trusted, receiverTrusted: to.trusted, capabilitiesGranted: grantsCapabilities(ctx, to) });
   if (!to.trusted) {
     const shielded = shieldIdentities(out, shieldContext(ctx, call, to, otherSide(side), false));
     if (!shielded.ok) {
@@ -162,7 +165,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
     to.inviteCseq = cseq;
     from.inviteCseqIn = inviteCseq;
   }
-  const copied = endToEndHeaders(out.headers).map((h) => (h.name === 'RAck' ? { name: 'RAck', value: mapRAck(h.value, to.inviteCseq) } : h));
+  const copied = caps.withFeatureHeaders(endToEndHeaders(out.headers)).map((h) => (h.name === 'RAck' ? { name: 'RAck', value: mapRAck(h.value, to.inviteCseq) } : h));
   const branch = ctx.ids.branch();
   const forwarded = requestOnLeg(to, {
     method: req.method,
@@ -171,7 +174,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
     maxForwards: DEFAULT_MAX_FORWARDS,
     routes: to.routeSet,
     cseq,
-    contact: req.method === 'INVITE' || req.method === 'UPDATE' ? ctx.self.contact() : null,
+    contact: req.method === 'INVITE' || req.method === 'UPDATE' ? ctx.self.contact(caps.contactParams) : null,
     copied,
     body: out.body,
   });

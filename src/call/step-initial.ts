@@ -30,6 +30,7 @@ import { partnerOffer } from './partner-hops.ts';
 import { servedUsersOf } from './served-users.ts';
 import { echoHeaders, endToEndHeaders, requestOnLeg } from './sip-builders.ts';
 import { admitMessageBody } from './body-check.ts';
+import { capabilitySignals } from './contact-features.ts';
 import { legSessionId } from './leg-privacy.ts';
 import { contactUri, refusalOutcome, unchanged, type InitialDestination, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
@@ -123,6 +124,8 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
 
   const upstream = upstreamLeg(ctx, req, sender);
   const downstreamCallId = ctx.ids.callId();
+  // Read before the shield, which removes Accept-Contact and Feature-Caps toward an untrusted peer.
+  const caps = capabilitySignals(req, out, { senderTrusted: sender.actor.trusted, receiverTrusted: destTrusted, capabilitiesGranted: destPeer?.grants.capabilities ?? false });
   if (!destTrusted) {
     const shielded = shieldIdentities(out, {
       peerId: destPeer?.id ?? 'unknown',
@@ -173,8 +176,8 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
     maxForwards: Math.max(0, (Number(getHeader(req, 'Max-Forwards') ?? DEFAULT_MAX_FORWARDS) || DEFAULT_MAX_FORWARDS) - 1),
     routes,
     cseq: 1,
-    contact: ctx.self.contact(),
-    copied: endToEndHeaders(out.headers),
+    contact: ctx.self.contact(caps.contactParams),
+    copied: caps.withFeatureHeaders(endToEndHeaders(out.headers)),
     body: out.body,
   });
   mapSdpParts(forwarded, (sdp, i) => (i === 0 ? stampOrigin(downstream, sdp) : sdp));

@@ -27,6 +27,7 @@ import { stampOrigin } from './origin-stamp.ts';
 import { negotiatedSession } from './session-timer.ts';
 import { stepForkedAnswer } from './step-forked-answer.ts';
 import { partnerSdpSentTo } from './partner-hops.ts';
+import { capabilitySignals, grantsCapabilities } from './contact-features.ts';
 import { endToEndHeaders, reasonPhrase, responseOnLeg } from './sip-builders.ts';
 import { contactUri, dropOutcome, unchanged, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
@@ -127,9 +128,10 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
 
   const backSide = txn.inboundSide;
   const back = hop[backSide];
-  const headers = endToEndHeaders(out.headers);
+  const caps = capabilitySignals(res, out, { senderTrusted: leg.trusted, receiverTrusted: back.trusted, capabilitiesGranted: grantsCapabilities(ctx, back) });
+  const headers = caps.withFeatureHeaders(endToEndHeaders(out.headers));
   if ((cseq.method === 'INVITE' || cseq.method === 'UPDATE' || cseq.method === 'SUBSCRIBE') && res.status > 100 && res.status < 300) {
-    headers.unshift({ name: 'Contact', value: ctx.self.contact() });
+    headers.unshift({ name: 'Contact', value: ctx.self.contact(caps.contactParams) });
     if (cseq.method !== 'UPDATE' && tagOf(txn.echo.find((h) => h.name === 'To')?.value) === null) {
       // RFC 3261 12.1.1: a response that makes the dialog carries the request's Record-Route,
       // so the peer's in-dialog requests go back through the proxies that asked to stay in

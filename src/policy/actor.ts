@@ -17,4 +17,5 @@ export const NO_GRANTS: PeerGrants = Object.freeze({
   maxBandwidthKbps: 0,
   modify: 'none',
   terminate: false,
+  capabilities: false,
 });

@@ -125,11 +125,13 @@ const HARMLESS_INBOUND_ONLY: readonly string[] = [
  *  Identity, Identity-Info (RFC 8224, 4474): a signed PASSporT with both numbers.
  *  Geolocation, Geolocation-Routing, Geolocation-Error (RFC 6442), Cellular-Network-Info
  *    (RFC 7913), P-Visited-Network-ID (RFC 7315): where the user is or roams.
- *  Accept-Contact, Reject-Contact (RFC 3841): feature tags may carry +sip.instance (the IMEI,
- *    TS 24.229 7.9.2) and, from a peer, steer the core's forking. Request-Disposition: proxy
- *    directives a peer has no business giving.
- *  Feature-Caps (RFC 6809): network node capabilities, including registration tokens and
- *    THIG paths (TS 24.229 7.9A).
+ *  Accept-Contact (RFC 3841), Feature-Caps (RFC 6809): feature tags may carry +sip.instance
+ *    (the IMEI, TS 24.229 7.9.2), registration tokens and THIG paths (TS 24.229 7.9A), and
+ *    from a peer would steer the core's forking. Removed here as they came; toward a peer the
+ *    guard writes its own values of them, filtered per `grants.capabilities`
+ *    (src/call/contact-features.ts, src/privacy/capability-tags.ts). Reject-Contact: the same
+ *    device ids, and nothing a peer needs. Request-Disposition: proxy directives a peer has no
+ *    business giving.
  *  Referred-By, Refer-To outbound (RFC 3892, 3515): name parties. Replaces, Target-Dialog
  *    (RFC 3891, 4538): dialog ids of another call (Call-IDs often hold a host or number), and
  *    from a peer a way to take over a dialog.
@@ -202,6 +204,8 @@ export const GUARD_OWNED_HEADERS: ReadonlyMap<string, string> = new Map<string, 
     'the guard always removes it toward a peer whose identity is not pass, and puts the original back on the way in (TS 24.229 4.4)',
   ]),
   ['privacy', 'the guard honours it and removes it at the edge of the trust domain (RFC 3323 5.3)'],
+  ['accept-contact', "the guard writes its feature tags itself, filtered per the peer's grants.capabilities (RFC 3841); use grants.capabilities"],
+  ['feature-caps', "the guard writes its feature tags itself, filtered per the peer's grants.capabilities (RFC 6809); use grants.capabilities"],
   ['authorization', 'credentials never go to an untrusted peer (RFC 3261 22)'],
   ['proxy-authorization', 'credentials never go to an untrusted peer (RFC 3261 22)'],
 ]);

@@ -72,6 +72,7 @@ const TRUSTED_GRANTS: PeerGrants = {
   maxBandwidthKbps: null,
   modify: 'any',
   terminate: true,
+  capabilities: true,
 };
 
 function buildProfile(raw: RawProfile, file: string): Profile {
@@ -152,6 +153,7 @@ function buildPeer(raw: RawPeer): Peer {
           maxBandwidthKbps: grants.max_bandwidth_kbps ?? null,
           modify: grants.modify ?? 'none',
           terminate: grants.terminate ?? false,
+          capabilities: grants.capabilities ?? false,
         },
     limits: {
       requestsPerSecond: limits.requests_per_second ?? null,

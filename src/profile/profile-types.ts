@@ -15,6 +15,12 @@ export interface PeerGrants {
   readonly maxBandwidthKbps: number | null;
   readonly modify: ModifyGrant;
   readonly terminate: boolean;
+  /**
+   * May see the user's terminal capabilities: the feature tags of Contact, Accept-Contact and
+   * Feature-Caps (RFC 3840, 3841, 6809). Without it the peer gets only the DC tags, and only
+   * with a DC it is sent (src/privacy/capability-tags.ts).
+   */
+  readonly capabilities: boolean;
 }
 
 export interface PeerLimits {

@@ -80,6 +80,7 @@ export interface RawPeer {
     readonly max_bandwidth_kbps?: number | null;
     readonly modify?: ModifyGrant;
     readonly terminate?: boolean;
+    readonly capabilities?: boolean;
   };
   readonly limits?: {
     readonly requests_per_second?: number | null;

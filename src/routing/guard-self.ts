@@ -50,7 +50,17 @@ export class GuardSelf {
     return `<${this.uri};lr${extra}>`;
   }
 
-  contact(): string {
+  /**
+   * The Contact the guard writes on a leg. `features`: the feature parameters it carries for
+   * the party it stands in for (`;+sip.app-subtype="webrtc-datachannel"`, src/call/contact-features.ts),
+   * header parameters after the `>` (RFC 3840 9); the URI is always the guard's own.
+   */
+  contact(features = ''): string {
+    return `${this.contactAddress()}${features}`;
+  }
+
+  /** The `<uri>` part of the guard's Contact, which the embedded front end recognises and rewrites for TLS. */
+  contactAddress(): string {
     return `<${this.uri}${this.transport === 'udp' ? '' : `;transport=${this.transport}`}>`;
   }
 

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
+import { defineCapabilityAttacks } from '../helpers/capability-attacks.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import type { FrontEndUnderTest } from '../helpers/flow-suite.ts';
@@ -22,3 +23,4 @@ defineBodyAttacks(t, () => embedded, { skip: false, firstPort: 31110 });
 defineAsLoopAttacks(t, () => embedded, { skip: false, firstPort: 31210 });
 defineLimitAttacks(t, () => embedded, { skip: false, firstPort: 31310 });
 defineCallExpiry(t, () => embedded, { skip: false, firstPort: 31510 });
+defineCapabilityAttacks(t, () => embedded, { skip: false, firstPort: 33010 });

@@ -18,7 +18,7 @@ t.test('the issue\'s profile shape loads as written, with every value where the 
     uri: 'sip:127.0.0.3:5060',
     sources: ['127.0.0.3/32'],
     identity: 'pseudonym',
-    grants: { bootstrap: false, apps: ['com.example.weather'], maxChannels: 4, maxBandwidthKbps: 256, modify: 'own', terminate: false },
+    grants: { bootstrap: false, apps: ['com.example.weather'], maxChannels: 4, maxBandwidthKbps: 256, modify: 'own', terminate: false, capabilities: false },
     limits: { requestsPerSecond: 50, burst: 100, concurrentCalls: 1000 },
   });
   t.match(profile.peers.find((p) => p.id === 'core'), { trusted: true, identity: 'pass', sources: ['127.0.0.1/32', '::1/128'] });

@@ -86,7 +86,7 @@ t.test('peer defaults depend on trust', async (t) => {
     sources: [],
     certificateSans: [],
     identity: 'pass',
-    grants: { bootstrap: true, apps: ['*'], maxChannels: null, maxBandwidthKbps: null, modify: 'any', terminate: true },
+    grants: { bootstrap: true, apps: ['*'], maxChannels: null, maxBandwidthKbps: null, modify: 'any', terminate: true, capabilities: true },
     limits: noLimits,
   } satisfies Peer);
   t.strictSame(as1, {
@@ -96,10 +96,10 @@ t.test('peer defaults depend on trust', async (t) => {
     sources: ['192.0.2.1/32'],
     certificateSans: [],
     identity: 'pseudonym',
-    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false },
+    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false, capabilities: false },
     limits: noLimits,
   } satisfies Peer);
-  t.strictSame(as2?.grants, { bootstrap: false, apps: ['com.example.a'], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false });
+  t.strictSame(as2?.grants, { bootstrap: false, apps: ['com.example.a'], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false, capabilities: false });
   t.strictSame(as2?.limits, { requestsPerSecond: null, burst: null, concurrentCalls: 3 });
 });
 
@@ -128,7 +128,7 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
       '    uri: "sip:as.example.net"',
       '    match: { source: ["2001:db8::/32"] }',
       '    identity: remove',
-      '    grants: { bootstrap: true, apps: ["*"], max_channels: 2, max_bandwidth_kbps: 64, modify: any, terminate: true }',
+      '    grants: { bootstrap: true, apps: ["*"], max_channels: 2, max_bandwidth_kbps: 64, modify: any, terminate: true, capabilities: true }',
       '    limits: { requests_per_second: 0.5, burst: 2, concurrent_calls: 10 }',
       'consent:',
       '  default: deny',
@@ -158,7 +158,7 @@ t.test('snake_case keys map to the Profile fields, consent records get both list
     sources: ['2001:db8::/32'],
     certificateSans: [],
     identity: 'remove',
-    grants: { bootstrap: true, apps: ['*'], maxChannels: 2, maxBandwidthKbps: 64, modify: 'any', terminate: true },
+    grants: { bootstrap: true, apps: ['*'], maxChannels: 2, maxBandwidthKbps: 64, modify: 'any', terminate: true, capabilities: true },
     limits: { requestsPerSecond: 0.5, burst: 2, concurrentCalls: 10 },
   });
   t.strictSame(profile.consent, {
@@ -282,7 +282,7 @@ const cases: [name: string, text: string, message: string][] = [
   ['top level list', lines('- guard', '- sip'), 'op.yaml:1: top level: must be a mapping (got a list)'],
   ['unknown top-level key', editLine(1, 'gaurd:'), 'op.yaml:1: unknown top-level key "gaurd" (did you mean "guard"?)'],
   ['unknown key, near miss', editLine(2, '  moed: enforce'), 'op.yaml:2: guard: unknown key "moed" (did you mean "mode"?)'],
-  ['unknown key, no near miss', editLine(22, '      bootstrap: false\n      colour: red'), 'op.yaml:23: peers[1].grants: unknown key "colour" (known keys: bootstrap, apps, max_channels, max_bandwidth_kbps, modify, terminate)'],
+  ['unknown key, no near miss', editLine(22, '      bootstrap: false\n      colour: red'), 'op.yaml:23: peers[1].grants: unknown key "colour" (known keys: bootstrap, apps, max_channels, max_bandwidth_kbps, modify, terminate, capabilities)'],
   ['empty section', editLine(11, null), 'op.yaml:10: privacy: must be a mapping (got nothing; write {} for an empty mapping)'],
   ['missing required key', editLine(17, null), 'op.yaml:16: peers[1]: missing required key "trusted"'],
   // values
@@ -290,6 +290,7 @@ const cases: [name: string, text: string, message: string][] = [
   ['enum in a peer', editLine(20, '    identity: hidden'), 'op.yaml:20: peers[1].identity: must be one of pass, remove, anonymous, pseudonym (got "hidden")'],
   ['YAML 1.2 "yes" is a string', editLine(17, '    trusted: yes'), 'op.yaml:17: peers[1].trusted: must be true or false (got "yes")'],
   ['integer', editLine(24, '      max_channels: "4"'), 'op.yaml:24: peers[1].grants.max_channels: must be a whole number or null (got "4")'],
+  ['boolean grant', editLine(27, '      terminate: false\n      capabilities: yes'), 'op.yaml:28: peers[1].grants.capabilities: must be true or false (got "yes")'],
   ['minimum', editLine(24, '      max_channels: -1'), 'op.yaml:24: peers[1].grants.max_channels: must be at least 0 (got -1)'],
   ['exclusive minimum', editLine(28, '    limits: { requests_per_second: 0 }'), 'op.yaml:28: peers[1].limits.requests_per_second: must be more than 0 (got 0)'],
   ['minItems', editLine(8, '  listen: []'), 'op.yaml:8: sip.listen: must have at least 1 entry'],
@@ -432,7 +433,7 @@ t.test('default.yaml loads with the lab setup npm start expects', async (t) => {
   );
   const demo = profile.peers[1];
   t.equal(demo?.uri, 'sip:127.0.0.3:5060');
-  t.strictSame(demo?.grants, { bootstrap: false, apps: ['com.example.demo'], maxChannels: 4, maxBandwidthKbps: 256, modify: 'own', terminate: false });
+  t.strictSame(demo?.grants, { bootstrap: false, apps: ['com.example.demo'], maxChannels: 4, maxBandwidthKbps: 256, modify: 'own', terminate: false, capabilities: false });
   t.notOk(
     profile.peers.some((peer) => peer.identity === 'pseudonym'),
     'starts without a pseudonym key',

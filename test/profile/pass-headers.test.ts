@@ -55,6 +55,8 @@ const refused: [name: string, list: string, message: string][] = [
     'op.yaml:3: privacy.pass_headers[0]: "P-Access-Network-Info" cannot be passed: the guard always removes it toward a peer whose identity is not pass, and puts the original back on the way in (TS 24.229 4.4)',
   ],
   ['Privacy', '[Privacy]', 'op.yaml:3: privacy.pass_headers[0]: "Privacy" cannot be passed: the guard honours it and removes it at the edge of the trust domain (RFC 3323 5.3)'],
+  ['Accept-Contact by its compact form', '[a]', 'op.yaml:3: privacy.pass_headers[0]: "a" cannot be passed: the guard writes its feature tags itself, filtered per the peer\'s grants.capabilities (RFC 3841); use grants.capabilities'],
+  ['Feature-Caps', '[Feature-Caps]', 'op.yaml:3: privacy.pass_headers[0]: "Feature-Caps" cannot be passed: the guard writes its feature tags itself, filtered per the peer\'s grants.capabilities (RFC 6809); use grants.capabilities'],
   ['credentials', '[Authorization]', 'op.yaml:3: privacy.pass_headers[0]: "Authorization" cannot be passed: credentials never go to an untrusted peer (RFC 3261 22)'],
   [
     'the initiator header',

@@ -11,7 +11,7 @@ function peer(id: string, sources: string[], trusted = false): Peer {
     sources,
     certificateSans: [],
     identity: trusted ? 'pass' : 'pseudonym',
-    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false },
+    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false, capabilities: false },
     limits: { requestsPerSecond: null, burst: null, concurrentCalls: null },
   };
 }

@@ -8,6 +8,8 @@ import { DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '
 import { defineAnswerAttacks } from '../helpers/answer-attacks.ts';
 import { defineAsLoopAttacks, defineBodyAttacks, defineDialogAttacks } from '../helpers/attack-suite.ts';
 import { defineDialogFlows } from '../helpers/dialog-suite.ts';
+import { defineCapabilityAttacks } from '../helpers/capability-attacks.ts';
+import { defineCapabilityFlows } from '../helpers/capability-flows.ts';
 import { defineCallExpiry } from '../helpers/expiry-suite.ts';
 import { defineLimitAttacks } from '../helpers/limit-attacks.ts';
 import { defineAsLoop, defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
@@ -67,6 +69,7 @@ t.test('the drachtio front end refuses to start on a wrong secret', { skip }, as
 
 defineCallFlows(t, () => drachtio, { skip, firstPort: 26010 });
 defineStandaloneDcFlows(t, () => drachtio, { skip, firstPort: 34810 });
+defineCapabilityFlows(t, () => drachtio, { skip, firstPort: 26310 });
 // The attacker's tests (test/attacks/embedded-attacks.test.ts) through drachtio, but for those
 // on transactions and Via handling, which drachtio-server does itself.
 defineDialogAttacks(t, () => drachtio, { skip, firstPort: 28010, guardOwnsStack: false });
@@ -83,6 +86,7 @@ defineDialogFlows(t, () => drachtio, {
   forkSkip: 'drachtio-server takes a later 2xx to one INVITE for a retransmission of the first (it re-sends the first ACK) and never hands it to the application (README, Forking and session timers)',
   guardOwnsStack: false,
 });
+defineCapabilityAttacks(t, () => drachtio, { skip, firstPort: 29010 });
 // The callee gets the caller's tel: Request-URI as sip:...;user=phone: drachtio-server crashes on
 // an application's INVITE to a tel: URI (see sendableRequestUri in srf-wire.ts).
 defineAsLoop(t, () => drachtio, { skip, port: 27060, calleePort: 27062, asPort: 27063, calleeScenario: 'uas-expect-real-identity-user-phone.xml' });

@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import t from 'tap';
+import { defineCapabilityFlows } from '../helpers/capability-flows.ts';
 import { defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
 import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
 import { defineStandaloneDcFlows } from '../helpers/standalone-dc-flows.ts';
@@ -22,6 +23,7 @@ const embedded: FrontEndUnderTest = {
 
 defineCallFlows(t, () => embedded, { skip, firstPort: 16010 });
 defineStandaloneDcFlows(t, () => embedded, { skip, firstPort: 34710 });
+defineCapabilityFlows(t, () => embedded, { skip, firstPort: 16310 });
 
 // Embedded only: with drachtio, drachtio-server's own parser answers or drops malformed input
 // before any application sees it, so this tests the guard's parser and transaction layer.

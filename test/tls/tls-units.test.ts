@@ -30,7 +30,7 @@ function peer(id: string, sources: string[], certificateSans: string[] = []): Pe
     sources,
     certificateSans,
     identity: 'pseudonym',
-    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false },
+    grants: { bootstrap: false, apps: [], maxChannels: null, maxBandwidthKbps: null, modify: 'none', terminate: false, capabilities: false },
     limits: { requestsPerSecond: null, burst: null, concurrentCalls: null },
   };
 }
@@ -191,6 +191,14 @@ peers: []
       '<sips:guard.test:5061>',
     ],
   );
+  // The feature tags the guard copied onto its Contact stay on it over TLS; a look-alike Contact is not the guard's.
+  const tagged: SipRequest = { ...req, uri: 'sip:+15550002222@ims.example.net', headers: [
+    { name: 'Via', value: self.via('z9hG4bK-2') },
+    { name: 'Contact', value: self.contact(';+sip.app-subtype="webrtc-datachannel";video') },
+    { name: 'Contact', value: `${self.contact()}x` },
+  ] };
+  requestOverTls(tagged, self);
+  t.strictSame(tagged.headers.slice(1).map((h) => h.value), ['<sip:guard.test:5061;transport=tls>;+sip.app-subtype="webrtc-datachannel";video', '<sip:guard.test:5060>x']);
 });
 
 function fail(): never {

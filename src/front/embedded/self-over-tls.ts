@@ -46,11 +46,12 @@ export function contactOverTls(msg: SipMessage, self: GuardSelf, sips = false): 
   if (self.tls === null) {
     return;
   }
-  const own = self.contact();
+  const own = self.contactAddress();
   const overTls = sips ? `<sips:${self.tls.host}:${self.tls.port}>` : `<${self.tls.uri};transport=tls>`;
   msg.headers.forEach((header, i) => {
-    if (header.name === 'Contact' && header.value === own) {
-      msg.headers[i] = { name: 'Contact', value: overTls };
+    // The guard's address, then the feature parameters it copied (GuardSelf.contact), kept.
+    if (header.name === 'Contact' && (header.value === own || header.value.startsWith(`${own};`))) {
+      msg.headers[i] = { name: 'Contact', value: overTls + header.value.slice(own.length) };
     }
   });
 }
