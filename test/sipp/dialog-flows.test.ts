@@ -1,7 +1,6 @@
 import t from 'tap';
 import { defineDialogFlows } from '../helpers/dialog-suite.ts';
-import type { FrontEndUnderTest } from '../helpers/flow-suite.ts';
-import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
+import { embeddedFrontEnd } from '../helpers/embedded-front-end.ts';
 import { SIPP_AVAILABLE } from '../helpers/sipp.ts';
 
 // Forking and session timers through the embedded front end (the guard on 127.0.0.10); the
@@ -9,13 +8,6 @@ import { SIPP_AVAILABLE } from '../helpers/sipp.ts';
 const GUARD_IP = '127.0.0.10';
 const skip = SIPP_AVAILABLE ? false : 'sipp is not installed (Debian package sip-tester)';
 
-const embedded: FrontEndUnderTest = {
-  guardIp: GUARD_IP,
-  dropsUnknownSources: true,
-  async start(wire) {
-    const guard = await startGuard(wireProfile({ guardIp: GUARD_IP, ...wire }), wire.clock);
-    return { guard, port: wire.port };
-  },
-};
+const embedded = embeddedFrontEnd(GUARD_IP);
 
 defineDialogFlows(t, () => embedded, { skip, firstPort: 36010, forkSkip: false, guardOwnsStack: true });

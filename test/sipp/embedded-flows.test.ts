@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
 import t from 'tap';
 import { defineCapabilityFlows } from '../helpers/capability-flows.ts';
-import { defineCallFlows, type FrontEndUnderTest } from '../helpers/flow-suite.ts';
+import { embeddedFrontEnd } from '../helpers/embedded-front-end.ts';
+import { defineCallFlows } from '../helpers/flow-suite.ts';
 import { startGuard, wireProfile } from '../helpers/guard-harness.ts';
 import { defineStandaloneDcFlows } from '../helpers/standalone-dc-flows.ts';
 import { SIPP_AVAILABLE, runSipp, settle } from '../helpers/sipp.ts';
@@ -12,14 +13,7 @@ import { SIPP_AVAILABLE, runSipp, settle } from '../helpers/sipp.ts';
 const GUARD_IP = '127.0.0.10';
 const skip = SIPP_AVAILABLE ? false : 'sipp is not installed (Debian package sip-tester)';
 
-const embedded: FrontEndUnderTest = {
-  guardIp: GUARD_IP,
-  dropsUnknownSources: true,
-  async start(wire) {
-    const guard = await startGuard(wireProfile({ guardIp: GUARD_IP, ...wire }));
-    return { guard, port: wire.port };
-  },
-};
+const embedded = embeddedFrontEnd(GUARD_IP);
 
 defineCallFlows(t, () => embedded, { skip, firstPort: 16010 });
 defineStandaloneDcFlows(t, () => embedded, { skip, firstPort: 34710 });
