@@ -89,7 +89,7 @@ interface RunResult extends Measured {
 }
 
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
-  const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1'];
+  const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1', '-trace_err'];
   const child = spawn('sipp', command, { cwd, stdio: 'ignore' });
   return { done: new Promise((resolve) => child.on('close', resolve)), stop: () => child.kill('SIGTERM') };
 }
