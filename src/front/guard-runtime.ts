@@ -306,14 +306,18 @@ export class GuardRuntime<Txn> {
     };
   }
 
-  /** `cause`: the runtime itself answers (draining, queue full, failure): an audit line says so. */
+  /**
+   * `cause`: the runtime itself answers (draining, queue full, failure): an audit line says so,
+   * only when something is sent (an ACK, or `txn` null, gets no response: no line claims one).
+   */
   #answer(txn: Txn | null, response: SipResponse, cause?: GuardResponseCause): void {
+    if (txn === null) {
+      return;
+    }
     if (cause !== undefined) {
       logGuardResponse(this.#logger, response, cause);
     }
-    if (txn !== null) {
-      this.#port.answer(txn, response);
-    }
+    this.#port.answer(txn, response);
   }
 
   /** The requests the guard makes itself with this outcome, handed to the front end one by one. */

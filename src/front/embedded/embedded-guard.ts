@@ -219,6 +219,11 @@ export class EmbeddedGuard implements TransactionUser {
 
   /** A response from downstream, through the controller (guard-runtime.ts), back on the inbound transaction. */
   #relay(res: SipResponse, from: Endpoint, txn: ServerTransaction | null, onBehalfOf: Endpoint): void {
+    if (res.status === 100) {
+      // Hop by hop (RFC 3261 16.7 step 5): it has stopped the INVITE's retransmissions in the
+      // transaction layer, and the controller would only drop it; not worth a decision per call.
+      return;
+    }
     void this.#runtime.response(res, from, onBehalfOf, txn);
   }
 
