@@ -15,9 +15,9 @@ import { SipPeer, dialogRequest } from '../helpers/sip-peer.ts';
 import { RawTcp } from '../transport/fixtures/loopback-peers.ts';
 
 const GUARD_IP = '127.0.0.23';
-const PORT = 31410;
-const CALLER_PORT = 31411;
-const CALLEE_PORT = 31412;
+const PORT = 31710;
+const CALLER_PORT = 31711;
+const CALLEE_PORT = 31712;
 const PER_SOURCE = 4;
 
 function profile(extraPeers = ''): string {
