@@ -1,7 +1,7 @@
 /**
  * The way both front ends reach the call controller: every request and response waits in its
  * sender's fair-share queue (fair-share.ts) before the controller decides on it, and on the
- * embedded front end before it is even parsed. A peer over its queue gets 503 with Retry-After
+ * embedded front end before it is even parsed (a request then parsed and decided in one job). A peer over its queue gets 503 with Retry-After
  * on its requests, and is told about in one summary line per interval, never one line per
  * message (a flood must not become a log flood).
  */
@@ -11,11 +11,19 @@ import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.t
 import type { Logger } from '../log/logger.ts';
 import type { FairShareLimits } from '../profile/profile-types.ts';
 import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
-import { FairShare, UNKNOWN_PEER } from './fair-share.ts';
+import type { WaitMeter } from '../call/wait-meter.ts';
+import { FairShare, UNKNOWN_PEER, type QueueKey } from './fair-share.ts';
 
 type Then = (outcome: ControllerOutcome) => Promise<void> | void;
 
 const DONE = Promise.resolve();
+
+/** The receive job in progress: its sender's queue, its store-wait meter, the decisions it started. */
+interface Receiving {
+  readonly queue: QueueKey;
+  readonly meter: WaitMeter;
+  readonly decisions: Array<Promise<void>>;
+}
 const QUEUED = { queued: true } as const;
 
 /** How often refusals for being over a queue are summarised in the log. */
@@ -29,6 +37,11 @@ export class ControllerQueue {
   /** Peer (or "unknown") -> messages refused or dropped since the last summary. */
   readonly #refused = new Map<string, { requests: number; unread: number }>();
   readonly #summary: NodeJS.Timeout;
+  /**
+   * Set while a receive job parses: a request it hands up from the same sender is decided in
+   * that job (one turn of the fair share per request, not one to parse and one to decide).
+   */
+  #receiving: Receiving | null = null;
 
   constructor(controller: CallController, limits: FairShareLimits, logger: Logger) {
     this.#controller = controller;
@@ -62,6 +75,12 @@ export class ControllerQueue {
    */
   request(req: SipRequest, source: Inbound, then: Then, fail: (error: unknown) => void): boolean {
     const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
+    const receiving = this.#receiving;
+    if (receiving !== null && receiving.queue === queue) {
+      // Parsed in its sender's receive job: decided in that same job, in its place in the queue.
+      receiving.decisions.push(this.#settle(this.#controller.handleRequest(req, source, receiving.meter), then, fail));
+      return true;
+    }
     const queued = this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleRequest(req, source, meter), then, fail));
     if (queued === null) {
       this.#count(queue, 'requests');
@@ -89,9 +108,16 @@ export class ControllerQueue {
    */
   receive(source: Inbound, work: () => void): { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number } {
     const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
-    const queued = this.#share.submit(queue, () => {
-      work();
-      return DONE;
+    const queued = this.#share.submit(queue, (meter) => {
+      const receiving: Receiving = { queue, meter, decisions: [] };
+      this.#receiving = receiving;
+      try {
+        work();
+      } finally {
+        this.#receiving = null;
+      }
+      const [only, ...more] = receiving.decisions;
+      return more.length > 0 ? Promise.all(receiving.decisions).then(() => undefined) : (only ?? DONE);
     });
     if (queued === null) {
       this.#count(queue, 'unread');
