@@ -15,6 +15,8 @@ import type { Peer } from '../profile/profile-types.ts';
 import { featureParamsOf, formatFeatureParams, type FeatureParam } from '../sip/feature-params.ts';
 import { parseGenericParams, splitHeaderValues } from '../sip/header-values.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
+import { classifyMedia } from '../sdp/sdp-media-section.ts';
+import { splitLines } from '../sdp/sdp-raw-lines.ts';
 import { classifyMessageBody } from '../sip/sdp-body.ts';
 import type { SipHeader, SipMessage } from '../sip/sip-message.ts';
 
@@ -140,33 +142,23 @@ function sdpParts(msg: SipMessage): string[] {
 }
 
 /**
- * A DC m-line not at port 0, found the way the SDP reader classifies m-lines
- * (src/sdp/sdp-media-section.ts: any proto naming SCTP; a non-RTP m-line with the DC format or
- * a DC attribute), line by line without reading the whole SDP: it runs on every message with a
- * feature tag, after policing has read the SDP already. `proven`: the port must read as a port
- * (the SDP the guard sends: a DC it cannot show open is not kept); else anything but 0 (the SDP
- * it got: what might have been a DC and is not open now was refused).
+ * A DC m-line not at port 0, by the SDP reader's own rule (src/sdp/sdp-media-section.ts) but
+ * section by section without the strict reader: it must also judge an SDP passed on unread
+ * between trusted peers. `proven`: the port must read as a port (the SDP the guard sends: a DC
+ * it cannot show open is not kept); else anything but 0 (the SDP it got: what might have been a
+ * DC and is not open now was refused).
  */
 function hasOpenDc(sdp: string, proven: boolean): boolean {
-  const lines = sdp.split(/\r\n|\r|\n/);
-  let open = false;
-  let dc = false;
-  let rtp = false;
-  for (const line of lines) {
-    if (line.startsWith('m=')) {
-      if (open && dc) {
-        return true;
-      }
-      const [, port = '', proto = '', ...fmts] = line.slice(2).split(/[ \t]+/);
-      open = proven ? /^[1-9][0-9]*(\/[0-9]+)?$/.test(port) : !/^0+(\/|$)/.test(port);
-      rtp = /rtp/i.test(proto);
-      dc = /sctp/i.test(proto) || (!rtp && fmts.some((f) => f.toLowerCase() === 'webrtc-datachannel'));
-    } else if (!rtp && DC_ATTRIBUTE.test(line)) {
-      dc = true;
+  const texts: string[] = [];
+  splitLines(sdp, texts, []);
+  const mLines: number[] = [];
+  texts.forEach((text, i) => {
+    if (text.startsWith('m=')) {
+      mLines.push(i);
     }
-  }
-  return open && dc;
+  });
+  return mLines.some((line, k) => {
+    const media = classifyMedia(texts, line, mLines[k + 1] ?? texts.length);
+    return media.isDc && (proven ? media.port > 0 : media.port !== 0);
+  });
 }
-
-/** The attributes that make a non-RTP m-line a DC m-line (as src/sdp/sdp-media-section.ts reads them). */
-const DC_ATTRIBUTE = /^a=(dcmap|dcsa|sctp-port|sctpmap|max-message-size|3gpp-req-app|3gpp-bdc-used-by)(:|$)/i;

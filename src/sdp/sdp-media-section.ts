@@ -60,7 +60,20 @@ function looksLikeDc(tokens: readonly string[], texts: readonly string[], line: 
 const DC_ATTRIBUTE = /^a=(dcmap|dcsa|sctp-port|sctpmap|max-message-size|3gpp-req-app|3gpp-bdc-used-by)(:|$)/i;
 const NO_CHANNELS: ReadonlyMap<number, DocChannel> = new Map();
 
-export function readMedia(texts: readonly string[], index: number, line: number, end: number): DocMedia {
+/** What makes an m-line what it is to the guard: its fields, and whether it is policed as a DC m-line. */
+export interface MediaClass {
+  readonly type: string;
+  readonly port: number;
+  readonly proto: string;
+  readonly isDc: boolean;
+}
+
+/**
+ * The m-line at `texts[line]`, its section running to `end` (exclusive). Also used alone, on
+ * an SDP the strict reader refuses but the guard let through unread (between trusted peers):
+ * one rule for what a DC m-line is, whoever reads it.
+ */
+export function classifyMedia(texts: readonly string[], line: number, end: number): MediaClass {
   const tokens = splitTokens(texts[line] ?? '', 2);
   const type = tokens[0] ?? '';
   const port = parsePort(tokens[1]);
@@ -84,6 +97,11 @@ export function readMedia(texts: readonly string[], index: number, line: number,
     }
   }
   isDc ||= looksLikeDc(tokens, texts, line, end);
+  return { type, port, proto, isDc };
+}
+
+export function readMedia(texts: readonly string[], index: number, line: number, end: number): DocMedia {
+  const { type, port, proto, isDc } = classifyMedia(texts, line, end);
 
   // b=AS: of this m-line; when written more than once, the largest counts (the peer may use any).
   // One the guard cannot read (`b=AS:1e9`, `b=AS:500kbps`) may be read by the peer as anything,
