@@ -41,7 +41,8 @@ export const NOT_MEASURED: Measured = {
 /** How the guard's CPU, memory and event-loop delay are read during a run: in this process, or for a child. */
 export interface GuardProbe {
   start(): Promise<void>;
-  stop(wallMs: number, calls: number): Promise<Measured>;
+  /** `placedMs`: how long the calls took to place (calls / rate), the denominator of the CPU %. */
+  stop(placedMs: number, calls: number): Promise<Measured>;
 }
 
 export function inProcessProbe(): GuardProbe {
@@ -64,14 +65,14 @@ export function inProcessProbe(): GuardProbe {
       loop.enable();
       return Promise.resolve();
     },
-    stop(wallMs, calls) {
+    stop(placedMs, calls) {
       clearInterval(sampler);
       loop.disable();
       const cpu = process.cpuUsage(cpuBefore);
       const cpuMs = (cpu.user + cpu.system) / 1000;
       return Promise.resolve({
         ...NOT_MEASURED,
-        guardCpuPercent: (cpuMs / wallMs) * 100,
+        guardCpuPercent: (cpuMs / placedMs) * 100,
         guardCpuMsPerCall: cpuMs / calls,
         guardPeakRssMb: peakRss / 2 ** 20,
         guardPeakHeapMb: peakHeap / 2 ** 20,
@@ -113,19 +114,19 @@ export function childProbe(pid: number, probeFile: string, stack: number | null)
       peak = guard.rssMb();
       sampler = setInterval(() => (peak = Math.max(peak, guard.rssMb())), 100);
     },
-    async stop(wallMs, calls) {
+    async stop(placedMs, calls) {
       clearInterval(sampler);
       const stackMs = stackStat === null ? null : (stackStat.ticks() - stackBefore) * 10;
       const window = await snapshot(pid, probeFile);
       return {
-        guardCpuPercent: (window.cpuMs / window.wallMs) * 100,
+        guardCpuPercent: (window.cpuMs / placedMs) * 100,
         guardCpuMsPerCall: window.cpuMs / calls,
         guardPeakRssMb: peak,
         guardPeakHeapMb: null,
         loopDelayP50Ms: window.loopDelay.p50Ms,
         loopDelayP99Ms: window.loopDelay.p99Ms,
         loopDelayMaxMs: window.loopDelay.maxMs,
-        stackCpuPercent: stackMs === null ? null : (stackMs / wallMs) * 100,
+        stackCpuPercent: stackMs === null ? null : (stackMs / placedMs) * 100,
         stackCpuMsPerCall: stackMs === null ? null : stackMs / calls,
       };
     },

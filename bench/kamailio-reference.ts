@@ -112,11 +112,11 @@ export function kamailioProbe(root: number): GuardProbe {
       sampler = setInterval(() => (peak = Math.max(peak, footprint())), 500);
       return Promise.resolve();
     },
-    stop(wallMs, calls) {
+    stop(placedMs, calls) {
       clearInterval(sampler);
       // USER_HZ is 100 on Linux: a tick is 10 ms.
       const cpuMs = (ticks() - before) * 10;
-      return Promise.resolve({ ...NOT_MEASURED, guardCpuPercent: (cpuMs / wallMs) * 100, guardCpuMsPerCall: cpuMs / calls, guardPeakRssMb: peak });
+      return Promise.resolve({ ...NOT_MEASURED, guardCpuPercent: (cpuMs / placedMs) * 100, guardCpuMsPerCall: cpuMs / calls, guardPeakRssMb: peak });
     },
   };
 }

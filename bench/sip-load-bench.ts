@@ -43,6 +43,7 @@ import { parseProfile } from '../src/profile/load-profile.ts';
 import { DRACHTIO_BIN, DRACHTIO_SKIP, startDrachtioServer, type RunningDrachtioServer } from '../test/helpers/drachtio-server.ts';
 import { PROBE_FILE_ENV } from './guard-probe-preload.ts';
 import { childProbe, inProcessProbe, NOT_MEASURED, type GuardProbe, type Measured } from './guard-probes.ts';
+import { startWireCapture, wireCaptureMissing } from './wire-times.ts';
 import { KAMAILIO_PROXY, kamailioProxyMissing, measureReferenceProxy, printReferenceSummary } from './kamailio-reference.ts';
 import { fullPathProfile, KAMAILIO_AS, kamailioPathMissing, POOL_GUARDS, RedisServer, redisPathMissing, startPoolDispatcher } from './scale-out-paths.ts';
 
@@ -88,6 +89,9 @@ interface RunResult extends Measured {
   readonly p99Ms: number;
 }
 
+/** Why INVITE-to-200 times come from sipp's coarse clock rather than the wire, or null when they come from the wire. */
+const WIRE_TIMES_MISSING = wireCaptureMissing();
+
 function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
   const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1', '-trace_err'];
   const child = spawn('sipp', command, { cwd, stdio: 'ignore' });
@@ -100,7 +104,7 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
   const uas = sipp(['-sf', join(SCENARIOS, path.uas), '-i', UAS.ip, '-p', String(UAS.port), '-trace_stat', '-fd', '3600'], calleeDir);
   await new Promise((r) => setTimeout(r, 300));
   await probe?.start();
-  const started = process.hrtime.bigint();
+  const capture = WIRE_TIMES_MISSING === null ? await startWireCapture(path.from, join(cwd, 'caller.pcap')) : null;
   const uac = sipp(
     [
       target,
@@ -130,11 +134,14 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
     cwd,
   );
   await uac.done;
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const measured = (await probe?.stop(wallMs, calls)) ?? NOT_MEASURED;
+  // CPU is divided by the time the calls were placed, not by the time sipp took to exit: sipp
+  // waits out failed calls, and that wait would dilute the % of a core the calls cost.
+  const placedMs = (calls / rate) * 1000;
+  const measured = (await probe?.stop(placedMs, calls)) ?? NOT_MEASURED;
+  const wire = (await capture?.stop()) ?? null;
   uas.stop();
   await uas.done;
-  const times = responseTimes(cwd).sort((a, b) => a - b);
+  const times = (wire ?? responseTimes(cwd)).sort((a, b) => a - b);
   const counts = callCounts(cwd);
   const failed = counts.failed + Math.max(0, callCounts(calleeDir).failed);
   return { rate, successful: counts.successful, failed, medianMs: percentile(times, 0.5), p99Ms: percentile(times, 0.99), ...measured };
@@ -165,6 +172,9 @@ async function measure(name: string, path: CallPath, guardAt: { ip: string; port
 function report(title: string, rows: readonly Row[]): void {
   const stack = rows.some((r) => r.guarded.stackCpuPercent !== null);
   console.log(`\n${title}`);
+  console.log(
+    `INVITE-to-200 times: ${WIRE_TIMES_MISSING === null ? 'from a capture of the caller\'s packets (tcpdump, µs clock)' : `from sipp (its clock moves in steps of a few ms; ${WIRE_TIMES_MISSING})`}; CPU % of one core: CPU time over the time the calls were placed`,
+  );
   console.log(
     `| path | calls/s | direct: failed | direct: median / p99 ms | guard: failed | guard: median / p99 ms | added p99 ms | guard CPU % of one core | guard CPU ms per call | guard event-loop delay p50 / p99 / max ms | guard peak RSS / heap MB |${stack ? ' drachtio-server CPU % / ms per call |' : ''}`,
   );
