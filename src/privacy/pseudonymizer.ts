@@ -15,7 +15,7 @@ export class Pseudonymizer {
   readonly #key: Buffer;
   /**
    * Tokens made, by peer id and identity: every message of a call names the same users again
-   * (several HMACs a message). Bounded like the header memo (src/sip/parse-memo.ts): a full cache
+   * (several HMACs a message). Bounded like the header memo (src/text/parse-memo.ts): a full cache
    * starts again empty, so a peer sending a new identity every time costs only the HMAC it cost.
    */
   readonly #made = new Map<string, string>();

@@ -1,6 +1,18 @@
+import { memoized } from '../text/parse-memo.ts';
 import { parseDoc } from './sdp-doc.ts';
 import { viewOf } from './sdp-doc-view.ts';
+import { SdpParseError } from './sdp-parse-error.ts';
 import type { SdpView } from './sdp-types.ts';
+
+/**
+ * Views are read-only and tied to a read-only document, so one reading serves every reader of
+ * the same text: an answer is checked against the offer the guard forwarded, which is read again
+ * for each answer, and the answer once more when it is committed. Bounded to about 4 MB of text
+ * (a typical offer with data channels is 1 KB; a longer text is read every time), so what a peer
+ * can make it hold is small, and a peer that fills it with new texts only evicts: another peer's
+ * answer then costs the reading it cost without the memo.
+ */
+const readSdpText = memoized((raw: string) => viewOf(parseDoc(raw)), { remembers: SdpParseError, maxKey: 4096, maxEntries: 1024 });
 
 /**
  * Reads an SDP body and its data channels (RFC 8841, RFC 8864, TS 24.186 9.3).
@@ -16,7 +28,7 @@ import type { SdpView } from './sdp-types.ts';
  * classified and how `3gpp-req-app` lines are associated.
  */
 export function readSdp(raw: string): SdpView {
-  return viewOf(parseDoc(raw));
+  return readSdpText(raw);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The CSeq header (RFC 3261 20.16: CSeq = 1*DIGIT LWS Method). */
 import { isToken } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
-import { memoized } from './parse-memo.ts';
+import { memoized } from '../text/parse-memo.ts';
 import { getHeader } from './sip-headers.ts';
 import type { SipMessage } from './sip-message.ts';
 
@@ -51,8 +51,8 @@ export function formatCSeq(cseq: CSeq): string {
   return `${cseq.seq} ${cseq.method}`;
 }
 
-/** Memoized (parse-memo.ts): the same value is read once. */
-export const parseCSeq: (value: string) => CSeq = memoized(readCSeq);
+/** Memoized (src/text/parse-memo.ts): the same value is read once. */
+export const parseCSeq: (value: string) => CSeq = memoized(readCSeq, { remembers: SipParseError });
 
 /**
  * The method a message's CSeq names, or '' when it has none that reads: for logs and metrics,

@@ -6,7 +6,7 @@ import { formatParams, parseGenericParams } from './header-values.ts';
 import { isUriShape } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
 import { parseUri } from './sip-uri.ts';
-import { memoized } from './parse-memo.ts';
+import { memoized } from '../text/parse-memo.ts';
 
 export interface NameAddr {
   /** Display name with quotes removed and escapes resolved; null when there is none. */
@@ -134,8 +134,8 @@ export function formatNameAddr(na: NameAddr): string {
   return `"${quoted}" <${na.uri}>${params}`;
 }
 
-/** Memoized (parse-memo.ts): the same value is read once. */
-export const parseNameAddr: (value: string) => NameAddr = memoized(readNameAddr);
+/** Memoized (src/text/parse-memo.ts): the same value is read once. */
+export const parseNameAddr: (value: string) => NameAddr = memoized(readNameAddr, { remembers: SipParseError });
 
 /** The URI of a name-addr or addr-spec value (Contact, Route, P-Served-User...), or null when there is none or it cannot be read. */
 export function nameAddrUri(value: string | undefined): string | null {

@@ -4,7 +4,8 @@
  */
 import { formatParams } from './header-values.ts';
 import { isHexDigit, isHost } from './sip-grammar.ts';
-import { memoized } from './parse-memo.ts';
+import { memoized } from '../text/parse-memo.ts';
+import { SipParseError } from './sip-parse-error.ts';
 
 export interface SipUri {
   readonly scheme: 'sip' | 'sips' | 'tel';
@@ -280,5 +281,5 @@ export function uriParam(uri: SipUri, name: string): string | null | undefined {
   return undefined;
 }
 
-/** Memoized (parse-memo.ts): the same value is read once. */
-export const parseUri: (text: string) => SipUri | null = memoized(readUri);
+/** Memoized (src/text/parse-memo.ts): the same value is read once. */
+export const parseUri: (text: string) => SipUri | null = memoized(readUri, { remembers: SipParseError });

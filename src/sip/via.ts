@@ -2,7 +2,7 @@
 import { formatParams, parseGenericParams, parseParams } from './header-values.ts';
 import { isHost, isToken } from './sip-grammar.ts';
 import { SipParseError, excerpt } from './sip-parse-error.ts';
-import { memoized } from './parse-memo.ts';
+import { memoized } from '../text/parse-memo.ts';
 
 export interface Via {
   /** sent-protocol with any whitespace around '/' removed, e.g. 'SIP/2.0/UDP'. */
@@ -176,5 +176,5 @@ export function viaParam(v: Via, name: string): string | null | undefined {
   return undefined;
 }
 
-/** Memoized (parse-memo.ts): the same value is read once. */
-export const parseVia: (value: string) => Via = memoized(readVia);
+/** Memoized (src/text/parse-memo.ts): the same value is read once. */
+export const parseVia: (value: string) => Via = memoized(readVia, { remembers: SipParseError });

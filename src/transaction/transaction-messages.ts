@@ -8,7 +8,7 @@ import { canonicalHeaderName } from '../sip/sip-header-names.ts';
 import { getHeader } from '../sip/sip-headers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../sip/sip-message.ts';
 import { tagOf } from '../sip/dialog-tags.ts';
-import { ownString } from '../sip/own-string.ts';
+import { ownString } from '../text/own-string.ts';
 import { formatVia } from '../sip/via.ts';
 import { readTopVia } from '../transport/top-via.ts';
 
