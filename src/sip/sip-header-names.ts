@@ -79,11 +79,28 @@ for (const [compact, long] of COMPACT) {
   CANONICAL.set(compact, long);
 }
 
+/** Canonical spellings and compact forms, as written, to their canonical names. */
+const AS_WRITTEN = new Map<string, string>();
+for (const name of CANONICAL.values()) {
+  AS_WRITTEN.set(name, name);
+}
+for (const [compact, long] of COMPACT) {
+  AS_WRITTEN.set(compact, long);
+  AS_WRITTEN.set(compact.toUpperCase(), long);
+}
+
 /**
  * The canonical form of a header name: compact forms expanded, known names in their
  * registered spelling, matched case-insensitively. Unknown names come back as written
  * (callers that compare unknown names must do so case-insensitively).
  */
 export function canonicalHeaderName(name: string): string {
-  return CANONICAL.get(name.toLowerCase()) ?? name;
+  // Nearly every name is already spelled canonically (the parser and the setters store it so):
+  // looked up as written first, it needs no lower-cased copy.
+  return AS_WRITTEN.get(name) ?? CANONICAL.get(name.toLowerCase()) ?? name;
+}
+
+/** Whether `name` is a known header's canonical spelling (then no other spelling of another name equals it ignoring case). */
+export function isCanonicalSpelling(name: string): boolean {
+  return AS_WRITTEN.get(name) === name;
 }

@@ -5,7 +5,7 @@
  */
 import { splitHeaderValues } from './header-values.ts';
 import { isToken } from './sip-grammar.ts';
-import { canonicalHeaderName } from './sip-header-names.ts';
+import { canonicalHeaderName, isCanonicalSpelling } from './sip-header-names.ts';
 import type { SipHeader, SipMessage } from './sip-message.ts';
 
 /**
@@ -22,7 +22,8 @@ function matcher(name: string): (stored: string) => boolean {
     const length = canonical.length;
     is = (stored) =>
       stored === canonical ||
-      (stored.length === length && stored.toLowerCase() === lower) ||
+      // Another known name's canonical spelling is never this one in another case.
+      (stored.length === length && !isCanonicalSpelling(stored) && stored.toLowerCase() === lower) ||
       // A compact form pushed onto the array by hand (RFC 3261 7.3.3).
       (stored.length === 1 && canonicalHeaderName(stored) === canonical);
     if (MATCHERS.size >= MAX_MATCHERS) {
