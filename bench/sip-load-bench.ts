@@ -9,6 +9,8 @@
  *   drachtio`) of a drachtio-server this benchmark starts from DRACHTIO_BIN, as the tests do
  *   (test/helpers/drachtio-server.ts); reported in the same table as `full`;
  * - `kamailio-proxy` (bench/kamailio-reference.ts): the reference, Kamailio's stateful proxy making the same edits;
+ * - `node-relay` (bench/udp-relay.ts): the floor, a Node process that relays each datagram unread
+ *   (the trusted path's calls): what Node and the kernel cost per call before any SIP work;
  * - `full-redis` and `kamailio-2` (bench/scale-out-paths.ts): the full path with the calls in
  *   Redis, and through two such guards behind Kamailio's dispatcher; in the default paths when
  *   redis-server (and Kamailio) are installed; reported in the same table as `full`;
@@ -57,6 +59,7 @@ const DEFAULT_PATHS = [
   ...(DRACHTIO_BIN === '' ? [] : ['full-drachtio']),
   ...(redisPathMissing() === null ? ['full-redis'] : []),
   ...(kamailioPathMissing() === null ? ['kamailio-2'] : []),
+  'node-relay',
   'trusted',
 ];
 /** Extra node flags for the guards in their own process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses those in NODE_OPTIONS). */
@@ -68,6 +71,8 @@ const RUN_GUARD = { ip: '127.0.0.21', port: 25070 };
 /** The full-drachtio path: drachtio-server's SIP address (the guard's, to its peers) and its application socket on 127.0.0.1. */
 const DRACHTIO_SIP = { ip: '127.0.0.22', port: 25080 };
 const DRACHTIO_ADMIN_PORT = 25090;
+/** The node-relay floor: the side its caller sends to, and the side it sends to the callee from. */
+const RELAY = { callerSide: { ip: '127.0.0.24', port: 25120 }, calleeSide: { ip: '127.0.0.24', port: 25121 } };
 const UAS = { ip: '127.0.0.2', port: 25062 };
 const UAC = { ip: '127.0.0.1', port: 25061 };
 const AS = { ip: '127.0.0.3', port: 25063 };
@@ -289,6 +294,37 @@ async function measureFull(front: RunFrontEnd, stackPid: number | null): Promise
   }
 }
 
+/**
+ * The node-relay floor (bench/udp-relay.ts) in its own process with the probe preload: the same
+ * calls (the trusted path's scenarios, as nothing is edited) relayed datagram by datagram.
+ */
+async function measureRelay(): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'dcg-bench-relay-'));
+  const probeFile = join(dir, 'probe.json');
+  const preload = resolve(import.meta.dirname, 'guard-probe-preload.ts');
+  const at = (a: { ip: string; port: number }): string => `${a.ip}:${a.port}`;
+  const child = spawn(process.execPath, ['--v8-pool-size=1', ...GUARD_NODE_FLAGS, '--import', 'tsx', '--import', preload, resolve(import.meta.dirname, 'udp-relay.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RELAY_CALLER_SIDE: at(RELAY.callerSide), RELAY_CALLEE_SIDE: at(RELAY.calleeSide), RELAY_CALLEE: at(UAS), [PROBE_FILE_ENV]: probeFile },
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error('bench/udp-relay.ts did not start')), 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('relay listening')) {
+        clearTimeout(timer);
+        ready();
+      }
+    });
+  });
+  try {
+    return await measure('node-relay', TRUSTED_PATH, RELAY.callerSide, childProbe(child.pid ?? 0, probeFile, null));
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
 /** Two full-path guards on one Redis behind Kamailio; the guards' CPU is not read (two processes). */
 async function measurePool(): Promise<Row[]> {
   const missing = kamailioPathMissing();
@@ -350,9 +386,12 @@ async function main(): Promise<void> {
   if (PATHS.includes('kamailio-2')) {
     fullRows.push(...(await measurePool()));
   }
+  if (PATHS.includes('node-relay')) {
+    fullRows.push(...(await measureRelay()));
+  }
   if (fullRows.length > 0) {
     report(
-      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end, calls in memory; full-drachtio: drachtio front end, SIP stack in drachtio-server; full-redis: calls in Redis; kamailio-2: two guards on one Redis behind Kamailio\'s dispatcher, their CPU not read; kamailio-proxy: the reference, Kamailio\'s stateful proxy making the same edits, its CPU (all its processes) and PSS in the guard\'s columns)',
+      'full path: untrusted AS, ungranted channel stripped, PAI dropped, decision log on, `dc-guard run` in its own process (full: embedded front end, calls in memory; full-drachtio: drachtio front end, SIP stack in drachtio-server; full-redis: calls in Redis; kamailio-2: two guards on one Redis behind Kamailio\'s dispatcher, their CPU not read; kamailio-proxy: the reference, Kamailio\'s stateful proxy making the same edits, its CPU (all its processes) and PSS in the guard\'s columns; node-relay: the floor, a Node process relaying each datagram unread, the trusted path\'s calls)',
       fullRows,
     );
   }
