@@ -25,12 +25,66 @@ export interface CallDraft extends Omit<Writable<CallState>, 'hops' | 'owners' |
   issued: Record<string, IssuedIdentity>;
 }
 
+/*
+ * Drafts are written field by field rather than spread: every message drafts its call, and a
+ * spread of a state object into a literal with more fields took V8's slow clone path (states
+ * come from several places, in several shapes). The types keep the copies whole: a required
+ * field left out does not compile. An optional field must be copied by hand, as sessionTimer is.
+ */
 export function draftOf(call: CallState): CallDraft {
-  return { ...call, owners: [...call.owners], mediaOwners: [...call.mediaOwners], issued: { ...call.issued }, hops: call.hops.map(hopDraft) };
+  return {
+    id: call.id,
+    version: call.version,
+    createdAt: call.createdAt,
+    updatedAt: call.updatedAt,
+    servedUsers: call.servedUsers,
+    owners: [...call.owners],
+    mediaOwners: [...call.mediaOwners],
+    issued: { ...call.issued },
+    originals: call.originals,
+    hops: call.hops.map(hopDraft),
+  };
 }
 
 function hopDraft(hop: HopState): HopDraft {
-  return { ...hop, upstream: { ...hop.upstream }, downstream: { ...hop.downstream }, transactions: { ...hop.transactions } };
+  const draft: HopDraft = {
+    id: hop.id,
+    upstream: legDraft(hop.upstream),
+    downstream: legDraft(hop.downstream),
+    token: hop.token,
+    linkedHop: hop.linkedHop,
+    transactions: { ...hop.transactions },
+    phase: hop.phase,
+    endedByBye: hop.endedByBye,
+    resume: hop.resume,
+  };
+  if (hop.sessionTimer !== undefined) {
+    draft.sessionTimer = hop.sessionTimer;
+  }
+  return draft;
+}
+
+function legDraft(leg: LegState): LegDraft {
+  return {
+    peerId: leg.peerId,
+    trusted: leg.trusted,
+    identity: leg.identity,
+    target: leg.target,
+    sourceAddress: leg.sourceAddress,
+    sourceUri: leg.sourceUri,
+    callId: leg.callId,
+    localTag: leg.localTag,
+    remoteTag: leg.remoteTag,
+    localUri: leg.localUri,
+    remoteUri: leg.remoteUri,
+    remoteTarget: leg.remoteTarget,
+    routeSet: leg.routeSet,
+    localCseq: leg.localCseq,
+    inviteCseq: leg.inviteCseq,
+    inviteCseqIn: leg.inviteCseqIn,
+    sdpSent: leg.sdpSent,
+    negotiation: leg.negotiation,
+  };
 }
 
 /** A call that does not exist yet: the first hop of a new dialog-creating request is added to it. */

@@ -7,7 +7,7 @@ import type { SipRequest } from '../sip/sip-message.ts';
 import { transactionKey } from '../state/call-state.ts';
 import type { Located } from './leg-matching.ts';
 import { endToEndHeaders, requestOnLeg } from './sip-builders.ts';
-import { refusalOutcome, unchanged, type ReportBase, type StepContext, type StepResult } from './step-context.ts';
+import { refusalOutcome, reportOf, unchanged, type ReportBase, type StepContext, type StepResult } from './step-context.ts';
 
 const DEFAULT_MAX_FORWARDS = 70;
 
@@ -44,6 +44,6 @@ export function stepCancel(ctx: StepContext, req: SipRequest, cseq: CSeq, sender
     kind: 'forward',
     to: { peerId: down.peerId, uri: down.target },
     message: forwarded,
-    report: { ...report, initiator: sender.label, action: 'forward', status: null, reasons: [], wouldHave: null },
+    report: reportOf(report, { initiator: sender.label, action: 'forward', status: null, reasons: [], wouldHave: null }),
   });
 }

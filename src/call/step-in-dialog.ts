@@ -33,7 +33,7 @@ import { sessionIntervalRefusal } from './session-timer.ts';
 import { partnerOfferFor, partnerSdpSentTo, relaysPartnerBye } from './partner-hops.ts';
 import { capabilitySignals, grantsCapabilities } from './contact-features.ts';
 import { echoHeaders, endToEndHeaders, requestOnLeg } from './sip-builders.ts';
-import { refusalOutcome, unchanged, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
+import { refusalOutcome, reportOf, unchanged, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
 const DEFAULT_MAX_FORWARDS = 70;
 
@@ -202,7 +202,7 @@ export function stepInDialog(ctx: StepContext, facts: StepFacts, req: SipRequest
       // RFC 3261 12.2.1.1: an in-dialog request goes to the first route-set entry, else the remote target.
       to: { peerId: to.peerId, uri: inDialogDestination(to, ctx.peers) },
       message: forwarded,
-      report: { ...reportAs, action: 'forward', status: null, reasons, wouldHave },
+      report: reportOf(reportAs, { action: 'forward', status: null, reasons, wouldHave }),
     },
     index: [],
     charge,

@@ -32,7 +32,7 @@ import { echoHeaders, endToEndHeaders, requestOnLeg } from './sip-builders.ts';
 import { admitMessageBody } from './body-check.ts';
 import { capabilitySignals } from './contact-features.ts';
 import { legSessionId } from './leg-privacy.ts';
-import { contactUri, refusalOutcome, unchanged, type InitialDestination, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
+import { contactUri, refusalOutcome, reportOf, unchanged, type InitialDestination, type Refusal, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
 const DEFAULT_MAX_FORWARDS = 70;
 
@@ -210,7 +210,7 @@ export function stepInitial(ctx: StepContext, facts: StepFacts, req: SipRequest,
       kind: 'forward',
       to: { peerId: downstream.peerId, uri: dest.target },
       message: forwarded,
-      report: { ...report, initiator: initiator.id, action: 'forward', status: null, reasons, wouldHave: policed?.wouldHave ?? null },
+      report: reportOf(report, { initiator: initiator.id, action: 'forward', status: null, reasons, wouldHave: policed?.wouldHave ?? null }),
     },
     index: [
       { key: `leg:${upstream.callId}:${upstream.localTag}`, hop: hopIndex, side: 'upstream' },

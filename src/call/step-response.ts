@@ -29,7 +29,7 @@ import { stepForkedAnswer } from './step-forked-answer.ts';
 import { partnerSdpSentTo } from './partner-hops.ts';
 import { capabilitySignals, grantsCapabilities } from './contact-features.ts';
 import { endToEndHeaders, reasonPhrase, responseOnLeg } from './sip-builders.ts';
-import { contactUri, dropOutcome, unchanged, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
+import { contactUri, dropOutcome, reportOf, unchanged, type ReportBase, type StepContext, type StepFacts, type StepResult } from './step-context.ts';
 
 export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipResponse, cseq: CSeq, sender: Sender, located: Located | null, base: ReportBase): StepResult {
   const drop = (reasons: Reason[]): StepResult => unchanged(located?.call ?? null, dropOutcome(base, reasons));
@@ -165,7 +165,7 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
       kind: 'forward',
       to: { peerId: back.peerId, uri: back.target },
       message: relayed,
-      report: { ...report, initiator: leg.peerId ?? sender.label, action: 'forward', status: null, reasons, wouldHave },
+      report: reportOf(report, { initiator: leg.peerId ?? sender.label, action: 'forward', status: null, reasons, wouldHave }),
     },
     index: [],
     charge: null,
