@@ -99,6 +99,23 @@ export function settle(draft: CallDraft, now: number): CallState {
   return draft;
 }
 
+/**
+ * The hop's transactions without `key`, as a new record. Not `delete`: a deleted key turns the
+ * record into a slow dictionary in V8, and every later draft of the hop copies it.
+ */
+export function forgetTransaction(hop: HopDraft, key: string): void {
+  if (!Object.hasOwn(hop.transactions, key)) {
+    return;
+  }
+  const kept: Record<string, PendingTransaction> = {};
+  for (const [other, txn] of Object.entries(hop.transactions)) {
+    if (other !== key) {
+      kept[other] = txn;
+    }
+  }
+  hop.transactions = kept;
+}
+
 /** The hop of a draft that its state was found to have. */
 export function hopOf(call: CallDraft, index: number): HopDraft {
   const hop = call.hops[index];

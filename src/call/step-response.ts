@@ -18,7 +18,7 @@ import { getHeader, getHeaderValues } from '../sip/sip-headers.ts';
 import type { SipResponse } from '../sip/sip-message.ts';
 import { transactionKey, type SentOffer } from '../state/call-state.ts';
 import { admitMessageBody } from './body-check.ts';
-import { draftOf, hopOf, settle, type HopDraft } from './call-draft.ts';
+import { draftOf, forgetTransaction, hopOf, settle, type HopDraft } from './call-draft.ts';
 import type { Located } from './leg-matching.ts';
 import { flowFrom, shieldContext } from './leg-privacy.ts';
 import { answerReceived, awaitedOffer, lastSent, offerClosed, sentOffer, sentOtherSdp } from './leg-negotiation.ts';
@@ -80,7 +80,9 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
     if (timer !== undefined) {
       hop.sessionTimer = timer;
     } else if (cseq.method === 'INVITE' || cseq.method === 'UPDATE') {
-      delete hop.sessionTimer;
+      if (hop.sessionTimer !== undefined) {
+        delete hop.sessionTimer; // rare: a refresh that ends the timer
+      }
     }
   }
   const reasons: Reason[] = [];
@@ -156,7 +158,7 @@ export function stepResponse(ctx: StepContext, facts: StepFacts, res: SipRespons
     offerClosed(leg, res.status);
   }
   if (res.status >= 200) {
-    delete hop.transactions[transactionKey(side, txn.outboundCseq, txn.method)];
+    forgetTransaction(hop, transactionKey(side, txn.outboundCseq, txn.method));
     advancePhase(hop, cseq.method, res.status);
   }
   return {
