@@ -86,9 +86,17 @@ export function capabilitySignals(received: SipMessage, forwarded: SipMessage, p
 
 /** The feature tags of the message's one Contact; none when it has several, `*`, or one that does not parse. */
 export function contactFeatures(msg: SipMessage): FeatureParam[] {
-  const values = msg.headers.filter((h) => headerKey(h.name) === 'contact').flatMap((h) => splitHeaderValues(h.value));
-  const only = values.length === 1 ? values[0] : undefined;
-  if (only === undefined || only === '*') {
+  let only: string | undefined;
+  let count = 0;
+  for (const h of msg.headers) {
+    if (headerKey(h.name) === 'contact') {
+      for (const value of splitHeaderValues(h.value)) {
+        only = value;
+        count += 1;
+      }
+    }
+  }
+  if (count !== 1 || only === undefined || only === '*') {
     return [];
   }
   try {

@@ -15,7 +15,7 @@ export function shieldContext(ctx: StepContext, call: CallDraft, leg: LegState, 
     // Sent on a hop's downstream leg, a message goes toward the callee's side.
     flow: legSide === 'downstream' ? 'down' : 'up',
     passHeaders: ctx.passHeaders,
-    sdpSession: { ...ctx.self.sdpAddress(), sessionId: legSessionId(leg.callId) },
+    sdpSession: { address: ctx.self.sdpAddress().address, addrType: ctx.self.sdpAddress().addrType, sessionId: legSessionId(leg.callId) },
   };
 }
 

@@ -106,13 +106,13 @@ export class VerdictEngine {
       if (refusedMedia.has(added.mediaIndex)) {
         continue;
       }
-      const refusal = this.#refuseAddition(facts, added.channel, owned);
+      const refusal = this.#refuseAddition(facts, added.channel, owned, added);
       if (refusal === null) {
         owned += 1;
         created.push({ mediaIndex: added.mediaIndex, streamId: added.streamId, owner: initiator.id });
       } else {
         refusedChannels.push({ mediaIndex: added.mediaIndex, streamId: added.streamId });
-        reasons.push({ ...refusal, mediaIndex: added.mediaIndex, streamId: added.streamId });
+        reasons.push(refusal);
       }
     }
     // A channel changed in place is what it became: the grant that covers it is checked again
@@ -121,10 +121,10 @@ export class VerdictEngine {
       if (refusedMedia.has(change.mediaIndex)) {
         continue;
       }
-      const refusal = this.#refuseAddition(facts, change.after, Number.NEGATIVE_INFINITY);
+      const refusal = this.#refuseAddition(facts, change.after, Number.NEGATIVE_INFINITY, change);
       if (refusal !== null) {
         refusedChannels.push({ mediaIndex: change.mediaIndex, streamId: change.streamId });
-        reasons.push({ ...refusal, mediaIndex: change.mediaIndex, streamId: change.streamId });
+        reasons.push(refusal);
       }
     }
     const openedMedia = openedBy(initiator.id, diff.openedMedia.filter((index) => !refusedMedia.has(index)));
@@ -185,22 +185,24 @@ export class VerdictEngine {
     return violations;
   }
 
-  #refuseAddition(facts: OfferFacts, channel: DcChannel, ownedSoFar: number): Reason | null {
+  /** The reason `channel` (at `at`) may not be added, or null; written whole (spreading a partial reason into a longer literal took V8's slow clone path). */
+  #refuseAddition(facts: OfferFacts, channel: DcChannel, ownedSoFar: number, at: { readonly mediaIndex: number; readonly streamId: number }): Reason | null {
     const { initiator } = facts;
+    const { mediaIndex, streamId } = at;
     const grants = initiator.grants;
     if (channel.kind === 'bootstrap') {
       if (!grants.bootstrap) {
-        return { code: 'dc.bootstrap-not-granted', peer: initiator.id };
+        return { code: 'dc.bootstrap-not-granted', peer: initiator.id, mediaIndex, streamId };
       }
     } else if (!grants.apps.includes('*') && (channel.appId === null || !grants.apps.includes(channel.appId))) {
-      return { code: 'dc.app-not-granted', peer: initiator.id, appId: channel.appId };
+      return { code: 'dc.app-not-granted', peer: initiator.id, appId: channel.appId, mediaIndex, streamId };
     }
     const consentApp = channel.kind === 'bootstrap' ? BOOTSTRAP_CONSENT_APP : channel.appId;
     if (facts.servedUsers.some((user) => !this.#consent.allows(user, initiator.id, consentApp))) {
-      return { code: 'dc.consent-denied', peer: initiator.id, appId: consentApp };
+      return { code: 'dc.consent-denied', peer: initiator.id, appId: consentApp, mediaIndex, streamId };
     }
     if (grants.maxChannels !== null && ownedSoFar >= grants.maxChannels) {
-      return { code: 'dc.cap-channels', peer: initiator.id, detail: `cap is ${grants.maxChannels} channels per call` };
+      return { code: 'dc.cap-channels', peer: initiator.id, detail: `cap is ${grants.maxChannels} channels per call`, mediaIndex, streamId };
     }
     return null;
   }

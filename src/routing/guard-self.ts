@@ -17,6 +17,7 @@ export class GuardSelf {
    */
   readonly tls: { readonly host: string; readonly port: number; readonly uri: string } | null;
   readonly #addresses: Set<string>;
+  #sdpAddress: { readonly address: string; readonly addrType: 'IP4' | 'IP6' } | null = null;
 
   constructor(profile: Profile) {
     const first = profile.sip.listen[0];
@@ -66,8 +67,12 @@ export class GuardSelf {
 
   /** The guard's address as SDP writes it (`o=`, `c=`: RFC 4566 5.2, 5.7), for SDP the guard writes itself. */
   sdpAddress(): { readonly address: string; readonly addrType: 'IP4' | 'IP6' } {
-    const bare = this.host.replace(/^\[(.*)\]$/, '$1');
-    return { address: bare, addrType: bare.includes(':') ? 'IP6' : 'IP4' };
+    // Asked for every SDP the guard stamps or shields: worked out once.
+    if (this.#sdpAddress === null) {
+      const bare = this.host.replace(/^\[(.*)\]$/, '$1');
+      this.#sdpAddress = Object.freeze({ address: bare, addrType: bare.includes(':') ? 'IP6' : 'IP4' });
+    }
+    return this.#sdpAddress;
   }
 
   via(branch: string): string {

@@ -12,25 +12,36 @@ import type { SipMessage } from './sip-message.ts';
 
 /**
  * The message's body taken apart. A message is looked at several times on its way through the
- * controller (limits, admitted, policed, stamped, recorded): the message keeps what was found
- * for as long as its Content-Type and body stay the very same strings, so the parse happens once.
- * `limits` applies only when the body has not been classified yet (the parser passes the
- * profile's; later callers get that result).
+ * controller (limits, admitted, policed, stamped, recorded), and the copies the guard builds
+ * share its body string: the last few classifications are kept by Content-Type and body, so the
+ * parse happens once. `limits` applies only when the body has not been classified yet (the
+ * parser passes the profile's, and classifies afresh; later callers get that result).
+ * Kept by value in a small ring, which copies hit too; the parser's own classification (under the
+ * profile's limits) is also tied to its message, so that a later caller gets it however many other
+ * messages were classified meanwhile (a body over the profile's limits stays so). A WeakMap entry
+ * for every classification cost more than the rest of this function.
  */
 export function classifyMessageBody(msg: SipMessage, limits?: BodyLimits): BodyClass {
   const type = getHeader(msg, 'Content-Type');
-  const kept = classes.get(msg);
-  if (kept !== undefined && kept.body === msg.body && kept.type === type) {
-    return kept.result;
-  }
-  // A copy of a message (the request the guard forwards is built from the one it received)
-  // shares its body string: the last classification with default limits serves it too.
-  const result =
-    limits === undefined && last !== null && last.body === msg.body && last.type === type ? last.result : classifyBody(type, msg.body, limits);
-  const entry = { type, body: msg.body, result };
-  classes.set(msg, entry);
+  const body = msg.body;
   if (limits === undefined) {
-    last = entry;
+    // The parser's reading of this very message first: it is the one the profile's limits made.
+    const parsed = byParser.get(msg);
+    if (parsed !== undefined && parsed.body === body && parsed.type === type) {
+      return parsed.result;
+    }
+    for (const kept of recent) {
+      if (kept !== undefined && kept.body === body && kept.type === type) {
+        return kept.result;
+      }
+    }
+  }
+  const result = classifyBody(type, body, limits);
+  const entry = { type, body, result };
+  recent[next] = entry;
+  next = (next + 1) % recent.length;
+  if (limits !== undefined) {
+    byParser.set(msg, entry);
   }
   return result;
 }
@@ -41,8 +52,11 @@ interface KeptClass {
   readonly result: BodyClass;
 }
 
-const classes = new WeakMap<SipMessage, KeptClass>();
-let last: KeptClass | null = null;
+/** The classifications of the last bodies seen (a message and the copies made of it fall well within). */
+const recent: Array<KeptClass | undefined> = new Array<KeptClass | undefined>(8).fill(undefined);
+let next = 0;
+/** The classification under the profile's limits of each message the parser read. */
+const byParser = new WeakMap<SipMessage, KeptClass>();
 
 /** True when the message carries at least one SDP part (RFC 3264 offers and answers). */
 export function isSdpBody(msg: SipMessage): boolean {

@@ -73,28 +73,29 @@ export function getHeaderValues(msg: SipMessage, name: string): string[] {
   const out: string[] = [];
   for (const h of msg.headers) {
     if (is(h.name)) {
-      for (const v of valuesOf(h)) {
-        out.push(v);
-      }
+      pushValues(out, h);
     }
   }
   return out;
 }
 
 /**
- * A header line's values, split once: header lines are never changed in place (they are
- * replaced), so what was read from one stays true for as long as the message holds it.
+ * Adds a header line's values to `out`. Split afresh each time: a line is mostly one value (no
+ * comma, nothing to split), and remembering splits per line in a WeakMap cost more than the split.
  */
-function valuesOf(h: SipHeader): readonly string[] {
-  let values = SPLIT.get(h);
-  if (values === undefined) {
-    values = splitHeaderValues(h.value);
-    SPLIT.set(h, values);
+function pushValues(out: string[], h: SipHeader): void {
+  const value = h.value;
+  if (value.indexOf(',') < 0) {
+    const only = value.trim();
+    if (only !== '') {
+      out.push(only);
+    }
+    return;
   }
-  return values;
+  for (const v of splitHeaderValues(value)) {
+    out.push(v);
+  }
 }
-
-const SPLIT = new WeakMap<SipHeader, readonly string[]>();
 
 export function hasHeader(msg: SipMessage, name: string): boolean {
   const is = matcher(name);
