@@ -104,10 +104,30 @@ interface RunResult extends Measured {
 /** Why INVITE-to-200 times come from sipp's coarse clock rather than the wire, or null when they come from the wire. */
 const WIRE_TIMES_MISSING = wireCaptureMissing();
 
-function sipp(args: string[], cwd: string): { done: Promise<number | null>; stop: () => void } {
+/**
+ * Runs sipp. `deadlineMs`: killed if still running then. sipp's own `-timeout` did not always end
+ * a caller whose calls were stuck behind an overloaded middle box (it sat idle for 20 minutes at
+ * 2,000 calls/s), and a benchmark must not hang: its unfinished calls count as failed.
+ */
+function sipp(args: string[], cwd: string, deadlineMs?: number): { done: Promise<number | null>; stop: () => void } {
   const command = [...args, '-nostdin', '-buff_size', '4194304', '-timer_resol', '1', '-trace_err'];
   const child = spawn('sipp', command, { cwd, stdio: 'ignore' });
-  return { done: new Promise((resolve) => child.on('close', resolve)), stop: () => child.kill('SIGTERM') };
+  const watchdog =
+    deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          console.log(`sipp ${args.slice(0, 3).join(' ')}: still running after ${Math.round(deadlineMs / 1000)} s; killed`);
+          child.kill('SIGKILL');
+        }, deadlineMs);
+  return {
+    done: new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(watchdog);
+        resolve(code);
+      }),
+    ),
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 async function run(rate: number, target: string, path: CallPath, probe: GuardProbe | null, calls = CALLS): Promise<RunResult> {
@@ -144,6 +164,7 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
       '3600',
     ],
     cwd,
+    (calls / rate) * 1000 + 120_000,
   );
   await uac.done;
   // CPU is divided by the time the calls were placed, not by the time sipp took to exit: sipp
@@ -155,7 +176,8 @@ async function run(rate: number, target: string, path: CallPath, probe: GuardPro
   await uas.done;
   const times = (wire ?? responseTimes(cwd)).sort((a, b) => a - b);
   const counts = callCounts(cwd);
-  const failed = counts.failed + Math.max(0, callCounts(calleeDir).failed);
+  // A caller killed by its deadline wrote no last counts: its calls not counted as successful failed.
+  const failed = Math.max(counts.failed, calls - counts.successful) + Math.max(0, callCounts(calleeDir).failed);
   return { rate, successful: counts.successful, failed, medianMs: percentile(times, 0.5), p99Ms: percentile(times, 0.99), ...measured };
 }
 
