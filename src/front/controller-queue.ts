@@ -99,14 +99,16 @@ export class ControllerQueue {
   response(res: SipResponse, source: Inbound, onBehalfOf: Inbound, then: Then, fail: (error: unknown) => void): void {
     const queue = this.#controller.peerIdOf(onBehalfOf) ?? UNKNOWN_PEER;
     // The job never rejects (#settle hands every failure to `fail`).
-    void this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleResponse(res, source, meter), then, fail), true);
+    void this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleResponse(res, source, meter), then, fail), 'always');
   }
 
   /**
    * Received bytes from `source` to be parsed (and handed up) on its sender's time; not queued
    * when the sender's queue is full (counted; the transport answers 503 with this Retry-After).
+   * `inDialog`: the bytes start as a message of a dialog or transaction under way does (an ACK,
+   * a BYE, a response: src/transport/receive-scheduling.ts), which gets the queue's headroom.
    */
-  receive(source: Inbound, work: () => void): { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number } {
+  receive(source: Inbound, work: () => void, inDialog = false): { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number } {
     const queue = this.#controller.peerIdOf(source) ?? UNKNOWN_PEER;
     const queued = this.#share.submit(queue, (meter) => {
       const receiving: Receiving = { queue, meter, decisions: [] };
@@ -118,7 +120,7 @@ export class ControllerQueue {
       }
       const [only, ...more] = receiving.decisions;
       return more.length > 0 ? Promise.all(receiving.decisions).then(() => undefined) : (only ?? DONE);
-    });
+    }, inDialog ? 'in-dialog' : 'cap');
     if (queued === null) {
       this.#count(queue, 'unread');
       return { queued: false, retryAfterS: this.#limits.retryAfterS };

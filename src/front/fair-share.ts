@@ -49,6 +49,9 @@ export type QueueKey = string | typeof UNKNOWN_PEER;
 
 export type FairJob<T> = (meter: WaitMeter) => Promise<T>;
 
+/** How far past its cap a peer's queue takes a job (FairShare.submit). */
+export type QueueRoom = 'cap' | 'in-dialog' | 'always';
+
 interface Queue {
   readonly key: QueueKey;
   readonly cap: number;
@@ -132,12 +135,20 @@ export class FairShare {
 
   /**
    * Queues `job` for `peer` and returns its result; null when that peer's queue is full (nothing
-   * was queued: the caller refuses the message). `always` queues it past the cap, still in its
-   * turn: for work whose number is bounded elsewhere (a response answers a request the guard sent).
+   * was queued: the caller refuses the message). `room` says how full is full, the job in its turn
+   * whatever it is:
+   * - `cap`: the peer's cap;
+   * - `in-dialog`: the cap and a quarter more, for messages of dialogs and transactions already
+   *   under way (an ACK, a BYE, a response). Under a burst, new requests, which are retransmitted
+   *   or refused with 503, give way to them: a dropped ACK for a 2xx is not sent again until the
+   *   2xx is, and the BYE after it would find the callee still waiting for it. A peer that
+   *   claims this for everything gets the headroom too, and no more;
+   * - `always`: past the cap, for work whose number is bounded elsewhere (a response answers a
+   *   request the guard sent).
    */
-  submit<T>(peer: QueueKey, job: FairJob<T>, always = false): Promise<T> | null {
+  submit<T>(peer: QueueKey, job: FairJob<T>, room: QueueRoom = 'cap'): Promise<T> | null {
     const queue = this.#queue(peer);
-    if (queue.jobs.length >= queue.cap && !always) {
+    if (room !== 'always' && queue.jobs.length >= (room === 'in-dialog' ? queue.cap + Math.ceil(queue.cap / 4) : queue.cap)) {
       return null;
     }
     const result = new Promise<T>((resolve, reject) => {

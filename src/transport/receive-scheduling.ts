@@ -8,14 +8,38 @@
  * is answered 503 with the scheduler's Retry-After. No log line here: the scheduler counts and
  * summarises.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import type { SipResponse } from '../sip/sip-message.ts';
 import { annotateTopVia } from './annotate-via.ts';
 import type { Endpoint } from './endpoint.ts';
 import { salvageResponse } from './salvage-response.ts';
 
-/** Queues `work` for `source`'s sender, or says it is over its queue and for how long to back off. */
-export type ReceiveScheduler = (source: Endpoint, work: () => void) => { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number };
+/**
+ * Queues `work` for `source`'s sender, or says it is over its queue and for how long to back off.
+ * `inDialog`: the bytes start as a message of a dialog or transaction under way does (startsInDialog).
+ */
+export type ReceiveScheduler = (
+  source: Endpoint,
+  work: () => void,
+  inDialog: boolean,
+) => { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number };
+
+/** How an ACK, BYE, CANCEL or PRACK request line, or a status line, starts (RFC 3261 7.1, 7.2; RFC 3262). */
+const IN_DIALOG_STARTS: readonly Buffer[] = ['ACK ', 'BYE ', 'CANCEL ', 'PRACK ', 'SIP/2.0 '].map((start) => Buffer.from(start, 'latin1'));
+
+/**
+ * Whether received bytes start as a message of a dialog or transaction already under way:
+ * read from the first bytes, before any parse. A claim only (the parse decides what the message
+ * is): it earns the sender's queue its headroom, never more (src/front/fair-share.ts).
+ */
+export function startsInDialog(raw: Buffer): boolean {
+  for (const start of IN_DIALOG_STARTS) {
+    if (raw.length >= start.length && raw.compare(start, 0, start.length, 0, start.length) === 0) {
+      return true;
+    }
+  }
+  return false;
+}
 
 export interface ReceiveContext {
   /** The message as received, for a 503 when it cannot be queued. */
@@ -38,7 +62,7 @@ export function scheduleReceive(schedule: ReceiveScheduler | undefined, source: 
     guarded();
     return;
   }
-  const verdict = schedule(source, guarded);
+  const verdict = schedule(source, guarded, startsInDialog(ctx.raw));
   if (!verdict.queued && ctx.reply !== null) {
     const res = salvageResponse(ctx.raw.toString('utf8'), 503, 'Service Unavailable');
     if (res !== null) {

@@ -164,3 +164,45 @@ limits:
   t.match(replies, /Retry-After: 7\r\n/, 'with the profile\'s Retry-After');
   t.equal(guard.logs.filter((l) => l.msg === 'decision' && l.from === 'weather-as').length, 30 - busy, 'only what was queued was decided on');
 });
+
+t.test('past its cap, a dialog\'s BYE still gets the queue\'s headroom; an AS claiming it for a flood gets that and no more', async (t) => {
+  const port = 31430;
+  const profile = `${wireProfile({ guardIp: GUARD_IP, port, calleePort: port + 2, asPort: port + 3 })}
+limits:
+  fair_share: { queue_per_peer: 8, retry_after_s: 7 }
+`;
+  const guard = await startGuard(profile);
+  const callee = await answeringCallee(port + 2);
+  const as = await SipPeer.start('127.0.0.3', port + 3);
+  t.teardown(async () => {
+    as.close();
+    callee.close();
+    await guard.stop();
+  });
+  // In one TCP write (read in one go, so all wait together): 20 new INVITEs, then 5 BYEs.
+  const socket = connect({ host: GUARD_IP, port, localAddress: '127.0.0.3' });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.on('error', (error) => t.fail(`the AS's connection failed: ${error.message}`));
+  const localPort = socket.localPort ?? 0;
+  const overTcp = (req: SipRequest, branch: string): Buffer =>
+    encodeSipMessage({ ...req, headers: req.headers.map((h) => (h.name === 'Via' ? { name: 'Via', value: `SIP/2.0/TCP 127.0.0.3:${localPort};branch=z9hG4bK-${branch}` } : h)) });
+  const invites = Array.from({ length: 20 }, (_, i) =>
+    overTcp(dialogRequest(as, { uri: 'sip:+15550002222@ims.example.net', callId: `head-${i}`, body: offer({ channels: [BOOTSTRAP] }) }), `inv-${i}`),
+  );
+  const byes = Array.from({ length: 5 }, (_, i) =>
+    overTcp(dialogRequest(as, { method: 'BYE', uri: 'sip:+15550002222@ims.example.net', callId: `head-bye-${i}`, cseq: 2 }), `bye-${i}`),
+  );
+  let replies = '';
+  socket.on('data', (chunk: Buffer) => (replies += chunk.toString('latin1')));
+  socket.write(Buffer.concat([...invites, ...byes]));
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  socket.destroy();
+  const refusedByes = replies.split('SIP/2.0 503 ').slice(1).filter((reply) => /CSeq: 2 BYE/.test(reply)).length;
+  const refusedInvites = replies.split('SIP/2.0 503 ').slice(1).filter((reply) => /CSeq: 1 INVITE/.test(reply)).length;
+  t.ok(refusedInvites >= 8, `new INVITEs past the cap were refused (${refusedInvites} of 20)`);
+  // The cap of 8 is full of INVITEs: the headroom (8 / 4 = 2) takes two BYEs, the other three are refused.
+  t.equal(refusedByes, 3, 'two BYEs in the headroom, three refused past it');
+  // Those two were read and answered by the guard (they name no dialog), not refused unread.
+  const answeredByes = replies.split('SIP/2.0 ').slice(1).filter((reply) => /CSeq: 2 BYE/.test(reply) && !reply.startsWith('503 '));
+  t.equal(answeredByes.length, 2, `the two BYEs in the headroom were answered by the guard (${answeredByes.map((r) => r.slice(0, 3)).join(', ')})`);
+});

@@ -84,7 +84,7 @@ t.test('work bounded elsewhere (a response) is queued past the cap, still in its
   const running = share.submit('as', () => gate);
   const waiting = share.submit('as', async () => order.push('request'));
   t.equal(share.submit('as', async () => order.push('refused')), null, 'a request past the cap is refused');
-  const response = share.submit('as', async () => order.push('response'), true);
+  const response = share.submit('as', async () => order.push('response'), 'always');
   t.not(response, null, 'a response is not');
   release();
   await Promise.all([running, waiting, response]);
@@ -151,4 +151,24 @@ t.test('a job is charged what it computed, not its store waits', async (t) => {
     clock.spend(1);
   });
   t.equal(share.usedBy('core'), 51, 'a wait not told to the meter is charged as work');
+});
+
+t.test('a full queue still takes in-dialog messages up to a quarter more, and no further', async (t) => {
+  const share = new FairShare({ queuePerPeer: 8, queueUnknown: 1 });
+  t.teardown(() => share.close());
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const accepted = Array.from({ length: 9 }, () => share.submit('as', () => gate));
+  t.ok(accepted.every((p) => p !== null), 'one running plus eight waiting: the cap');
+  t.equal(share.submit('as', () => gate), null, 'a new request past the cap is refused');
+  // An AS that starts everything as an ACK gets the headroom (8 / 4 = 2), then is refused too.
+  const inDialog = [1, 2, 3].map(() => share.submit('as', () => gate, 'in-dialog'));
+  t.not(inDialog[0], null, 'an ACK past the cap is queued');
+  t.not(inDialog[1], null, 'so is a second one');
+  t.equal(inDialog[2], null, 'the third is past cap + headroom: refused');
+  t.equal(share.submit('as', () => gate), null, 'new requests are still refused');
+  t.equal(share.submit('as', async () => 'bounded elsewhere', 'always')?.constructor, Promise, 'work bounded elsewhere is always queued');
+  t.not(share.submit('core', async () => 'ok'), null, 'another peer is not touched');
+  release();
+  await Promise.all([...accepted, ...inDialog].filter((p) => p !== null));
 });

@@ -73,7 +73,7 @@ export class EmbeddedGuard implements TransactionUser {
         ...(tls === null ? {} : { tls: loadTlsMaterial(tls) }),
         maxMessageBytes: options.profile.limits.message.maxMessageBytes,
         messageLimits: () => this.#runtime.profile.limits.message,
-        schedule: (source, work) => this.#runtime.queue.receive(source, work),
+        schedule: (source, work, inDialog) => this.#runtime.queue.receive(source, work, inDialog),
         maxConnections: limits.maxConnections,
         maxConnectionsPerSource: limits.maxConnectionsPerSource,
         headerDeadlineMs: limits.headerDeadlineMs,
