@@ -26,6 +26,9 @@ interface Receiving {
 }
 const QUEUED = { queued: true } as const;
 
+/** Requests of a dialog or transaction under way: they get the queue's headroom past the cap (fair-share.ts). */
+const IN_DIALOG_METHODS: ReadonlySet<string> = new Set(['ACK', 'BYE', 'CANCEL', 'PRACK']);
+
 /** How often refusals for being over a queue are summarised in the log. */
 const SUMMARY_INTERVAL_MS = 10_000;
 
@@ -81,7 +84,8 @@ export class ControllerQueue {
       receiving.decisions.push(this.#settle(this.#controller.handleRequest(req, source, receiving.meter), then, fail));
       return true;
     }
-    const queued = this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleRequest(req, source, meter), then, fail));
+    const room = IN_DIALOG_METHODS.has(req.method) ? 'in-dialog' : 'cap';
+    const queued = this.#share.submit(queue, (meter) => this.#settle(this.#controller.handleRequest(req, source, meter), then, fail), room);
     if (queued === null) {
       this.#count(queue, 'requests');
       return false;
