@@ -6,8 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { connect } from 'node:net';
-import t from 'tap';
+import { connect, type Socket as TcpSocket } from 'node:net';
+import t, { type Test } from 'tap';
 import { getHeader } from '../../src/sip/sip-headers.ts';
 import type { SipMessage, SipRequest } from '../../src/sip/sip-message.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
@@ -127,27 +127,37 @@ t.test('an AS flooding the most expensive INVITEs within its limits does not tak
   t.comment(`fair-share summary lines: ${refused.length}`);
 });
 
-t.test('a burst beyond its queue gets 503 with Retry-After for that AS only; the core is served', async (t) => {
-  const port = 31420;
+/**
+ * A guard whose AS queue holds `queuePerPeer`, a callee, a caller and the AS, and the AS's TCP
+ * connection to the guard (a burst written on it is read in one go, so its messages wait together).
+ */
+async function burstScene(t: Test, port: number, queuePerPeer: number): Promise<{ guard: Awaited<ReturnType<typeof startGuard>>; caller: SipPeer; as: SipPeer; socket: TcpSocket }> {
   const profile = `${wireProfile({ guardIp: GUARD_IP, port, calleePort: port + 2, asPort: port + 3 })}
 limits:
-  fair_share: { queue_per_peer: 4, retry_after_s: 7 }
+  fair_share: { queue_per_peer: ${queuePerPeer}, retry_after_s: 7 }
 `;
   const guard = await startGuard(profile);
   const callee = await answeringCallee(port + 2);
   const caller = await SipPeer.start('127.0.0.1', port + 1);
   const as = await SipPeer.start('127.0.0.3', port + 3);
+  const socket = connect({ host: GUARD_IP, port, localAddress: '127.0.0.3' });
   t.teardown(async () => {
+    socket.destroy();
     caller.close();
     as.close();
     callee.close();
     await guard.stop();
   });
-  // 30 INVITEs in one TCP write: the guard reads them in one go, so they wait together.
-  const socket = connect({ host: GUARD_IP, port, localAddress: '127.0.0.3' });
   // A reset is a failure of this test, not of the whole file's process.
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   socket.on('error', (error) => t.fail(`the AS's connection failed: ${error.message}`));
+  return { guard, caller, as, socket };
+}
+
+t.test('a burst beyond its queue gets 503 with Retry-After for that AS only; the core is served', async (t) => {
+  const port = 31420;
+  // 30 INVITEs in one TCP write.
+  const { guard, caller, as, socket } = await burstScene(t, port, 4);
   const localPort = socket.localPort ?? 0;
   const burst = Array.from({ length: 30 }, (_, i) => {
     const req: SipRequest = dialogRequest(as, { uri: 'sip:+15550002222@ims.example.net', callId: `burst-${i}`, body: offer({ channels: [BOOTSTRAP] }) });
@@ -167,22 +177,8 @@ limits:
 
 t.test('past its cap, a dialog\'s BYE still gets the queue\'s headroom; an AS claiming it for a flood gets that and no more', async (t) => {
   const port = 31430;
-  const profile = `${wireProfile({ guardIp: GUARD_IP, port, calleePort: port + 2, asPort: port + 3 })}
-limits:
-  fair_share: { queue_per_peer: 8, retry_after_s: 7 }
-`;
-  const guard = await startGuard(profile);
-  const callee = await answeringCallee(port + 2);
-  const as = await SipPeer.start('127.0.0.3', port + 3);
-  t.teardown(async () => {
-    as.close();
-    callee.close();
-    await guard.stop();
-  });
-  // In one TCP write (read in one go, so all wait together): 20 new INVITEs, then 5 BYEs.
-  const socket = connect({ host: GUARD_IP, port, localAddress: '127.0.0.3' });
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.on('error', (error) => t.fail(`the AS's connection failed: ${error.message}`));
+  // In one TCP write: 20 new INVITEs, then 5 BYEs.
+  const { as, socket } = await burstScene(t, port, 8);
   const localPort = socket.localPort ?? 0;
   const overTcp = (req: SipRequest, branch: string): Buffer =>
     encodeSipMessage({ ...req, headers: req.headers.map((h) => (h.name === 'Via' ? { name: 'Via', value: `SIP/2.0/TCP 127.0.0.3:${localPort};branch=z9hG4bK-${branch}` } : h)) });

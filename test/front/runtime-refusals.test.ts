@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { GuardRuntime, type FrontEndPort } from '../../src/front/guard-runtime.ts';
 import type { Profile } from '../../src/profile/profile-types.ts';
 import { parseSipMessage } from '../../src/sip/sip-parser.ts';
@@ -11,6 +11,22 @@ import { labProfile } from '../helpers/profile-fixture.ts';
 function tinyQueueProfile(): Profile {
   const profile = labProfile();
   return { ...profile, limits: { ...profile.limits, fairShare: { ...profile.limits.fairShare, queuePerPeer: 2 } } };
+}
+
+/** A runtime on that profile whose front end only records what it is asked to answer. */
+function tinyQueueRuntime(t: Test): { runtime: GuardRuntime<string>; answered: Array<{ txn: string; response: SipResponse }>; logs: ReturnType<typeof memoryLogger>['logs'] } {
+  const profile = tinyQueueProfile();
+  const { logger, logs } = memoryLogger();
+  const answered: Array<{ txn: string; response: SipResponse }> = [];
+  const port: FrontEndPort<string> = {
+    answer: (txn, response) => answered.push({ txn, response }),
+    forward: () => undefined,
+    relay: () => undefined,
+    originate: () => undefined,
+  };
+  const runtime = new GuardRuntime({ profile, controller: controllerFor(profile).controller, logger, sweepIntervalMs: 60_000 }, port);
+  t.teardown(() => runtime.stop(0, () => false, () => undefined));
+  return { runtime, answered, logs };
 }
 
 function request(method: 'INVITE' | 'ACK' | 'BYE', n: number): SipRequest {
@@ -31,17 +47,7 @@ function request(method: 'INVITE' | 'ACK' | 'BYE', n: number): SipRequest {
 }
 
 t.test('a refusal for a full queue is logged only when it is sent: an ACK, never answered, gets no "guard response" line', async (t) => {
-  const profile = tinyQueueProfile();
-  const { logger, logs } = memoryLogger();
-  const answered: Array<{ txn: string; response: SipResponse }> = [];
-  const port: FrontEndPort<string> = {
-    answer: (txn, response) => answered.push({ txn, response }),
-    forward: () => undefined,
-    relay: () => undefined,
-    originate: () => undefined,
-  };
-  const runtime = new GuardRuntime({ profile, controller: controllerFor(profile).controller, logger, sweepIntervalMs: 60_000 }, port);
-  t.teardown(() => runtime.stop(0, () => false, () => undefined));
+  const { runtime, answered, logs } = tinyQueueRuntime(t);
   // Submitted in one go, before the queue runs: beyond its two, each one is refused at once.
   const settled = [];
   for (let n = 0; n < 6; n++) {
@@ -67,17 +73,7 @@ t.test('a refusal for a full queue is logged only when it is sent: an ACK, never
 });
 
 t.test('past the cap, a BYE still has the queue\'s headroom (a quarter of the cap, at least one); the next one is refused', async (t) => {
-  const profile = tinyQueueProfile();
-  const { logger } = memoryLogger();
-  const answered: Array<{ txn: string; response: SipResponse }> = [];
-  const port: FrontEndPort<string> = {
-    answer: (txn, response) => answered.push({ txn, response }),
-    forward: () => undefined,
-    relay: () => undefined,
-    originate: () => undefined,
-  };
-  const runtime = new GuardRuntime({ profile, controller: controllerFor(profile).controller, logger, sweepIntervalMs: 60_000 }, port);
-  t.teardown(() => runtime.stop(0, () => false, () => undefined));
+  const { runtime, answered } = tinyQueueRuntime(t);
   const settled = [];
   // One running and two waiting: the cap of two is full.
   for (let n = 0; n < 4; n++) {
