@@ -16,11 +16,15 @@ import { canonicalHeaderName } from '../sip/sip-header-names.ts';
 import { parseNameAddr } from '../sip/name-addr.ts';
 import type { SipMessage } from '../sip/sip-message.ts';
 import { ASSERTED_IDENTITY_HEADERS, OPAQUE_IDENTITY_HEADERS, URI_IDENTITY_HEADERS } from './identity-headers.ts';
-import { ownString } from '../text/own-string.ts';
+import { memoized } from '../text/parse-memo.ts';
 
-/** headerKey's answers by name as written (declared first: the module's own sets are built with it). */
-const HEADER_KEYS = new Map<string, string>();
-const MAX_HEADER_KEYS = 1024;
+/**
+ * The lower-cased canonical form of a header name, the key of every set in this module. Asked for
+ * every header of a message by several passes: remembered per name as written (the bounded parse
+ * memo), so a pass costs a lookup, not a lower-cased copy. Declared first: the module's own sets
+ * are built with it.
+ */
+export const headerKey: (name: string) => string = memoized((name) => canonicalHeaderName(name).toLowerCase(), { maxKey: 256, maxEntries: 1024 });
 
 /**
  * Headers that belong to one hop or one dialog. The B2BUA writes its own on each leg
@@ -222,22 +226,6 @@ export const GUARD_OWNED_HEADERS: ReadonlyMap<string, string> = new Map<string, 
 export function passHeaderSet(names: readonly string[]): ReadonlySet<string> {
   return lowerSet(names);
 }
-
-/** The lower-cased canonical form of a header name, the key of every set in this module. */
-export function headerKey(name: string): string {
-  // Asked for every header of a message by several passes: remembered per name as written, so
-  // a pass costs a lookup, not a lower-cased copy. Bounded (names also come from peers).
-  let key = HEADER_KEYS.get(name);
-  if (key === undefined) {
-    key = canonicalHeaderName(name).toLowerCase();
-    if (HEADER_KEYS.size >= MAX_HEADER_KEYS) {
-      HEADER_KEYS.clear();
-    }
-    HEADER_KEYS.set(ownString(name), key);
-  }
-  return key;
-}
-
 
 /**
  * Removes every header line whose name is not in `allowed` or `passHeaders` (both keyed by

@@ -11,17 +11,20 @@
 import { ownString } from './own-string.ts';
 
 export interface MemoOptions {
-  /** The parse error a text always gets (it is remembered and thrown again); any other error is thrown and not remembered. */
-  readonly remembers: abstract new (...args: never[]) => Error;
+  /** The parse error a text always gets (it is remembered and thrown again); any other error is thrown and not remembered. Absent: no error is remembered. */
+  readonly remembers?: abstract new (...args: never[]) => Error;
   /** Longest text remembered (default 1,024 characters). */
   readonly maxKey?: number;
   /** Entries before the memo starts again empty (default 4,096). */
   readonly maxEntries?: number;
 }
 
+/** No error is of this class: with it, errors are thrown and never remembered. */
+class NeverThrown extends Error {}
+
 /** `parse` remembered per input text; the error class `remembers` names is remembered and thrown again. */
-export function memoized<T>(parse: (text: string) => T, options: MemoOptions): (text: string) => T {
-  const { remembers, maxKey = 1024, maxEntries = 4096 } = options;
+export function memoized<T>(parse: (text: string) => T, options: MemoOptions = {}): (text: string) => T {
+  const { remembers = NeverThrown, maxKey = 1024, maxEntries = 4096 } = options;
   const kept = new Map<string, T | Error>();
   return (text) => {
     if (typeof text !== 'string' || text.length > maxKey) {

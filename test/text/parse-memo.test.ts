@@ -59,3 +59,19 @@ t.test('bounded: a text over maxKey is parsed every time, and a full memo starts
   read('a');
   t.same(parser.calls.slice(2), ['a', 'b', 'c', 'a']);
 });
+
+t.test('without an error class to remember, every error is thrown afresh', async (t) => {
+  let calls = 0;
+  const read = memoized((text: string) => {
+    calls += 1;
+    if (text === 'bad') {
+      throw new ParseFailure('no');
+    }
+    return text.length;
+  });
+  t.throws(() => read('bad'));
+  t.throws(() => read('bad'));
+  t.equal(read('good'), 4);
+  t.equal(read('good'), 4);
+  t.equal(calls, 3, 'two failed parses, one remembered result');
+});
