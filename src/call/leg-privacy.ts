@@ -6,6 +6,7 @@ import type { CallDraft } from './call-draft.ts';
 import type { StepContext } from './step-context.ts';
 
 export function shieldContext(ctx: StepContext, call: CallDraft, leg: LegState, legSide: LegSide, dialogCreating: boolean): ShieldContext {
+  const { address, addrType } = ctx.self.sdpAddress();
   return {
     peerId: leg.peerId ?? 'unknown',
     mode: leg.identity,
@@ -15,7 +16,7 @@ export function shieldContext(ctx: StepContext, call: CallDraft, leg: LegState, 
     // Sent on a hop's downstream leg, a message goes toward the callee's side.
     flow: legSide === 'downstream' ? 'down' : 'up',
     passHeaders: ctx.passHeaders,
-    sdpSession: { address: ctx.self.sdpAddress().address, addrType: ctx.self.sdpAddress().addrType, sessionId: legSessionId(leg.callId) },
+    sdpSession: { address, addrType, sessionId: legSessionId(leg.callId) },
   };
 }
 

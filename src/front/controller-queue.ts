@@ -10,7 +10,7 @@ import type { ControllerOutcome } from '../call/controller-outcome.ts';
 import { echoHeaders, reasonPhrase, responseOnLeg } from '../call/sip-builders.ts';
 import type { Logger } from '../log/logger.ts';
 import type { FairShareLimits } from '../profile/profile-types.ts';
-import type { SipRequest, SipResponse } from '../sip/sip-message.ts';
+import { UNDER_WAY_METHODS, type SipRequest, type SipResponse } from '../sip/sip-message.ts';
 import type { WaitMeter } from '../call/wait-meter.ts';
 import { FairShare, UNKNOWN_PEER, type QueueKey } from './fair-share.ts';
 
@@ -27,7 +27,7 @@ interface Receiving {
 const QUEUED = { queued: true } as const;
 
 /** Requests of a dialog or transaction under way: they get the queue's headroom past the cap (fair-share.ts). */
-const IN_DIALOG_METHODS: ReadonlySet<string> = new Set(['ACK', 'BYE', 'CANCEL', 'PRACK']);
+const IN_DIALOG_METHODS: ReadonlySet<string> = new Set(UNDER_WAY_METHODS);
 
 /** How often refusals for being over a queue are summarised in the log. */
 const SUMMARY_INTERVAL_MS = 10_000;

@@ -55,6 +55,8 @@ export type QueueRoom = 'cap' | 'in-dialog' | 'always';
 interface Queue {
   readonly key: QueueKey;
   readonly cap: number;
+  /** The cap with its headroom, for `in-dialog` jobs: a quarter more. */
+  readonly inDialogCap: number;
   readonly jobs: Array<FairJob<unknown>>;
   /** Controller time used, in ms: the queue with the least goes next. */
   used: number;
@@ -148,7 +150,7 @@ export class FairShare {
    */
   submit<T>(peer: QueueKey, job: FairJob<T>, room: QueueRoom = 'cap'): Promise<T> | null {
     const queue = this.#queue(peer);
-    if (room !== 'always' && queue.jobs.length >= (room === 'in-dialog' ? queue.cap + Math.ceil(queue.cap / 4) : queue.cap)) {
+    if (room !== 'always' && queue.jobs.length >= (room === 'in-dialog' ? queue.inDialogCap : queue.cap)) {
       return null;
     }
     const result = new Promise<T>((resolve, reject) => {
@@ -190,7 +192,8 @@ export class FairShare {
   #queue(peer: QueueKey): Queue {
     let queue = this.#queues.get(peer);
     if (queue === undefined) {
-      queue = { key: peer, cap: peer === UNKNOWN_PEER ? this.#options.queueUnknown : this.#options.queuePerPeer, jobs: [], used: 0, estimate: this.#estimate, running: 0 };
+      const cap = peer === UNKNOWN_PEER ? this.#options.queueUnknown : this.#options.queuePerPeer;
+      queue = { key: peer, cap, inDialogCap: cap + Math.ceil(cap / 4), jobs: [], used: 0, estimate: this.#estimate, running: 0 };
       this.#queues.set(peer, queue);
     }
     return queue;

@@ -17,7 +17,8 @@ export class GuardSelf {
    */
   readonly tls: { readonly host: string; readonly port: number; readonly uri: string } | null;
   readonly #addresses: Set<string>;
-  #sdpAddress: { readonly address: string; readonly addrType: 'IP4' | 'IP6' } | null = null;
+  /** Asked for every SDP the guard stamps or shields: worked out once. */
+  readonly #sdpAddress: { readonly address: string; readonly addrType: 'IP4' | 'IP6' };
 
   constructor(profile: Profile) {
     const first = profile.sip.listen[0];
@@ -26,6 +27,8 @@ export class GuardSelf {
     this.host = publicUri?.host ?? bracketed(first?.host ?? '127.0.0.1');
     this.port = publicUri?.port ?? first?.port ?? 5060;
     this.uri = `sip:${this.host}:${this.port}`;
+    const bare = this.host.replace(/^\[(.*)\]$/, '$1');
+    this.#sdpAddress = Object.freeze({ address: bare, addrType: bare.includes(':') ? 'IP6' : 'IP4' });
     this.#addresses = new Set(profile.sip.listen.map((l) => addressKey(bracketed(l.host), l.port)));
     this.#addresses.add(addressKey(this.host, this.port));
     const tlsListen = profile.sip.listen.find((l) => l.transport === 'tls');
@@ -67,11 +70,6 @@ export class GuardSelf {
 
   /** The guard's address as SDP writes it (`o=`, `c=`: RFC 4566 5.2, 5.7), for SDP the guard writes itself. */
   sdpAddress(): { readonly address: string; readonly addrType: 'IP4' | 'IP6' } {
-    // Asked for every SDP the guard stamps or shields: worked out once.
-    if (this.#sdpAddress === null) {
-      const bare = this.host.replace(/^\[(.*)\]$/, '$1');
-      this.#sdpAddress = Object.freeze({ address: bare, addrType: bare.includes(':') ? 'IP6' : 'IP4' });
-    }
     return this.#sdpAddress;
   }
 

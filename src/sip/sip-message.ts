@@ -29,3 +29,10 @@ export interface SipResponse {
 }
 
 export type SipMessage = SipRequest | SipResponse;
+
+/**
+ * Requests that only a dialog or transaction already under way sends (RFC 3261 12.2, 9; RFC 3262):
+ * under overload they are let in before new requests (src/front/fair-share.ts), which the sender
+ * retransmits or is refused with 503.
+ */
+export const UNDER_WAY_METHODS: readonly string[] = ['ACK', 'BYE', 'CANCEL', 'PRACK'];

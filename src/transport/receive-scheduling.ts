@@ -9,7 +9,7 @@
  * summarises.
  */
 import { Buffer } from 'node:buffer';
-import type { SipResponse } from '../sip/sip-message.ts';
+import { UNDER_WAY_METHODS, type SipResponse } from '../sip/sip-message.ts';
 import { annotateTopVia } from './annotate-via.ts';
 import type { Endpoint } from './endpoint.ts';
 import { salvageResponse } from './salvage-response.ts';
@@ -24,8 +24,8 @@ export type ReceiveScheduler = (
   inDialog: boolean,
 ) => { readonly queued: true } | { readonly queued: false; readonly retryAfterS: number };
 
-/** How an ACK, BYE, CANCEL or PRACK request line, or a status line, starts (RFC 3261 7.1, 7.2; RFC 3262). */
-const IN_DIALOG_STARTS: readonly Buffer[] = ['ACK ', 'BYE ', 'CANCEL ', 'PRACK ', 'SIP/2.0 '].map((start) => Buffer.from(start, 'latin1'));
+/** How the request line of an under-way method, or a status line, starts (RFC 3261 7.1, 7.2). */
+const IN_DIALOG_STARTS: readonly Buffer[] = [...UNDER_WAY_METHODS.map((method) => `${method} `), 'SIP/2.0 '].map((start) => Buffer.from(start, 'latin1'));
 
 /**
  * Whether received bytes start as a message of a dialog or transaction already under way:
