@@ -256,37 +256,48 @@ async function startRunGuard(front: RunFrontEnd): Promise<RunningGuard> {
     file,
     fullPathProfile({ sip: front.sip, uas: UAS, as: AS, redisUrl: front.redisUrl ?? null, behindKamailio: front.behindKamailio ?? false }),
   );
-  const root = resolve(import.meta.dirname, '..');
-  const log = join(dir, 'guard.log');
+  const guard = await startProbed(
+    `${front.name} path: the guard`,
+    dir,
+    [GUARD_ENTRY, 'run', '--profile', file, '--transport', front.transport],
+    { ...front.env, LOG_LEVEL: 'info' },
+    '"guard started"',
+  );
+  console.log(`${front.name} path: guard log at ${guard.log}`);
+  return guard;
+}
+
+/**
+ * A node program of this repository started with bench/guard-probe-preload.ts (its CPU and
+ * event-loop delay read from inside), its stdout in `dir`/out.log, ready once `ready` is in it.
+ * `stop` sends SIGTERM, and SIGKILL 15 s later if it has not exited (the guard drains first).
+ */
+async function startProbed(name: string, dir: string, args: readonly string[], env: Readonly<Record<string, string>>, ready: string): Promise<RunningGuard & { readonly log: string }> {
+  const log = join(dir, 'out.log');
   const probeFile = join(dir, 'probe.json');
   const out = openSync(log, 'w');
   const preload = resolve(import.meta.dirname, 'guard-probe-preload.ts');
-  const child = spawn(
-    process.execPath,
-    ['--v8-pool-size=1', ...GUARD_NODE_FLAGS, '--import', 'tsx', '--import', preload, GUARD_ENTRY, 'run', '--profile', file, '--transport', front.transport],
-    {
-      cwd: root,
-      stdio: ['ignore', out, 'inherit'],
-      env: { ...process.env, ...front.env, LOG_LEVEL: 'info', [PROBE_FILE_ENV]: probeFile },
-    },
-  );
+  const child = spawn(process.execPath, ['--v8-pool-size=1', ...GUARD_NODE_FLAGS, '--import', 'tsx', '--import', preload, ...args], {
+    cwd: resolve(import.meta.dirname, '..'),
+    stdio: ['ignore', out, 'inherit'],
+    env: { ...process.env, ...env, [PROBE_FILE_ENV]: probeFile },
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const deadline = Date.now() + 15_000;
-  while (!readFileSync(log, 'utf8').includes('"guard started"')) {
+  while (!readFileSync(log, 'utf8').includes(ready)) {
     if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error(`dc-guard run (${front.transport}) did not start; its log: ${log}`);
+      throw new Error(`${name} did not start; its output: ${log}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  console.log(`${front.name} path: guard log at ${log}`);
   return {
     pid: child.pid ?? 0,
     probeFile,
+    log,
     stop: async () => {
-      // The guard drains (new dialogs get 503, calls in progress finish) and exits by itself.
       child.kill('SIGTERM');
       const timer = setTimeout(() => {
-        console.log(`${front.name} path: the guard did not exit within 15 s of SIGTERM; killed`);
+        console.log(`${name} did not exit within 15 s of SIGTERM; killed`);
         child.kill('SIGKILL');
       }, 15_000);
       await exited;
@@ -328,29 +339,18 @@ async function measureFull(front: RunFrontEnd, stackPid: number | null): Promise
  * calls (the trusted path's scenarios, as nothing is edited) relayed datagram by datagram.
  */
 async function measureRelay(): Promise<Row[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'dcg-bench-relay-'));
-  const probeFile = join(dir, 'probe.json');
-  const preload = resolve(import.meta.dirname, 'guard-probe-preload.ts');
   const at = (a: { ip: string; port: number }): string => `${a.ip}:${a.port}`;
-  const child = spawn(process.execPath, ['--v8-pool-size=1', ...GUARD_NODE_FLAGS, '--import', 'tsx', '--import', preload, resolve(import.meta.dirname, 'udp-relay.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RELAY_CALLER_SIDE: at(RELAY.callerSide), RELAY_CALLEE_SIDE: at(RELAY.calleeSide), RELAY_CALLEE: at(UAS), [PROBE_FILE_ENV]: probeFile },
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error('bench/udp-relay.ts did not start')), 15_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('relay listening')) {
-        clearTimeout(timer);
-        ready();
-      }
-    });
-  });
+  const relay = await startProbed(
+    'bench/udp-relay.ts',
+    mkdtempSync(join(tmpdir(), 'dcg-bench-relay-')),
+    [resolve(import.meta.dirname, 'udp-relay.ts')],
+    { RELAY_CALLER_SIDE: at(RELAY.callerSide), RELAY_CALLEE_SIDE: at(RELAY.calleeSide), RELAY_CALLEE: at(UAS) },
+    'relay listening',
+  );
   try {
-    return await measure('node-relay', TRUSTED_PATH, RELAY.callerSide, childProbe(child.pid ?? 0, probeFile, null));
+    return await measure('node-relay', TRUSTED_PATH, RELAY.callerSide, childProbe(relay.pid, relay.probeFile, null));
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await relay.stop();
   }
 }
 
