@@ -5,6 +5,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import type { SipMessage } from '../sip/sip-message.ts';
 import type { Endpoint } from './endpoint.ts';
 import { endpointKey, hostKey } from './endpoint.ts';
@@ -23,6 +24,21 @@ export interface UdpSocketsOptions {
   readonly onDatagram: (listener: UdpListener, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
   readonly onError: (kind: 'udp-error' | 'udp-buffer', detail: string, endpoint?: Endpoint) => void;
 }
+
+/**
+ * dgram's address lookup: an IP literal is answered at once, a name goes to dns.lookup. Node's
+ * default also answers a literal without DNS, but a tick later (process.nextTick), so every
+ * datagram sent would wait a turn; the embedded front end sends to literals only
+ * (endpointForUri resolves names first).
+ */
+export const literalFirstLookup: NonNullable<dgram.SocketOptions['lookup']> = (hostname, options, callback) => {
+  const family = familyOf(hostname);
+  if (family === 0) {
+    dns.lookup(hostname, options, callback);
+  } else {
+    callback(null, hostname, family);
+  }
+};
 
 /** Bound on the remote-to-socket memo used when several UDP sockets share an address family. */
 const MAX_UDP_MEMO = 65_536;
@@ -58,7 +74,7 @@ export class UdpSockets {
 
   async bind(host: string, port: number): Promise<Endpoint> {
     const family = familyOf(host) === 6 ? 6 : 4;
-    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalFirstLookup });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         try {
