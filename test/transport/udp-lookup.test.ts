@@ -5,11 +5,11 @@ import { literalFirstLookup } from '../../src/transport/udp-sockets.ts';
 
 t.test('an IP literal is answered before the call returns, with its family', async (t) => {
   const answers: Array<[string, number]> = [];
-  literalFirstLookup('127.0.0.5', 4, (err, address, family) => {
+  literalFirstLookup('127.0.0.5', { family: 4 }, (err, address, family) => {
     t.equal(err, null);
     answers.push([address, family]);
   });
-  literalFirstLookup('::1', 6, (_err, address, family) => answers.push([address, family]));
+  literalFirstLookup('::1', { family: 6 }, (_err, address, family) => answers.push([address, family]));
   t.same(answers, [
     ['127.0.0.5', 4],
     ['::1', 6],
@@ -18,7 +18,7 @@ t.test('an IP literal is answered before the call returns, with its family', asy
 
 t.test('a host name still goes to DNS (localhost from the hosts file)', async (t) => {
   const got = await new Promise<[string, number]>((resolve, reject) => {
-    literalFirstLookup('localhost', 4, (err, address, family) => (err ? reject(err) : resolve([address, family])));
+    literalFirstLookup('localhost', { family: 4 }, (err, address, family) => (err ? reject(err) : resolve([address, family])));
   });
   t.equal(got[1], 4);
   t.match(got[0], /^127\./);
